@@ -1,0 +1,80 @@
+//! # payclient
+//!
+//! Typed clients for four payment products: Cybersource Flex API v2,
+//! the Cybersource Passkey Service, Cybersource Intelligent Commerce and
+//! Checkout.com Flow payment sessions. Each product is a cargo feature (all on
+//! by default), so a service compiles only what it uses.
+//!
+//! ## Quick start
+//!
+//! Every product exposes its generated raw client as `raw`. Requests are typed
+//! and checked against the spec's constraints before anything is sent:
+//!
+//! ```
+//! use payclient::checkout::raw::types::CreatePaymentSessionRequest;
+//!
+//! let request: Result<CreatePaymentSessionRequest, _> = serde_json::from_value(serde_json::json!({
+//!     "amount": 1000,
+//!     "currency": "GBP",
+//!     "billing": {"address": {"country": "GB"}},
+//!     "success_url": "https://example.com/ok",
+//!     "failure_url": "https://example.com/failed",
+//!     "processing_channel_id": "pc_ovo75iz4hdyudnx6tu74mum3fq",
+//! }));
+//! assert!(request.is_ok());
+//!
+//! // A request that breaks a documented constraint is refused before sending.
+//! let too_short: Result<CreatePaymentSessionRequest, _> = serde_json::from_value(serde_json::json!({
+//!     "amount": 1000, "currency": "GBP", "billing": {"address": {}},
+//!     "success_url": "https://example.com/ok", "failure_url": "https://example.com/failed",
+//!     "processing_channel_id": "pc_123",
+//! }));
+//! assert!(too_short.is_err());
+//!
+//! // A client routes every request through `Hooks`, where signing and
+//! // encryption are installed; `Hooks::none()` sends requests as generated.
+//! let client = payclient::checkout::raw::Client::new(
+//!     "https://00000000.api.sandbox.checkout.com",
+//!     payclient::Hooks::none(),
+//! );
+//! let _builder = client.get_payment_session().id("ps_2Un6XkDzvnbzYFRTfBlG1xRQIXn");
+//! ```
+//!
+//! ## Layers
+//!
+//! - `raw`: the clients `cargo xtask regen` generates from `specs/` (one crate
+//!   per product under `generated/`). Never edited by hand.
+//! - [`Hooks`] / [`RequestHook`]: the seam through which `payclient` signs,
+//!   encrypts, retries and traces every generated request.
+
+pub use payclient_runtime::{
+    BoxFuture, HookError, Hooks, MessageEncryption, Operation, RequestHook,
+};
+
+/// Cybersource Flex API v2: capture contexts, public keys, transient tokens.
+#[cfg(feature = "cybersource-flex")]
+pub mod flex {
+    /// The generated client for `specs/cybersource-flex.yaml`.
+    pub use payclient_raw_cybersource_flex as raw;
+}
+
+/// Cybersource Passkey Service for tokenized cards.
+#[cfg(feature = "cybersource-passkey")]
+pub mod passkey {
+    /// The generated client for `specs/cybersource-passkey.yaml`.
+    pub use payclient_raw_cybersource_passkey as raw;
+}
+
+/// Cybersource Intelligent Commerce: agents buying under mandates.
+#[cfg(feature = "cybersource-intelligent-commerce")]
+pub mod intelligent_commerce {
+    /// The generated client for `specs/cybersource-intelligent-commerce.yaml`.
+    pub use payclient_raw_cybersource_intelligent_commerce as raw;
+}
+
+/// Checkout.com Flow payment sessions.
+#[cfg(feature = "checkout-flow")]
+pub mod checkout {
+    /// The generated client for `specs/checkout-flow.yaml`.
+    pub use payclient_raw_checkout_flow as raw;
+}

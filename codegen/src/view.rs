@@ -1,0 +1,739 @@
+//! The codegen view: the hand-written spec, bent where progenitor 0.15 cannot
+//! express it. The specs in `specs/` stay truthful; every bend is one named
+//! function here, recorded as a [`Rewrite`] in the per-spec summary.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value, json};
+
+/// One change the codegen view made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    /// The rewrite's function name.
+    pub name: &'static str,
+    /// What it changed: an operation id or a schema name.
+    pub target: String,
+    /// What was changed, in a few words.
+    pub detail: String,
+}
+
+/// Builds the codegen view of `document` in place, running every rewrite in
+/// a fixed order, and returns what was changed.
+pub fn apply(document: &mut Value) -> Vec<Rewrite> {
+    let mut done = Vec::new();
+    done.extend(jwt_request_bodies_as_text(document));
+    done.extend(optional_request_arrays_keep_empty(document));
+    // Before the raw-body rewrites: those drop the `$ref`s that show which
+    // components responses reach, and raw bodies are still decoded into them.
+    done.extend(open_response_schemas(document));
+    done.extend(mixed_success_bodies_as_raw(document));
+    done.extend(mixed_error_bodies_as_raw(document));
+    done
+}
+
+const HTTP_METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Calls `f(operation_id, method, operation)` for every operation.
+pub fn for_each_operation(
+    document: &mut Value,
+    mut f: impl FnMut(&str, &str, &mut Map<String, Value>),
+) {
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, operation) in item.iter_mut() {
+            if !HTTP_METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let Some(operation) = operation.as_object_mut() else {
+                continue;
+            };
+            let id = operation
+                .get("operationId")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_owned();
+            f(&id, method, operation);
+        }
+    }
+}
+
+fn essence(media_type: &str) -> &str {
+    media_type.split(';').next().unwrap_or(media_type).trim()
+}
+
+/// progenitor accepts only JSON, form, octet-stream and `text/plain` request
+/// bodies (`method.rs` `BodyContentType`). A compact JWE/JWS posted as
+/// `application/jwt` becomes a plain-text string body; the generated hook
+/// restores the real `Content-Type` from the operation table.
+pub fn jwt_request_bodies_as_text(document: &mut Value) -> Vec<Rewrite> {
+    let mut done = Vec::new();
+    for_each_operation(document, |id, _, operation| {
+        let Some(content) = operation
+            .get_mut("requestBody")
+            .and_then(|b| b.get_mut("content"))
+            .and_then(Value::as_object_mut)
+        else {
+            return;
+        };
+        let jwt: Vec<String> = content
+            .keys()
+            .filter(|k| essence(k) == "application/jwt")
+            .cloned()
+            .collect();
+        for key in jwt {
+            content.remove(&key);
+            content.insert(
+                "text/plain".to_owned(),
+                json!({"schema": {"type": "string"}}),
+            );
+            done.push(Rewrite {
+                name: "jwt_request_bodies_as_text",
+                target: id.to_owned(),
+                detail: format!(
+                    "request body `{key}` sent as a string; Content-Type restored by the hook"
+                ),
+            });
+        }
+    });
+    done
+}
+
+/// typify serializes an optional array with `skip_serializing_if =
+/// "Vec::is_empty"`, so a caller's explicit `[]` (the vendor's own examples
+/// send `"verificationEvents": []`) would vanish from the request. Marking
+/// optional request arrays `nullable` makes them `Option<Vec<_>>`: absent
+/// stays absent and `[]` is sent as `[]`.
+pub fn optional_request_arrays_keep_empty(document: &mut Value) -> Vec<Rewrite> {
+    let mut done = Vec::new();
+    let components = reachable(document, true);
+    for name in &components {
+        if let Some(schema) = document.pointer_mut(&format!("/components/schemas/{name}")) {
+            let mut count = 0;
+            mark_optional_arrays(schema, &mut count);
+            if count > 0 {
+                done.push(Rewrite {
+                    name: "optional_request_arrays_keep_empty",
+                    target: name.clone(),
+                    detail: format!("{count} optional array(s) become Option<Vec<_>>"),
+                });
+            }
+        }
+    }
+    done
+}
+
+fn mark_optional_arrays(schema: &mut Value, count: &mut usize) {
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+    let required: BTreeSet<String> = obj
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut) {
+        for (name, prop) in props.iter_mut() {
+            let is_array = prop.get("type").and_then(Value::as_str) == Some("array");
+            if is_array
+                && !required.contains(name)
+                && let Some(p) = prop.as_object_mut()
+            {
+                p.insert("nullable".to_owned(), Value::Bool(true));
+                *count += 1;
+            }
+            mark_optional_arrays(prop, count);
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(sub) = obj.get_mut(key).filter(|s| s.is_object()) {
+            mark_optional_arrays(sub, count);
+        }
+    }
+}
+
+/// What progenitor makes of a response body.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum BodyKind {
+    None,
+    Raw,
+    Json(String),
+}
+
+fn body_kind(response: &Value) -> BodyKind {
+    let Some(content) = response.get("content").and_then(Value::as_object) else {
+        return BodyKind::None;
+    };
+    if let Some((_, media)) = content
+        .iter()
+        .find(|(k, _)| essence(k) == "application/json")
+    {
+        return BodyKind::Json(
+            media
+                .get("schema")
+                .map(Value::to_string)
+                .unwrap_or_default(),
+        );
+    }
+    if content.is_empty() {
+        BodyKind::None
+    } else {
+        BodyKind::Raw
+    }
+}
+
+fn is_success(status: &str) -> bool {
+    status.starts_with('2')
+}
+
+fn is_error(status: &str) -> bool {
+    status.starts_with('4') || status.starts_with('5')
+}
+
+/// progenitor asserts that all responses of one class have one body type
+/// (`method.rs` `extract_responses`, progenitor#344/#950). Where they differ,
+/// every response of the class becomes raw bytes and `payclient` decodes by status.
+fn mixed_bodies_as_raw(
+    document: &mut Value,
+    name: &'static str,
+    class: &'static str,
+    in_class: fn(&str) -> bool,
+) -> Vec<Rewrite> {
+    let mut done = Vec::new();
+    for_each_operation(document, |id, _, operation| {
+        let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        else {
+            return;
+        };
+        let kinds: BTreeSet<BodyKind> = responses
+            .iter()
+            .filter(|(status, _)| in_class(status))
+            .map(|(_, r)| body_kind(r))
+            .collect();
+        if kinds.len() <= 1 {
+            return;
+        }
+        let mut statuses = Vec::new();
+        for (status, response) in responses.iter_mut().filter(|(s, _)| in_class(s)) {
+            if let Some(response) = response.as_object_mut() {
+                response.insert(
+                    "content".to_owned(),
+                    json!({"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}),
+                );
+                statuses.push(status.clone());
+            }
+        }
+        done.push(Rewrite {
+            name,
+            target: id.to_owned(),
+            detail: format!(
+                "{class} responses {} have different bodies; all are raw bytes",
+                statuses.join(", ")
+            ),
+        });
+    });
+    done
+}
+
+/// See [`mixed_bodies_as_raw`]: success responses (e.g. Flow submit 201 vs 202).
+pub fn mixed_success_bodies_as_raw(document: &mut Value) -> Vec<Rewrite> {
+    mixed_bodies_as_raw(
+        document,
+        "mixed_success_bodies_as_raw",
+        "success",
+        is_success,
+    )
+}
+
+/// See [`mixed_bodies_as_raw`]: error responses (e.g. an empty 401 beside a JSON 422).
+pub fn mixed_error_bodies_as_raw(document: &mut Value) -> Vec<Rewrite> {
+    mixed_bodies_as_raw(document, "mixed_error_bodies_as_raw", "error", is_error)
+}
+
+/// Marks a component as response-side data carried outside a body.
+pub const RESPONSE_MARK: &str = "x-payclient-response";
+
+/// The inline schemas of request bodies and parameters (`requests`) or of
+/// responses (`!requests`), and the component names they reach.
+pub fn reachable(document: &Value, requests: bool) -> BTreeSet<String> {
+    let mut roots = Vec::new();
+    if let Some(paths) = document.get("paths").and_then(Value::as_object) {
+        for item in paths.values().filter_map(Value::as_object) {
+            for (method, operation) in item {
+                if !HTTP_METHODS.contains(&method.as_str()) {
+                    continue;
+                }
+                if requests {
+                    if let Some(content) = operation
+                        .pointer("/requestBody/content")
+                        .and_then(Value::as_object)
+                    {
+                        roots.extend(content.values().filter_map(|m| m.get("schema")));
+                    }
+                    if let Some(params) = operation.get("parameters").and_then(Value::as_array) {
+                        roots.extend(params.iter().filter_map(|p| p.get("schema")));
+                    }
+                } else if let Some(responses) =
+                    operation.get("responses").and_then(Value::as_object)
+                {
+                    for response in responses.values() {
+                        if let Some(content) = response.get("content").and_then(Value::as_object) {
+                            roots.extend(content.values().filter_map(|m| m.get("schema")));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut names = BTreeSet::new();
+    let mut stack: Vec<&Value> = roots;
+    // Components marked `x-payclient-response: true` hold data the vendor
+    // sends inside a token rather than a body (JWT claims): lenient too.
+    if !requests
+        && let Some(schemas) = document
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+    {
+        for (name, schema) in schemas {
+            if schema.get(RESPONSE_MARK).and_then(Value::as_bool) == Some(true)
+                && names.insert(name.clone())
+            {
+                stack.push(schema);
+            }
+        }
+    }
+    while let Some(schema) = stack.pop() {
+        if let Some(name) = schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        {
+            if names.insert(name.to_owned())
+                && let Some(target) = document.pointer(&format!("/components/schemas/{name}"))
+            {
+                stack.push(target);
+            }
+            continue;
+        }
+        stack.extend(sub_schemas(schema));
+    }
+    names
+}
+
+fn sub_schemas(schema: &Value) -> Vec<&Value> {
+    let mut out = Vec::new();
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        out.extend(props.values());
+    }
+    for key in ["items", "additionalProperties", "not"] {
+        if let Some(s) = schema.get(key).filter(|s| s.is_object()) {
+            out.push(s);
+        }
+    }
+    for key in ["oneOf", "anyOf", "allOf"] {
+        if let Some(list) = schema.get(key).and_then(Value::as_array) {
+            out.extend(list);
+        }
+    }
+    out
+}
+
+/// What [`loosen`] removed from one schema tree.
+#[derive(Debug, Default)]
+struct Loosened {
+    opened_objects: usize,
+    opened_enums: usize,
+    dropped_constraints: BTreeSet<&'static str>,
+}
+
+const RESPONSE_CONSTRAINTS: &[&str] = &[
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minProperties",
+    "maxProperties",
+];
+
+/// typify makes strict types: closed enums, validating string newtypes,
+/// `deny_unknown_fields`, `NonZero` integers. On a response any of these turns
+/// a harmless vendor addition into a failed call, so response schemas lose
+/// them and objects keep unknown members in a map.
+fn loosen(schema: &mut Value, out: &mut Loosened) {
+    if schema.get("$ref").is_some() {
+        return;
+    }
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+    if let Some(Value::Array(values)) = obj.remove("enum") {
+        out.opened_enums += 1;
+        let known: Vec<String> = values
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect();
+        let note = format!("Known values: {}.", known.join(", "));
+        let description = match obj.get("description").and_then(Value::as_str) {
+            Some(d) => format!("{d}\n\n{note}"),
+            None => note,
+        };
+        obj.insert("description".to_owned(), Value::String(description));
+    }
+    for key in RESPONSE_CONSTRAINTS {
+        if obj.remove(*key).is_some() {
+            out.dropped_constraints.insert(key);
+        }
+    }
+    if obj.get("type").and_then(Value::as_str) == Some("string") && obj.remove("format").is_some() {
+        out.dropped_constraints.insert("format");
+    }
+    let is_object =
+        obj.get("type").and_then(Value::as_str) == Some("object") || obj.contains_key("properties");
+    if is_object
+        && !matches!(
+            obj.get("additionalProperties"),
+            Some(Value::Object(_)) | Some(Value::Bool(true))
+        )
+    {
+        obj.insert("additionalProperties".to_owned(), json!({}));
+        out.opened_objects += 1;
+    }
+    if let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut) {
+        props.values_mut().for_each(|p| loosen(p, out));
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(s) = obj.get_mut(key).filter(|s| s.is_object()) {
+            loosen(s, out);
+        }
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(list) = obj.get_mut(key).and_then(Value::as_array_mut) {
+            list.iter_mut().for_each(|s| loosen(s, out));
+        }
+    }
+}
+
+fn describe(l: &Loosened) -> Option<String> {
+    let mut parts = Vec::new();
+    if l.opened_objects > 0 {
+        parts.push(format!(
+            "{} object(s) keep unknown members",
+            l.opened_objects
+        ));
+    }
+    if l.opened_enums > 0 {
+        parts.push(format!("{} enum(s) accept unknown values", l.opened_enums));
+    }
+    if !l.dropped_constraints.is_empty() {
+        parts.push(format!(
+            "not enforced: {}",
+            l.dropped_constraints
+                .iter()
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// Responses are lenient: every schema a response reaches (components and
+/// inline schemas) is loosened; see [`loosen`]. The lint guarantees that no
+/// component is shared with a request, so requests stay strict.
+pub fn open_response_schemas(document: &mut Value) -> Vec<Rewrite> {
+    let mut done = Vec::new();
+    let components = reachable(document, false);
+    for name in &components {
+        if let Some(schema) = document.pointer_mut(&format!("/components/schemas/{name}")) {
+            let mut l = Loosened::default();
+            loosen(schema, &mut l);
+            if let Some(detail) = describe(&l) {
+                done.push(Rewrite {
+                    name: "open_response_schemas",
+                    target: name.clone(),
+                    detail,
+                });
+            }
+        }
+    }
+    for_each_operation(document, |id, _, operation| {
+        let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        else {
+            return;
+        };
+        for (status, response) in responses.iter_mut() {
+            let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            for (media_type, media) in content.iter_mut() {
+                if essence(media_type) != "application/json" {
+                    continue;
+                }
+                if let Some(schema) = media.get_mut("schema") {
+                    let mut l = Loosened::default();
+                    loosen(schema, &mut l);
+                    if let Some(detail) = describe(&l) {
+                        done.push(Rewrite {
+                            name: "open_response_schemas",
+                            target: format!("{id} {status}"),
+                            detail,
+                        });
+                    }
+                }
+            }
+        }
+    });
+    done
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(body: Value) -> Value {
+        json!({"paths": {"/x": {"post": body}}, "components": {"schemas": {}}})
+    }
+
+    #[test]
+    fn jwt_request_body_becomes_text() {
+        let mut doc = op(json!({"operationId": "tokenize",
+            "requestBody": {"content": {"application/jwt": {"schema": {"type": "string", "pattern": "^[^.]+$"}}}},
+            "responses": {"201": {"description": "ok"}}}));
+        let done = jwt_request_bodies_as_text(&mut doc);
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].target, "tokenize");
+        assert_eq!(
+            doc.pointer("/paths/~1x/post/requestBody/content"),
+            Some(&json!({"text/plain": {"schema": {"type": "string"}}}))
+        );
+    }
+
+    #[test]
+    fn json_request_bodies_are_left_alone() {
+        let mut doc = op(json!({"operationId": "a",
+            "requestBody": {"content": {"application/json;charset=utf-8": {"schema": {"type": "object"}}}},
+            "responses": {}}));
+        let before = doc.clone();
+        assert!(jwt_request_bodies_as_text(&mut doc).is_empty());
+        assert_eq!(doc, before);
+    }
+
+    #[test]
+    fn different_success_bodies_become_raw() {
+        let mut doc = op(json!({"operationId": "submit", "responses": {
+            "201": {"description": "a", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}}}},
+            "202": {"description": "b", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/B"}}}},
+            "422": {"description": "c", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/E"}}}}}}));
+        let done = mixed_success_bodies_as_raw(&mut doc);
+        assert_eq!(done.len(), 1);
+        assert!(done[0].detail.contains("201, 202"));
+        let responses = doc.pointer("/paths/~1x/post/responses").unwrap();
+        assert!(
+            responses["201"]["content"]
+                .get("application/octet-stream")
+                .is_some()
+        );
+        assert!(
+            responses["202"]["content"]
+                .get("application/octet-stream")
+                .is_some()
+        );
+        assert!(
+            responses["422"]["content"]
+                .get("application/json")
+                .is_some(),
+            "errors untouched"
+        );
+    }
+
+    #[test]
+    fn same_success_bodies_are_left_alone() {
+        let schema = json!({"application/json": {"schema": {"$ref": "#/components/schemas/A"}}});
+        let mut doc = op(json!({"operationId": "enroll", "responses": {
+            "200": {"description": "a", "content": schema.clone()},
+            "202": {"description": "b", "content": schema}}}));
+        assert!(mixed_success_bodies_as_raw(&mut doc).is_empty());
+    }
+
+    #[test]
+    fn an_empty_error_beside_a_json_error_makes_all_errors_raw() {
+        let mut doc = op(json!({"operationId": "get", "responses": {
+            "200": {"description": "a"},
+            "401": {"description": "empty"},
+            "422": {"description": "c", "content": {"application/json": {"schema": {"type": "object"}}}}}}));
+        let done = mixed_error_bodies_as_raw(&mut doc);
+        assert_eq!(done[0].name, "mixed_error_bodies_as_raw");
+        let responses = doc.pointer("/paths/~1x/post/responses").unwrap();
+        assert!(
+            responses["401"]["content"]
+                .get("application/octet-stream")
+                .is_some()
+        );
+        assert!(
+            responses["422"]["content"]
+                .get("application/octet-stream")
+                .is_some()
+        );
+        assert!(
+            responses["200"].get("content").is_none(),
+            "success untouched"
+        );
+    }
+
+    #[test]
+    fn response_schemas_are_opened_and_request_schemas_kept() {
+        let mut doc = json!({
+            "paths": {"/x": {"post": {"operationId": "a",
+                "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Req"}}}},
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Res"}}}}}}}},
+            "components": {"schemas": {
+                "Req": {"type": "object", "properties": {"kind": {"type": "string", "enum": ["A"], "maxLength": 3}}},
+                "Res": {"type": "object", "additionalProperties": false, "properties": {
+                    "status": {"type": "string", "enum": ["OK", "FAILED"]},
+                    "when": {"type": "string", "format": "date-time"},
+                    "count": {"type": "integer", "minimum": 1},
+                    "nested": {"$ref": "#/components/schemas/Nested"}}},
+                "Nested": {"type": "object", "properties": {"id": {"type": "string", "pattern": "^x$"}}}
+            }}
+        });
+        let done = open_response_schemas(&mut doc);
+        let targets: Vec<&str> = done.iter().map(|r| r.target.as_str()).collect();
+        assert_eq!(targets, vec!["Nested", "Res"]);
+        let res = &doc["components"]["schemas"]["Res"];
+        assert_eq!(res["additionalProperties"], json!({}));
+        assert!(res["properties"]["status"].get("enum").is_none());
+        assert!(
+            res["properties"]["status"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("OK, FAILED")
+        );
+        assert!(res["properties"]["when"].get("format").is_none());
+        assert!(res["properties"]["count"].get("minimum").is_none());
+        assert!(
+            doc["components"]["schemas"]["Nested"]["properties"]["id"]
+                .get("pattern")
+                .is_none()
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["Req"]["properties"]["kind"]["enum"],
+            json!(["A"]),
+            "requests stay strict"
+        );
+    }
+
+    #[test]
+    fn reachability_follows_refs_through_arrays_and_maps() {
+        let doc = json!({
+            "paths": {"/x": {"post": {"operationId": "a",
+                "parameters": [{"name": "id", "in": "path", "schema": {"$ref": "#/components/schemas/Id"}}],
+                "requestBody": {"content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/A"}}}}},
+                "responses": {}}}},
+            "components": {"schemas": {"Id": {"type": "string"}, "A": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/B"}}, "B": {"type": "string"}, "C": {}}}
+        });
+        assert_eq!(
+            reachable(&doc, true).into_iter().collect::<Vec<_>>(),
+            vec!["A", "B", "Id"]
+        );
+        assert!(reachable(&doc, false).is_empty());
+    }
+
+    #[test]
+    fn marked_components_count_as_responses() {
+        let doc = json!({"paths": {}, "components": {"schemas": {
+            "Claims": {"x-payclient-response": true, "type": "object", "properties": {"flx": {"$ref": "#/components/schemas/Flx"}}},
+            "Flx": {"type": "object"}, "Other": {"type": "object"}}}});
+        assert_eq!(
+            reachable(&doc, false).into_iter().collect::<Vec<_>>(),
+            vec!["Claims", "Flx"]
+        );
+    }
+
+    #[test]
+    fn schemas_behind_raw_bodies_are_still_opened() {
+        let mut doc = json!({"paths": {"/x": {"post": {"operationId": "submit", "responses": {
+            "201": {"description": "a", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}}}},
+            "202": {"description": "b", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/B"}}}}}}}},
+            "components": {"schemas": {"A": {"type": "object"}, "B": {"type": "object", "properties": {"s": {"type": "string", "enum": ["x"]}}}}}});
+        let done = apply(&mut doc);
+        let names: Vec<(&str, &str)> = done.iter().map(|r| (r.name, r.target.as_str())).collect();
+        assert_eq!(
+            names,
+            vec![
+                ("open_response_schemas", "A"),
+                ("open_response_schemas", "B"),
+                ("mixed_success_bodies_as_raw", "submit")
+            ]
+        );
+        assert!(
+            doc["components"]["schemas"]["B"]["properties"]["s"]
+                .get("enum")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn optional_request_arrays_become_nullable_and_required_ones_do_not() {
+        let mut doc = json!({"paths": {"/x": {"post": {"operationId": "a",
+            "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Req"}}}},
+            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Res"}}}}}}}},
+            "components": {"schemas": {
+                "Req": {"type": "object", "required": ["must"], "properties": {
+                    "must": {"type": "array", "items": {"type": "string"}},
+                    "may": {"type": "array", "items": {"type": "object", "properties": {"inner": {"type": "array", "items": {"type": "string"}}}}}}},
+                "Res": {"type": "object", "properties": {"list": {"type": "array", "items": {"type": "string"}}}}}}});
+        let done = optional_request_arrays_keep_empty(&mut doc);
+        assert_eq!(done.len(), 1);
+        assert!(
+            done[0].detail.starts_with("2 optional"),
+            "{}",
+            done[0].detail
+        );
+        let req = &doc["components"]["schemas"]["Req"]["properties"];
+        assert!(req["must"].get("nullable").is_none());
+        assert_eq!(req["may"]["nullable"], json!(true));
+        assert_eq!(
+            req["may"]["items"]["properties"]["inner"]["nullable"],
+            json!(true)
+        );
+        assert!(
+            doc["components"]["schemas"]["Res"]["properties"]["list"]
+                .get("nullable")
+                .is_none(),
+            "responses untouched"
+        );
+    }
+
+    #[test]
+    fn apply_is_deterministic() {
+        let make = || {
+            json!({"paths": {"/x": {"post": {"operationId": "a",
+            "requestBody": {"content": {"application/jwt": {"schema": {"type": "string"}}}},
+            "responses": {"201": {"description": "a", "content": {"application/jwt": {"schema": {"type": "string"}}}},
+                          "401": {"description": "b"}, "422": {"description": "c", "content": {"application/json": {"schema": {"type": "object"}}}}}}}}})
+        };
+        let (mut a, mut b) = (make(), make());
+        assert_eq!(apply(&mut a), apply(&mut b));
+        assert_eq!(a, b);
+    }
+}

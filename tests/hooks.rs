@@ -1,0 +1,539 @@
+//! The hook reaches every request of every generated client: a test hook
+//! stamps a header, wiremock only answers requests that carry it and the
+//! spec's exact media types, and the test calls every operation.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use payclient_runtime::{BoxFuture, HookError, Hooks, Operation, RequestHook};
+use reqwest::header::HeaderValue;
+use wiremock::matchers::{body_string, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// Counts the calls it sees and stamps each request with its operation id.
+#[derive(Default)]
+struct Stamp {
+    prepared: AtomicUsize,
+    executed: AtomicUsize,
+}
+
+struct Shared(Arc<Stamp>);
+
+impl RequestHook for Shared {
+    fn prepare<'a>(
+        &'a self,
+        operation: &'static Operation,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), HookError>> {
+        Box::pin(async move {
+            self.0.prepared.fetch_add(1, Ordering::SeqCst);
+            let value =
+                HeaderValue::from_str(operation.id).map_err(|_| HookError::new("bad id"))?;
+            request.headers_mut().insert("x-payclient-operation", value);
+            Ok(())
+        })
+    }
+
+    fn execute<'a>(
+        &'a self,
+        _operation: &'static Operation,
+        client: &'a reqwest::Client,
+        request: reqwest::Request,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        Box::pin(async move {
+            self.0.executed.fetch_add(1, Ordering::SeqCst);
+            client.execute(request).await
+        })
+    }
+}
+
+async fn expect(
+    server: &MockServer,
+    verb: &str,
+    url_path: &str,
+    operation: &str,
+    content_type: Option<&str>,
+    accept: &str,
+    status: u16,
+    body: &str,
+) {
+    let mut mock = Mock::given(method(verb))
+        .and(path(url_path))
+        .and(header("x-payclient-operation", operation))
+        .and(header("accept", accept));
+    if let Some(content_type) = content_type {
+        mock = mock.and(header("content-type", content_type));
+    }
+    mock.respond_with(
+        ResponseTemplate::new(status).set_body_raw(body.as_bytes().to_vec(), "application/json"),
+    )
+    .expect(1)
+    .mount(server)
+    .await;
+}
+
+#[tokio::test]
+async fn every_flex_operation_passes_through_the_hook_with_the_spec_media_types() {
+    use payclient_raw_cybersource_flex::{Client, types};
+    let server = MockServer::start().await;
+    let stamp = Arc::new(Stamp::default());
+    let client = Client::new(&server.uri(), Hooks::new(Shared(stamp.clone())));
+
+    expect(
+        &server,
+        "POST",
+        "/flex/v2/sessions",
+        "create_capture_context",
+        Some("application/json;charset=utf-8"),
+        "application/jwt",
+        201,
+        "a.b.c",
+    )
+    .await;
+    expect(
+        &server,
+        "GET",
+        "/flex/v2/public-keys/zu",
+        "get_public_key",
+        None,
+        "application/json",
+        200,
+        r#"{"kty":"RSA","n":"AQAB","e":"AQAB","x5t":"new member"}"#,
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/flex/v2/tokens"))
+        .and(header("x-payclient-operation", "create_transient_token"))
+        .and(header("content-type", "application/jwt"))
+        .and(body_string("h.k.iv.ct.tag"))
+        .respond_with(ResponseTemplate::new(201).set_body_string("x.y.z"))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let request: types::CaptureContextRequest = serde_json::from_value(
+        serde_json::json!({"fields": {"paymentInformation": {"card": {"number": {}}}}}),
+    )
+    .expect("valid");
+    client
+        .create_capture_context()
+        .body(request)
+        .send()
+        .await
+        .expect("capture context");
+    let key = client.get_public_key().kid("zu").send().await.expect("key");
+    assert_eq!(
+        key.extra.get("x5t"),
+        Some(&serde_json::json!("new member")),
+        "unknown members are kept"
+    );
+    client
+        .create_transient_token()
+        .body("h.k.iv.ct.tag")
+        .send()
+        .await
+        .expect("token");
+    // A kid outside the spec's pattern never leaves the process.
+    assert!(
+        client
+            .get_public_key()
+            .kid("../../etc")
+            .send()
+            .await
+            .is_err()
+    );
+
+    assert_eq!(stamp.prepared.load(Ordering::SeqCst), 3);
+    assert_eq!(stamp.executed.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn every_passkey_operation_passes_through_the_hook() {
+    use payclient_raw_cybersource_passkey::Client;
+    let server = MockServer::start().await;
+    let stamp = Arc::new(Stamp::default());
+    let client = Client::new(&server.uri(), Hooks::new(Shared(stamp.clone())));
+    let base = "/tms/v2/tokenized-cards/7010000000016241111";
+    let json = Some("application/json;charset=utf-8");
+    expect(
+        &server,
+        "POST",
+        &format!("{base}/authentication-options"),
+        "create_authentication_options",
+        json,
+        "application/json",
+        200,
+        r#"{"action":"AUTHENTICATION_REGISTRATION"}"#,
+    )
+    .await;
+    expect(
+        &server,
+        "POST",
+        &format!("{base}/authentication-options/one-time-passwords"),
+        "create_one_time_password",
+        json,
+        "application/json",
+        201,
+        r#"{"maxRequestsAllowed":3}"#,
+    )
+    .await;
+    expect(
+        &server,
+        "POST",
+        &format!("{base}/authentication-options/validate"),
+        "validate_authentication",
+        json,
+        "application/json",
+        200,
+        r#"{"action":"AUTHENTICATION_REGISTRATION"}"#,
+    )
+    .await;
+    expect(
+        &server,
+        "POST",
+        &format!("{base}/authentication-registrations"),
+        "create_authentication_registration",
+        json,
+        "application/json",
+        200,
+        r#"{"authenticationContext":{"id":"x"}}"#,
+    )
+    .await;
+    expect(
+        &server,
+        "POST",
+        "/tms/v2/tokens/7010000000016241111/payment-credentials",
+        "create_payment_credentials",
+        json,
+        "application/json",
+        200,
+        r#"{"tokenizedCard":{"eci":"05"}}"#,
+    )
+    .await;
+
+    let token = "7010000000016241111";
+    let device = serde_json::json!({"platformType": "WEB", "ipAddress": "104.28.3.217", "httpAcceptContent": "text/html", "httpBrowserLanguage": "en-US", "httpBrowserJavaEnabled": false, "httpBrowserJavaScriptEnabled": true, "httpBrowserColorDepth": "24", "httpBrowserScreenHeight": "1080", "httpBrowserScreenWidth": "1920", "httpBrowserTimeDifference": "420", "userAgentBrowserValue": "UA"});
+    let merchant = serde_json::json!({"merchantDescriptor": {"name": "TQ", "url": "aA"}});
+    let options = serde_json::json!({"clientCorrelationId": "c", "sessionInformation": {"secureToken": "s"}, "authenticatorRenderMethod": "IFRAME", "orderInformation": {"amountDetails": {"totalAmount": "1.00", "currency": "978"}}, "merchantInformation": merchant, "deviceInformation": device});
+    client
+        .create_authentication_options()
+        .token_id(token)
+        .body(
+            serde_json::from_value::<
+                payclient_raw_cybersource_passkey::types::AuthenticationOptionsRequest,
+            >(options)
+            .expect("valid"),
+        )
+        .send()
+        .await
+        .expect("options");
+    let step = serde_json::json!({"clientCorrelationId": "c", "stepUpOption": {"id": "i"}});
+    client
+        .create_one_time_password()
+        .token_id(token)
+        .body(
+            serde_json::from_value::<
+                payclient_raw_cybersource_passkey::types::OneTimePasswordRequest,
+            >(step)
+            .expect("valid"),
+        )
+        .send()
+        .await
+        .expect("otp");
+    let validate = serde_json::json!({"clientCorrelationId": "c", "stepUpOption": {"id": "i"}, "otp": "123456"});
+    client
+        .validate_authentication()
+        .token_id(token)
+        .body(
+            serde_json::from_value::<
+                payclient_raw_cybersource_passkey::types::ValidateAuthenticationRequest,
+            >(validate)
+            .expect("valid"),
+        )
+        .send()
+        .await
+        .expect("validate");
+    let registration = serde_json::json!({"clientCorrelationId": "c", "sessionInformation": {"secureToken": "s"}, "authenticatorRenderMethod": "IFRAME", "orderInformation": {"amountDetails": {"totalAmount": "1.00", "currency": "978"}, "billTo": {"email": "a@b.c"}}, "merchantInformation": merchant, "deviceInformation": device, "buyerInformation": {"language": "en_US"}});
+    client
+        .create_authentication_registration()
+        .token_id(token)
+        .body(
+            serde_json::from_value::<
+                payclient_raw_cybersource_passkey::types::AuthenticationRegistrationRequest,
+            >(registration)
+            .expect("valid"),
+        )
+        .send()
+        .await
+        .expect("registration");
+    let credentials = serde_json::json!({"clientCorrelationId": "c", "transactionType": "ECOM", "orderInformation": {"amountDetails": {"totalAmount": "1.00", "currency": "USD"}, "billTo": {"firstName": "J", "lastName": "S", "email": "a@b.c", "address1": "1", "locality": "A", "administrativeArea": "TX", "postalCode": "7", "country": "US"}}, "merchantInformation": merchant, "authenticatedIdentities": [{"id": "i", "provider": "p", "data": "d", "relyingPartyId": "r"}], "deviceInformation": device});
+    client
+        .create_payment_credentials()
+        .token_id(token)
+        .body(
+            serde_json::from_value::<
+                payclient_raw_cybersource_passkey::types::PaymentCredentialsRequest,
+            >(credentials)
+            .expect("valid"),
+        )
+        .send()
+        .await
+        .expect("credentials");
+    assert_eq!(stamp.prepared.load(Ordering::SeqCst), 5);
+}
+
+#[tokio::test]
+async fn every_intelligent_commerce_operation_passes_through_the_hook() {
+    use payclient_raw_cybersource_intelligent_commerce::{Client, types};
+    let server = MockServer::start().await;
+    let stamp = Arc::new(Stamp::default());
+    let client = Client::new(&server.uri(), Hooks::new(Shared(stamp.clone())));
+    let json = Some("application/json;charset=utf-8");
+    let id = "1-5C8B";
+    let answer = r#"{"clientCorrelationId":"c","instructionId":"1-5C8B"}"#;
+    expect(
+        &server,
+        "POST",
+        "/acp/v1/tokens",
+        "enroll_card",
+        json,
+        "application/json",
+        202,
+        r#"{"status":"PENDING","pendingEvents":["PENDING_CARDHOLDER_AUTHENTICATION"]}"#,
+    )
+    .await;
+    expect(
+        &server,
+        "POST",
+        "/acp/v1/instructions",
+        "initiate_purchase_intent",
+        json,
+        "application/json",
+        200,
+        answer,
+    )
+    .await;
+    expect(
+        &server,
+        "PUT",
+        "/acp/v1/instructions/1-5C8B",
+        "update_purchase_intent",
+        json,
+        "application/json",
+        200,
+        answer,
+    )
+    .await;
+    expect(
+        &server,
+        "PUT",
+        "/acp/v1/instructions/1-5C8B/cancel",
+        "cancel_purchase_intent",
+        json,
+        "application/json",
+        200,
+        answer,
+    )
+    .await;
+    expect(
+        &server,
+        "POST",
+        "/acp/v1/instructions/1-5C8B/credentials",
+        "retrieve_payment_credentials",
+        json,
+        "application/json",
+        200,
+        r#"{"status":"COMPLETED"}"#,
+    )
+    .await;
+    expect(
+        &server,
+        "POST",
+        "/acp/v1/instructions/1-5C8B/confirmations",
+        "confirm_transaction_events",
+        json,
+        "application/json",
+        200,
+        r#"{"status":"COMPLETED","signedPayload":"a.b.c"}"#,
+    )
+    .await;
+
+    let device = serde_json::json!({"applicationName": "app", "fingerprintSessionId": "f", "deviceData": {"type": "Mobile", "brand": "Apple"}, "ipAddress": "192.0.2.1"});
+    let payment = serde_json::json!({"customer": {"id": ""}, "paymentInstrument": {"id": ""}, "instrumentIdentifier": {"id": "701"}});
+    let assurance = serde_json::json!([{"verificationMethod": "02", "verificationResults": "01", "verificationTimestamp": "1735690745", "authenticatedIdentities": {"id": "f"}}]);
+    let mandates = serde_json::json!([{"mandateId": "m", "declineThreshold": {"amount": "100.00", "currencyCode": "USD"}, "effectiveUntilTime": "1795690745", "description": "d"}]);
+    let enroll = serde_json::json!({"clientCorrelationId": "c", "deviceInformation": device, "billTo": {"country": "US", "countryCallingCode": "1", "phoneNumber": "5551234567"}, "consumerIdentity": {"identityType": "EMAIL_ADDRESS", "identityValue": "a@b.c"}, "paymentInformation": payment});
+    let status = client
+        .enroll_card()
+        .body(serde_json::from_value::<types::EnrollCardRequest>(enroll).expect("valid"))
+        .send()
+        .await
+        .expect("enroll")
+        .into_inner()
+        .status;
+    assert_eq!(status.as_deref(), Some("PENDING"));
+    let initiate = serde_json::json!({"clientCorrelationId": "c", "paymentInformation": payment, "deviceInformation": device, "tokenizedCard": {"number": "156"}, "assuranceData": assurance, "mandates": mandates});
+    client
+        .initiate_purchase_intent()
+        .body(
+            serde_json::from_value::<types::InitiatePurchaseIntentRequest>(initiate)
+                .expect("valid"),
+        )
+        .send()
+        .await
+        .expect("initiate");
+    let update = serde_json::json!({"clientCorrelationId": "c", "paymentInformation": {"instrumentIdentifier": {"id": "701"}}, "deviceInformation": device, "tokenizedCard": {"number": "156"}, "assuranceData": assurance, "mandates": mandates});
+    client
+        .update_purchase_intent()
+        .instruction_id(id)
+        .body(serde_json::from_value::<types::UpdatePurchaseIntentRequest>(update).expect("valid"))
+        .send()
+        .await
+        .expect("update");
+    let cancel = serde_json::json!({"clientCorrelationId": "c", "deviceInformation": device, "assuranceData": assurance});
+    client
+        .cancel_purchase_intent()
+        .instruction_id(id)
+        .body(serde_json::from_value::<types::CancelPurchaseIntentRequest>(cancel).expect("valid"))
+        .send()
+        .await
+        .expect("cancel");
+    let data = serde_json::json!([{"clientReferenceInformation": {"code": "r"}, "orderInformation": {"amountDetail": {"totalAmount": "10.00", "currency": "USD"}}, "merchantInformation": {"merchantName": "M", "merchantDescriptor": {"country": "US", "url": "https://m.example"}}}]);
+    let credentials = serde_json::json!({"clientCorrelationId": "c", "paymentInformation": {"instrumentIdentifier": {"id": "701"}}, "tokenizedCard": {"number": "156"}, "transactionData": data});
+    client
+        .retrieve_payment_credentials()
+        .instruction_id(id)
+        .body(
+            serde_json::from_value::<types::RetrievePaymentCredentialsRequest>(credentials)
+                .expect("valid"),
+        )
+        .send()
+        .await
+        .expect("credentials");
+    let confirm = serde_json::json!({"clientCorrelationId": "c", "transactionData": data});
+    let signed = client
+        .confirm_transaction_events()
+        .instruction_id(id)
+        .body(
+            serde_json::from_value::<types::ConfirmTransactionEventsRequest>(confirm)
+                .expect("valid"),
+        )
+        .send()
+        .await
+        .expect("confirm")
+        .into_inner()
+        .signed_payload;
+    assert_eq!(signed.as_deref(), Some("a.b.c"));
+    assert_eq!(stamp.prepared.load(Ordering::SeqCst), 6);
+}
+
+#[tokio::test]
+async fn every_checkout_operation_passes_through_the_hook_and_mixed_bodies_arrive_raw() {
+    use payclient_raw_checkout_flow::{Client, types};
+    let server = MockServer::start().await;
+    let stamp = Arc::new(Stamp::default());
+    let client = Client::new(&server.uri(), Hooks::new(Shared(stamp.clone())));
+    let session =
+        r#"{"id":"ps_1","payment_session_secret":"pss_x","_links":{"self":{"href":"h"}}}"#;
+    expect(
+        &server,
+        "POST",
+        "/payment-sessions",
+        "create_payment_session",
+        Some("application/json"),
+        "application/json",
+        201,
+        session,
+    )
+    .await;
+    let action = r#"{"id":"pay_1","status":"Action Required","type":"card","action":{"type":"3ds","url":"u"}}"#;
+    expect(
+        &server,
+        "POST",
+        "/payment-sessions/ps_1/submit",
+        "submit_payment_session",
+        Some("application/json"),
+        "application/json",
+        202,
+        action,
+    )
+    .await;
+    expect(
+        &server,
+        "GET",
+        "/payment-sessions/ps_1",
+        "get_payment_session",
+        None,
+        "application/json",
+        200,
+        session,
+    )
+    .await;
+
+    let create = serde_json::json!({"amount": 0, "currency": "GBP", "billing": {"address": {"country": "GB"}}, "success_url": "https://a", "failure_url": "https://b"});
+    let created = client
+        .create_payment_session()
+        .body(serde_json::from_value::<types::CreatePaymentSessionRequest>(create).expect("valid"))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.id, "ps_1");
+    let submit = serde_json::json!({"session_data": "sd", "amount": 0});
+    let submitted = client
+        .submit_payment_session()
+        .id("ps_1")
+        .body(serde_json::from_value::<types::SubmitPaymentSessionRequest>(submit).expect("valid"))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(submitted.status().as_u16(), 202);
+    // 201 and 202 have different bodies, so the generated client hands back
+    // the exact bytes (Flow needs them unmodified).
+    let bytes = submitted.into_inner().into_inner();
+    let mut collected = Vec::new();
+    use futures::StreamExt as _;
+    let mut stream = bytes;
+    while let Some(chunk) = stream.next().await {
+        collected.extend_from_slice(&chunk.expect("chunk"));
+    }
+    assert_eq!(collected, action.as_bytes());
+    client
+        .get_payment_session()
+        .id("ps_1")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(stamp.prepared.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_hook_refusal_stops_the_request_before_it_is_sent() {
+    struct Refuse;
+    impl RequestHook for Refuse {
+        fn prepare<'a>(
+            &'a self,
+            _operation: &'static Operation,
+            _request: &'a mut reqwest::Request,
+        ) -> BoxFuture<'a, Result<(), HookError>> {
+            Box::pin(async { Err(HookError::new("message-level encryption is mandatory")) })
+        }
+    }
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let client = payclient_raw_checkout_flow::Client::new(&server.uri(), Hooks::new(Refuse));
+    let err = client
+        .get_payment_session()
+        .id("ps_1")
+        .send()
+        .await
+        .expect_err("refused");
+    assert!(
+        err.to_string()
+            .contains("message-level encryption is mandatory"),
+        "{err}"
+    );
+}
