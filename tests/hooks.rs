@@ -47,15 +47,15 @@ impl RequestHook for Shared {
     }
 }
 
+/// Mounts a mock for `(verb, path)` that answers `(status, body)` only when
+/// the request carries the operation stamp and the spec's media types.
 async fn expect(
     server: &MockServer,
-    verb: &str,
-    url_path: &str,
+    (verb, url_path): (&str, &str),
     operation: &str,
     content_type: Option<&str>,
     accept: &str,
-    status: u16,
-    body: &str,
+    (status, body): (u16, &str),
 ) {
     let mut mock = Mock::given(method(verb))
         .and(path(url_path))
@@ -81,24 +81,23 @@ async fn every_flex_operation_passes_through_the_hook_with_the_spec_media_types(
 
     expect(
         &server,
-        "POST",
-        "/flex/v2/sessions",
+        ("POST", "/flex/v2/sessions"),
         "create_capture_context",
         Some("application/json;charset=utf-8"),
         "application/jwt",
-        201,
-        "a.b.c",
+        (201, "a.b.c"),
     )
     .await;
     expect(
         &server,
-        "GET",
-        "/flex/v2/public-keys/zu",
+        ("GET", "/flex/v2/public-keys/zu"),
         "get_public_key",
         None,
         "application/json",
-        200,
-        r#"{"kty":"RSA","n":"AQAB","e":"AQAB","x5t":"new member"}"#,
+        (
+            200,
+            r#"{"kty":"RSA","n":"AQAB","e":"AQAB","x5t":"new member"}"#,
+        ),
     )
     .await;
     Mock::given(method("POST"))
@@ -157,57 +156,53 @@ async fn every_passkey_operation_passes_through_the_hook() {
     let json = Some("application/json;charset=utf-8");
     expect(
         &server,
-        "POST",
-        &format!("{base}/authentication-options"),
+        ("POST", &format!("{base}/authentication-options")),
         "create_authentication_options",
         json,
         "application/json",
-        200,
-        r#"{"action":"AUTHENTICATION_REGISTRATION"}"#,
+        (200, r#"{"action":"AUTHENTICATION_REGISTRATION"}"#),
     )
     .await;
     expect(
         &server,
-        "POST",
-        &format!("{base}/authentication-options/one-time-passwords"),
+        (
+            "POST",
+            &format!("{base}/authentication-options/one-time-passwords"),
+        ),
         "create_one_time_password",
         json,
         "application/json",
-        201,
-        r#"{"maxRequestsAllowed":3}"#,
+        (201, r#"{"maxRequestsAllowed":3}"#),
     )
     .await;
     expect(
         &server,
-        "POST",
-        &format!("{base}/authentication-options/validate"),
+        ("POST", &format!("{base}/authentication-options/validate")),
         "validate_authentication",
         json,
         "application/json",
-        200,
-        r#"{"action":"AUTHENTICATION_REGISTRATION"}"#,
+        (200, r#"{"action":"AUTHENTICATION_REGISTRATION"}"#),
     )
     .await;
     expect(
         &server,
-        "POST",
-        &format!("{base}/authentication-registrations"),
+        ("POST", &format!("{base}/authentication-registrations")),
         "create_authentication_registration",
         json,
         "application/json",
-        200,
-        r#"{"authenticationContext":{"id":"x"}}"#,
+        (200, r#"{"authenticationContext":{"id":"x"}}"#),
     )
     .await;
     expect(
         &server,
-        "POST",
-        "/tms/v2/tokens/7010000000016241111/payment-credentials",
+        (
+            "POST",
+            "/tms/v2/tokens/7010000000016241111/payment-credentials",
+        ),
         "create_payment_credentials",
         json,
         "application/json",
-        200,
-        r#"{"tokenizedCard":{"eci":"05"}}"#,
+        (200, r#"{"tokenizedCard":{"eci":"05"}}"#),
     )
     .await;
 
@@ -293,68 +288,59 @@ async fn every_intelligent_commerce_operation_passes_through_the_hook() {
     let answer = r#"{"clientCorrelationId":"c","instructionId":"1-5C8B"}"#;
     expect(
         &server,
-        "POST",
-        "/acp/v1/tokens",
+        ("POST", "/acp/v1/tokens"),
         "enroll_card",
         json,
         "application/json",
-        202,
-        r#"{"status":"PENDING","pendingEvents":["PENDING_CARDHOLDER_AUTHENTICATION"]}"#,
+        (
+            202,
+            r#"{"status":"PENDING","pendingEvents":["PENDING_CARDHOLDER_AUTHENTICATION"]}"#,
+        ),
     )
     .await;
     expect(
         &server,
-        "POST",
-        "/acp/v1/instructions",
+        ("POST", "/acp/v1/instructions"),
         "initiate_purchase_intent",
         json,
         "application/json",
-        200,
-        answer,
+        (200, answer),
     )
     .await;
     expect(
         &server,
-        "PUT",
-        "/acp/v1/instructions/1-5C8B",
+        ("PUT", "/acp/v1/instructions/1-5C8B"),
         "update_purchase_intent",
         json,
         "application/json",
-        200,
-        answer,
+        (200, answer),
     )
     .await;
     expect(
         &server,
-        "PUT",
-        "/acp/v1/instructions/1-5C8B/cancel",
+        ("PUT", "/acp/v1/instructions/1-5C8B/cancel"),
         "cancel_purchase_intent",
         json,
         "application/json",
-        200,
-        answer,
+        (200, answer),
     )
     .await;
     expect(
         &server,
-        "POST",
-        "/acp/v1/instructions/1-5C8B/credentials",
+        ("POST", "/acp/v1/instructions/1-5C8B/credentials"),
         "retrieve_payment_credentials",
         json,
         "application/json",
-        200,
-        r#"{"status":"COMPLETED"}"#,
+        (200, r#"{"status":"COMPLETED"}"#),
     )
     .await;
     expect(
         &server,
-        "POST",
-        "/acp/v1/instructions/1-5C8B/confirmations",
+        ("POST", "/acp/v1/instructions/1-5C8B/confirmations"),
         "confirm_transaction_events",
         json,
         "application/json",
-        200,
-        r#"{"status":"COMPLETED","signedPayload":"a.b.c"}"#,
+        (200, r#"{"status":"COMPLETED","signedPayload":"a.b.c"}"#),
     )
     .await;
 
@@ -437,36 +423,30 @@ async fn every_checkout_operation_passes_through_the_hook_and_mixed_bodies_arriv
         r#"{"id":"ps_1","payment_session_secret":"pss_x","_links":{"self":{"href":"h"}}}"#;
     expect(
         &server,
-        "POST",
-        "/payment-sessions",
+        ("POST", "/payment-sessions"),
         "create_payment_session",
         Some("application/json"),
         "application/json",
-        201,
-        session,
+        (201, session),
     )
     .await;
     let action = r#"{"id":"pay_1","status":"Action Required","type":"card","action":{"type":"3ds","url":"u"}}"#;
     expect(
         &server,
-        "POST",
-        "/payment-sessions/ps_1/submit",
+        ("POST", "/payment-sessions/ps_1/submit"),
         "submit_payment_session",
         Some("application/json"),
         "application/json",
-        202,
-        action,
+        (202, action),
     )
     .await;
     expect(
         &server,
-        "GET",
-        "/payment-sessions/ps_1",
+        ("GET", "/payment-sessions/ps_1"),
         "get_payment_session",
         None,
         "application/json",
-        200,
-        session,
+        (200, session),
     )
     .await;
 
