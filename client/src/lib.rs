@@ -40,6 +40,46 @@
 //! let _builder = client.get_payment_session().id("ps_2Un6XkDzvnbzYFRTfBlG1xRQIXn");
 //! ```
 //!
+//! ## Calling Cybersource
+//!
+//! A [`cybersource::CybersourceClient`] signs every request (JWT with the
+//! shared secret by default, HTTP Signature or a P12 certificate on request),
+//! encrypts bodies where the vendor requires message-level encryption,
+//! retries only what is safe to repeat, and maps failures onto [`Error`]:
+//!
+//! ```
+//! use payclient::cybersource::{Authentication, CybersourceClient, CybersourceConfig, Environment};
+//! use secrecy::SecretString;
+//!
+//! let config = CybersourceConfig::builder()
+//!     .merchant_id("test_merchant")
+//!     .key_id("08c94330-f618-42a3-b09d-e1e43be5efda")
+//!     .shared_secret(SecretString::from("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="))
+//!     .environment(Environment::Test)
+//!     .authentication(Authentication::JwtSharedSecret)
+//!     .build()?;
+//! let client = CybersourceClient::new(config);
+//! let flex = client.flex();
+//! // client.send("get_public_key", flex.get_public_key().kid("zu").send()).await?
+//! # let _ = flex;
+//! # Ok::<(), payclient::ConfigError>(())
+//! ```
+//!
+//! A configuration that cannot work is refused when it is built:
+//!
+//! ```
+//! use payclient::cybersource::CybersourceConfig;
+//! use secrecy::SecretString;
+//!
+//! let err = CybersourceConfig::builder()
+//!     .merchant_id("test_merchant")
+//!     .key_id("key")
+//!     .shared_secret(SecretString::from("this is not base64"))
+//!     .build()
+//!     .unwrap_err();
+//! assert_eq!(err.to_string(), "`shared_secret` is not base64");
+//! ```
+//!
 //! ## Layers
 //!
 //! - `raw`: the clients `cargo xtask regen` generates from `specs/` (one crate
@@ -50,6 +90,21 @@
 pub use payclient_runtime::{
     BoxFuture, HookError, Hooks, MessageEncryption, Operation, RequestHook,
 };
+
+mod call;
+pub mod cybersource;
+mod error;
+mod jose;
+pub mod retry;
+
+pub use call::Reply;
+pub use error::{
+    ApiError, ConfigError, DecodeError, Error, TransportError, TransportErrorKind, ValidationError,
+    VendorErrorBody,
+};
+
+/// `User-Agent` of every request: payclient and its version.
+pub const USER_AGENT: &str = concat!("payclient/", env!("CARGO_PKG_VERSION"));
 
 /// Cybersource Flex API v2: capture contexts, public keys, transient tokens.
 #[cfg(feature = "cybersource-flex")]

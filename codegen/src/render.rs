@@ -32,6 +32,8 @@ pub struct OperationRow {
     pub accept: Option<String>,
     /// The spec's `x-mle`: `Off`, `Optional` or `Mandatory`.
     pub message_encryption: &'static str,
+    /// GET/HEAD, or `x-payclient-idempotent: true`.
+    pub idempotent: bool,
 }
 
 /// The operation table, read from the spec as written (before the codegen view).
@@ -70,6 +72,11 @@ pub fn operation_rows(document: &Value) -> Vec<OperationRow> {
                 Some("optional") => "Optional",
                 _ => "Off",
             };
+            let idempotent = matches!(method.as_str(), "get" | "head")
+                || operation
+                    .get("x-payclient-idempotent")
+                    .and_then(Value::as_bool)
+                    == Some(true);
             rows.push(OperationRow {
                 id: id.to_owned(),
                 method: method.to_ascii_uppercase(),
@@ -77,6 +84,7 @@ pub fn operation_rows(document: &Value) -> Vec<OperationRow> {
                 request_content_type,
                 accept,
                 message_encryption,
+                idempotent,
             });
         }
     }
@@ -183,13 +191,14 @@ fn glue(rows: &[OperationRow]) -> String {
     for row in rows {
         let _ = writeln!(
             table,
-            "::payclient_runtime::Operation {{ id: {:?}, method: {:?}, path: {:?}, request_content_type: {}, accept: {}, message_encryption: ::payclient_runtime::MessageEncryption::{} }},",
+            "::payclient_runtime::Operation {{ id: {:?}, method: {:?}, path: {:?}, request_content_type: {}, accept: {}, message_encryption: ::payclient_runtime::MessageEncryption::{}, idempotent: {} }},",
             row.id,
             row.method,
             row.path,
             opt(&row.request_content_type),
             opt(&row.accept),
             row.message_encryption,
+            row.idempotent,
         );
     }
     format!(
@@ -294,6 +303,7 @@ mod tests {
                 request_content_type: Some("application/jwt".into()),
                 accept: Some("application/jwt".into()),
                 message_encryption: "Off",
+                idempotent: false,
             }]
         );
     }
@@ -307,6 +317,7 @@ mod tests {
             request_content_type: None,
             accept: Some("application/json".into()),
             message_encryption: "Mandatory",
+            idempotent: true,
         }];
         let file = syn::parse_file(&glue(&rows)).expect("valid Rust");
         assert_eq!(file.items.len(), 2);

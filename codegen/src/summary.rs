@@ -69,6 +69,9 @@ pub fn summarize(
     let _ = writeln!(s, "\noperations ({}):", rows.len());
     for row in rows {
         let _ = writeln!(s, "  {}: {} {}", row.id, row.method, row.path);
+        if row.idempotent {
+            let _ = writeln!(s, "    safe to repeat: retried after timeouts and 5xx");
+        }
         if row.message_encryption != "Off" {
             let _ = writeln!(
                 s,

@@ -27,7 +27,7 @@ pub fn apply(document: &mut Value) -> Vec<Rewrite> {
     // components responses reach, and raw bodies are still decoded into them.
     done.extend(open_response_schemas(document));
     done.extend(mixed_success_bodies_as_raw(document));
-    done.extend(mixed_error_bodies_as_raw(document));
+    done.extend(error_bodies_as_raw(document));
     done
 }
 
@@ -201,15 +201,16 @@ fn is_error(status: &str) -> bool {
     status.starts_with('4') || status.starts_with('5')
 }
 
-/// progenitor asserts that all responses of one class have one body type
-/// (`method.rs` `extract_responses`, progenitor#344/#950). Where they differ,
-/// every response of the class becomes raw bytes and `payclient` decodes by status.
-fn mixed_bodies_as_raw(
-    document: &mut Value,
-    name: &'static str,
-    class: &'static str,
-    in_class: fn(&str) -> bool,
-) -> Vec<Rewrite> {
+/// The raw-bytes stand-in for a response body.
+fn raw_content() -> Value {
+    json!({"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}})
+}
+
+/// progenitor asserts that all success responses have one body type
+/// (`method.rs` `extract_responses`, progenitor#344/#950). Where they differ
+/// (Flow submit 201 vs 202), every success response becomes raw bytes and
+/// `payclient` decodes by status.
+pub fn mixed_success_bodies_as_raw(document: &mut Value) -> Vec<Rewrite> {
     let mut done = Vec::new();
     for_each_operation(document, |id, _, operation| {
         let Some(responses) = operation
@@ -220,27 +221,24 @@ fn mixed_bodies_as_raw(
         };
         let kinds: BTreeSet<BodyKind> = responses
             .iter()
-            .filter(|(status, _)| in_class(status))
+            .filter(|(status, _)| is_success(status))
             .map(|(_, r)| body_kind(r))
             .collect();
         if kinds.len() <= 1 {
             return;
         }
         let mut statuses = Vec::new();
-        for (status, response) in responses.iter_mut().filter(|(s, _)| in_class(s)) {
+        for (status, response) in responses.iter_mut().filter(|(s, _)| is_success(s)) {
             if let Some(response) = response.as_object_mut() {
-                response.insert(
-                    "content".to_owned(),
-                    json!({"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}),
-                );
+                response.insert("content".to_owned(), raw_content());
                 statuses.push(status.clone());
             }
         }
         done.push(Rewrite {
-            name,
+            name: "mixed_success_bodies_as_raw",
             target: id.to_owned(),
             detail: format!(
-                "{class} responses {} have different bodies; all are raw bytes",
+                "success responses {} have different bodies; all are raw bytes",
                 statuses.join(", ")
             ),
         });
@@ -248,19 +246,38 @@ fn mixed_bodies_as_raw(
     done
 }
 
-/// See [`mixed_bodies_as_raw`]: success responses (e.g. Flow submit 201 vs 202).
-pub fn mixed_success_bodies_as_raw(document: &mut Value) -> Vec<Rewrite> {
-    mixed_bodies_as_raw(
-        document,
-        "mixed_success_bodies_as_raw",
-        "success",
-        is_success,
-    )
-}
-
-/// See [`mixed_bodies_as_raw`]: error responses (e.g. an empty 401 beside a JSON 422).
-pub fn mixed_error_bodies_as_raw(document: &mut Value) -> Vec<Rewrite> {
-    mixed_bodies_as_raw(document, "mixed_error_bodies_as_raw", "error", is_error)
+/// Every error response becomes raw bytes, whatever its schema: `payclient`
+/// keeps the exact body on its error and decodes the vendor's known shapes
+/// itself (progenitor would otherwise decode one schema and drop the bytes,
+/// and give each operation a different error type).
+pub fn error_bodies_as_raw(document: &mut Value) -> Vec<Rewrite> {
+    let mut done = Vec::new();
+    for_each_operation(document, |id, _, operation| {
+        let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        else {
+            return;
+        };
+        let mut statuses = Vec::new();
+        for (status, response) in responses.iter_mut().filter(|(s, _)| is_error(s)) {
+            if let Some(response) = response.as_object_mut() {
+                response.insert("content".to_owned(), raw_content());
+                statuses.push(status.clone());
+            }
+        }
+        if !statuses.is_empty() {
+            done.push(Rewrite {
+                name: "error_bodies_as_raw",
+                target: id.to_owned(),
+                detail: format!(
+                    "error responses {} arrive as raw bytes; payclient decodes them",
+                    statuses.join(", ")
+                ),
+            });
+        }
+    });
+    done
 }
 
 /// Marks a component as response-side data carried outside a body.
@@ -576,24 +593,29 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_error_beside_a_json_error_makes_all_errors_raw() {
+    fn every_error_response_becomes_raw_and_success_is_untouched() {
         let mut doc = op(json!({"operationId": "get", "responses": {
             "200": {"description": "a"},
             "401": {"description": "empty"},
-            "422": {"description": "c", "content": {"application/json": {"schema": {"type": "object"}}}}}}));
-        let done = mixed_error_bodies_as_raw(&mut doc);
-        assert_eq!(done[0].name, "mixed_error_bodies_as_raw");
+            "404": {"description": "c", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "502": {"description": "d", "content": {"application/json": {"schema": {"type": "object"}}}}}}));
+        let done = error_bodies_as_raw(&mut doc);
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].name, "error_bodies_as_raw");
+        assert!(
+            done[0].detail.contains("401, 404, 502"),
+            "{}",
+            done[0].detail
+        );
         let responses = doc.pointer("/paths/~1x/post/responses").unwrap();
-        assert!(
-            responses["401"]["content"]
-                .get("application/octet-stream")
-                .is_some()
-        );
-        assert!(
-            responses["422"]["content"]
-                .get("application/octet-stream")
-                .is_some()
-        );
+        for status in ["401", "404", "502"] {
+            assert!(
+                responses[status]["content"]
+                    .get("application/octet-stream")
+                    .is_some(),
+                "{status}"
+            );
+        }
         assert!(
             responses["200"].get("content").is_none(),
             "success untouched"

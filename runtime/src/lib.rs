@@ -53,6 +53,10 @@ pub struct Operation {
     /// The vendor's message-level-encryption requirement for the request body
     /// (the spec's `x-mle`).
     pub message_encryption: MessageEncryption,
+    /// Whether repeating the request is harmless (GET, or the spec's
+    /// `x-payclient-idempotent: true`); only such operations are retried
+    /// after a timeout or a 5xx.
+    pub idempotent: bool,
 }
 
 /// Whether the vendor wants the request body encrypted (Cybersource MLE).
@@ -238,6 +242,7 @@ mod tests {
         request_content_type: Some("application/jwt"),
         accept: Some("application/jwt"),
         message_encryption: MessageEncryption::Off,
+        idempotent: false,
     }];
 
     fn request() -> reqwest::Request {

@@ -6695,7 +6695,7 @@ pub mod builder {
         ///Sends a `GET` request to `/payment-sessions/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PaymentSession>, Error<()>> {
+        ) -> Result<ResponseValue<types::PaymentSession>, Error<ByteStream>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -6728,9 +6728,9 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                401u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
-                502u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                502u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6753,6 +6753,7 @@ pub mod operations {
             request_content_type: Some("application/json"),
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
+            idempotent: false,
         },
         ::payclient_runtime::Operation {
             id: "submit_payment_session",
@@ -6761,6 +6762,7 @@ pub mod operations {
             request_content_type: Some("application/json"),
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
+            idempotent: false,
         },
         ::payclient_runtime::Operation {
             id: "get_payment_session",
@@ -6769,6 +6771,7 @@ pub mod operations {
             request_content_type: None,
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
+            idempotent: true,
         },
     ];
 }

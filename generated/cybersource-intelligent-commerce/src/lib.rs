@@ -9929,6 +9929,7 @@ pub mod operations {
             request_content_type: Some("application/json;charset=utf-8"),
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Mandatory,
+            idempotent: false,
         },
         ::payclient_runtime::Operation {
             id: "initiate_purchase_intent",
@@ -9937,6 +9938,7 @@ pub mod operations {
             request_content_type: Some("application/json;charset=utf-8"),
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Mandatory,
+            idempotent: false,
         },
         ::payclient_runtime::Operation {
             id: "update_purchase_intent",
@@ -9945,6 +9947,7 @@ pub mod operations {
             request_content_type: Some("application/json;charset=utf-8"),
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Mandatory,
+            idempotent: false,
         },
         ::payclient_runtime::Operation {
             id: "cancel_purchase_intent",
@@ -9953,6 +9956,7 @@ pub mod operations {
             request_content_type: Some("application/json;charset=utf-8"),
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Mandatory,
+            idempotent: false,
         },
         ::payclient_runtime::Operation {
             id: "retrieve_payment_credentials",
@@ -9961,6 +9965,7 @@ pub mod operations {
             request_content_type: Some("application/json;charset=utf-8"),
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Mandatory,
+            idempotent: false,
         },
         ::payclient_runtime::Operation {
             id: "confirm_transaction_events",
@@ -9969,6 +9974,7 @@ pub mod operations {
             request_content_type: Some("application/json;charset=utf-8"),
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Mandatory,
+            idempotent: false,
         },
     ];
 }

@@ -6267,6 +6267,7 @@ pub mod operations {
             request_content_type: Some("application/json;charset=utf-8"),
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
+            idempotent: false,
         },
         ::payclient_runtime::Operation {
             id: "create_one_time_password",
@@ -6275,6 +6276,7 @@ pub mod operations {
             request_content_type: Some("application/json;charset=utf-8"),
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
+            idempotent: false,
         },
         ::payclient_runtime::Operation {
             id: "validate_authentication",
@@ -6283,6 +6285,7 @@ pub mod operations {
             request_content_type: Some("application/json;charset=utf-8"),
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
+            idempotent: false,
         },
         ::payclient_runtime::Operation {
             id: "create_authentication_registration",
@@ -6291,6 +6294,7 @@ pub mod operations {
             request_content_type: Some("application/json;charset=utf-8"),
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
+            idempotent: false,
         },
         ::payclient_runtime::Operation {
             id: "create_payment_credentials",
@@ -6299,6 +6303,7 @@ pub mod operations {
             request_content_type: Some("application/json;charset=utf-8"),
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Optional,
+            idempotent: false,
         },
     ];
 }

@@ -1,0 +1,162 @@
+//! X.509 certificates and PKCS#12 files for JWT (RS256) and MLE.
+
+use std::fmt;
+
+use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey};
+use aws_lc_rs::signature::RsaKeyPair;
+use x509_parser::oid_registry::OID_X509_SERIALNUMBER;
+
+/// The alias under which the vendor's MLE certificate sits in a merchant P12
+/// (the vendor SDKs' `mleKeyAlias` default).
+pub const DEFAULT_MLE_ALIAS: &str = "CyberSource_SJC_US";
+
+/// Why a certificate or key file was refused (no key material in the text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateError(pub String);
+
+impl fmt::Display for CertificateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The `kid` the vendor expects for a certificate: the subject's
+/// SERIALNUMBER attribute, else the certificate serial in decimal
+/// (vendor Python SDK `MLEUtility.extract_serial_number`).
+fn kid_of(cert: &x509_parser::certificate::X509Certificate<'_>) -> String {
+    cert.subject()
+        .iter_by_oid(&OID_X509_SERIALNUMBER)
+        .find_map(|attribute| attribute.as_str().ok().map(str::to_owned))
+        .unwrap_or_else(|| cert.serial.to_string())
+}
+
+fn der_from_pem_or_der(bytes: &[u8]) -> Result<Vec<u8>, CertificateError> {
+    if bytes.starts_with(b"-----BEGIN") {
+        let (_, pem) = x509_parser::pem::parse_x509_pem(bytes)
+            .map_err(|e| CertificateError(format!("not a PEM certificate: {e}")))?;
+        Ok(pem.contents)
+    } else {
+        Ok(bytes.to_vec())
+    }
+}
+
+/// The vendor's public MLE certificate: its `kid` and RSA encryption key.
+#[derive(Clone)]
+pub struct MleCertificate {
+    kid: String,
+    key: std::sync::Arc<OaepPublicEncryptingKey>,
+    not_after_unix: i64,
+}
+
+impl fmt::Debug for MleCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MleCertificate")
+            .field("kid", &self.kid)
+            .field("not_after_unix", &self.not_after_unix)
+            .finish()
+    }
+}
+
+impl MleCertificate {
+    /// Reads a PEM or DER X.509 certificate holding an RSA key.
+    pub fn from_pem_or_der(bytes: &[u8]) -> Result<Self, CertificateError> {
+        Self::from_der(&der_from_pem_or_der(bytes)?)
+    }
+
+    /// Reads a DER X.509 certificate holding an RSA key.
+    pub fn from_der(der: &[u8]) -> Result<Self, CertificateError> {
+        let (_, cert) = x509_parser::parse_x509_certificate(der)
+            .map_err(|e| CertificateError(format!("not an X.509 certificate: {e}")))?;
+        let public = PublicEncryptingKey::from_der(cert.public_key().raw).map_err(|_| {
+            CertificateError("the MLE certificate does not hold an RSA key".to_owned())
+        })?;
+        let key = OaepPublicEncryptingKey::new(public).map_err(|_| {
+            CertificateError("the MLE certificate's RSA key cannot encrypt".to_owned())
+        })?;
+        Ok(Self {
+            kid: kid_of(&cert),
+            key: std::sync::Arc::new(key),
+            not_after_unix: cert.validity().not_after.timestamp(),
+        })
+    }
+
+    /// The JWE `kid`.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// When the certificate expires (seconds since the epoch).
+    pub fn not_after_unix(&self) -> i64 {
+        self.not_after_unix
+    }
+
+    pub(crate) fn key(&self) -> &OaepPublicEncryptingKey {
+        &self.key
+    }
+}
+
+/// The merchant's signing key from a P12 file, for RS256 JWTs.
+#[derive(Clone)]
+pub struct P12SigningKey {
+    kid: String,
+    key: std::sync::Arc<RsaKeyPair>,
+    mle: Option<MleCertificate>,
+}
+
+impl fmt::Debug for P12SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("P12SigningKey")
+            .field("kid", &self.kid)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+impl P12SigningKey {
+    /// Opens a PKCS#12 file: the private key chain signs; a certificate under
+    /// [`DEFAULT_MLE_ALIAS`] (if present) is the vendor's MLE certificate.
+    pub fn from_pkcs12(data: &[u8], password: &str) -> Result<Self, CertificateError> {
+        use p12_keystore::{KeyStore, KeyStoreEntry, Pkcs12ImportPolicy};
+        let store =
+            KeyStore::from_pkcs12(data, password, Pkcs12ImportPolicy::Relaxed).map_err(|_| {
+                CertificateError(
+                    "cannot open the P12 file (wrong password or unsupported format)".to_owned(),
+                )
+            })?;
+        let (_, chain) = store
+            .private_key_chain()
+            .ok_or_else(|| CertificateError("the P12 file holds no private key".to_owned()))?;
+        let key = RsaKeyPair::from_pkcs8(chain.key().as_der())
+            .map_err(|_| CertificateError("the P12 private key is not an RSA key".to_owned()))?;
+        let leaf = chain.certs().first().ok_or_else(|| {
+            CertificateError("the P12 file holds no certificate for its key".to_owned())
+        })?;
+        let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_der())
+            .map_err(|e| CertificateError(format!("the P12 certificate is not X.509: {e}")))?;
+        let mle = store.entries().find_map(|(alias, entry)| match entry {
+            KeyStoreEntry::Certificate(c) if alias.eq_ignore_ascii_case(DEFAULT_MLE_ALIAS) => {
+                MleCertificate::from_der(c.as_der()).ok()
+            }
+            _ => None,
+        });
+        Ok(Self {
+            kid: kid_of(&cert),
+            key: std::sync::Arc::new(key),
+            mle,
+        })
+    }
+
+    /// The JWT `kid`.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The vendor's MLE certificate, when the P12 carries one.
+    pub fn mle_certificate(&self) -> Option<&MleCertificate> {
+        self.mle.as_ref()
+    }
+
+    pub(crate) fn key(&self) -> &RsaKeyPair {
+        &self.key
+    }
+}

@@ -1,0 +1,525 @@
+//! Cybersource configuration, checked when it is built rather than at the
+//! first request.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::certificate::{MleCertificate, P12SigningKey};
+use super::jwt::JwtSigner;
+use super::signature::SignatureKey;
+use crate::MessageEncryption;
+use crate::error::ConfigError;
+use crate::retry::RetryPolicy;
+
+/// Which Cybersource environment to call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Environment {
+    /// `https://apitest.cybersource.com`.
+    Test,
+    /// `https://api.cybersource.com`.
+    Production,
+    /// `https://api.in.cybersource.com`.
+    ProductionIndia,
+    /// Another base URL (a proxy or a local simulator). Requests go to
+    /// `base_url`; signatures name `signing_host`, as the vendor SDKs do for
+    /// an intermediate host.
+    Custom {
+        /// Where requests are sent, e.g. `http://127.0.0.1:8080`.
+        base_url: String,
+        /// The host that is signed, e.g. `apitest.cybersource.com`.
+        signing_host: String,
+    },
+}
+
+impl Environment {
+    /// The host requests are signed for.
+    pub fn signing_host(&self) -> &str {
+        match self {
+            Environment::Test => "apitest.cybersource.com",
+            Environment::Production => "api.cybersource.com",
+            Environment::ProductionIndia => "api.in.cybersource.com",
+            Environment::Custom { signing_host, .. } => signing_host,
+        }
+    }
+
+    /// The base URL requests are sent to (no trailing slash).
+    pub fn base_url(&self) -> String {
+        match self {
+            Environment::Custom { base_url, .. } => base_url.trim_end_matches('/').to_owned(),
+            other => format!("https://{}", other.signing_host()),
+        }
+    }
+
+    fn is_production_host(host: &str) -> bool {
+        host.eq_ignore_ascii_case("api.cybersource.com")
+            || host.eq_ignore_ascii_case("api.in.cybersource.com")
+    }
+}
+
+/// How requests are authenticated.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Authentication {
+    /// HTTP Signature with the key id and shared secret (being deprecated by
+    /// the vendor; cannot carry message-level encryption).
+    HttpSignature,
+    /// JWT signed HS256 with the key id and shared secret (the vendor's
+    /// recommended path).
+    JwtSharedSecret,
+    /// JWT signed RS256 with the key in a P12 file.
+    JwtCertificate {
+        /// The P12 file's bytes.
+        p12: Vec<u8>,
+        /// Its password.
+        password: SecretString,
+    },
+}
+
+impl fmt::Debug for Authentication {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Authentication::HttpSignature => f.write_str("HttpSignature"),
+            Authentication::JwtSharedSecret => f.write_str("JwtSharedSecret"),
+            Authentication::JwtCertificate { p12, .. } => f
+                .debug_struct("JwtCertificate")
+                .field("p12_bytes", &p12.len())
+                .field("password", &"<redacted>")
+                .finish(),
+        }
+    }
+}
+
+/// Builds a [`CybersourceConfig`]; see [`CybersourceConfig::builder`].
+#[derive(Debug, Clone, Default)]
+pub struct CybersourceConfigBuilder {
+    merchant_id: Option<String>,
+    key_id: Option<String>,
+    shared_secret: Option<SecretString>,
+    portfolio_id: Option<String>,
+    environment: Option<Environment>,
+    authentication: Option<Authentication>,
+    connect_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    http_client: Option<reqwest::Client>,
+    retry: Option<RetryPolicy>,
+    mle_certificate: Option<Vec<u8>>,
+    mle_optional_enabled: bool,
+    mle_overrides: BTreeMap<String, bool>,
+}
+
+impl CybersourceConfigBuilder {
+    /// The transacting merchant id (`v-c-merchant-id`).
+    pub fn merchant_id(mut self, value: impl Into<String>) -> Self {
+        self.merchant_id = Some(value.into());
+        self
+    }
+
+    /// The REST key id (`keyid` in signatures, `kid` of HS256 JWTs).
+    pub fn key_id(mut self, value: impl Into<String>) -> Self {
+        self.key_id = Some(value.into());
+        self
+    }
+
+    /// The REST shared secret, base64 as the Business Center shows it.
+    pub fn shared_secret(mut self, value: SecretString) -> Self {
+        self.shared_secret = Some(value);
+        self
+    }
+
+    /// A meta-key portfolio id: it is signed in place of the merchant id,
+    /// while `v-c-merchant-id` still carries the transacting merchant.
+    pub fn portfolio_id(mut self, value: impl Into<String>) -> Self {
+        self.portfolio_id = Some(value.into());
+        self
+    }
+
+    /// The environment (default [`Environment::Test`]).
+    pub fn environment(mut self, value: Environment) -> Self {
+        self.environment = Some(value);
+        self
+    }
+
+    /// The authentication (default [`Authentication::JwtSharedSecret`]).
+    pub fn authentication(mut self, value: Authentication) -> Self {
+        self.authentication = Some(value);
+        self
+    }
+
+    /// Connect timeout of the default HTTP client (default 10 s).
+    pub fn connect_timeout(mut self, value: Duration) -> Self {
+        self.connect_timeout = Some(value);
+        self
+    }
+
+    /// Per-attempt timeout of the default HTTP client (default 30 s).
+    pub fn request_timeout(mut self, value: Duration) -> Self {
+        self.request_timeout = Some(value);
+        self
+    }
+
+    /// Use this `reqwest::Client` (its own timeouts then apply).
+    pub fn http_client(mut self, value: reqwest::Client) -> Self {
+        self.http_client = Some(value);
+        self
+    }
+
+    /// Retry policy (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, value: RetryPolicy) -> Self {
+        self.retry = Some(value);
+        self
+    }
+
+    /// The vendor's public MLE certificate (PEM or DER). Only with JWT
+    /// authentication; a P12 may carry it under `CyberSource_SJC_US` instead.
+    pub fn mle_certificate(mut self, pem_or_der: impl Into<Vec<u8>>) -> Self {
+        self.mle_certificate = Some(pem_or_der.into());
+        self
+    }
+
+    /// Encrypt operations whose MLE is optional (default: only mandatory ones).
+    pub fn mle_for_optional_operations(mut self, enabled: bool) -> Self {
+        self.mle_optional_enabled = enabled;
+        self
+    }
+
+    /// Turn MLE on or off for one operation id, overriding its spec status;
+    /// `false` on a mandatory operation is the explicit opt-out.
+    pub fn mle_for_operation(mut self, operation_id: impl Into<String>, enabled: bool) -> Self {
+        self.mle_overrides.insert(operation_id.into(), enabled);
+        self
+    }
+
+    /// Checks everything and builds the configuration.
+    pub fn build(self) -> Result<CybersourceConfig, ConfigError> {
+        let merchant_id = required_header_value("merchant_id", self.merchant_id)?;
+        let key_id = required_header_value("key_id", self.key_id)?;
+        if let Some(portfolio) = &self.portfolio_id {
+            check_header_value("portfolio_id", portfolio)?;
+        }
+        let secret = self.shared_secret.ok_or(ConfigError::Missing {
+            field: "shared_secret",
+        })?;
+        let secret_bytes = STANDARD
+            .decode(secret.expose_secret().trim())
+            .map_err(|_| ConfigError::Invalid {
+                field: "shared_secret",
+                reason: "is not base64".to_owned(),
+            })?;
+        if secret_bytes.is_empty() {
+            return Err(ConfigError::Invalid {
+                field: "shared_secret",
+                reason: "is empty".to_owned(),
+            });
+        }
+        let signature_key = SignatureKey::new(key_id.clone(), &secret_bytes);
+
+        let environment = self.environment.unwrap_or(Environment::Test);
+        let base_url = environment.base_url();
+        check_base_url(&environment, &base_url)?;
+
+        let authentication = self
+            .authentication
+            .unwrap_or(Authentication::JwtSharedSecret);
+        let (auth, p12_mle) = match &authentication {
+            Authentication::HttpSignature => (AuthMode::HttpSignature(signature_key), None),
+            Authentication::JwtSharedSecret => {
+                (AuthMode::Jwt(JwtSigner::SharedSecret(signature_key)), None)
+            }
+            Authentication::JwtCertificate { p12, password } => {
+                let key =
+                    P12SigningKey::from_pkcs12(p12, password.expose_secret()).map_err(|e| {
+                        ConfigError::Invalid {
+                            field: "p12",
+                            reason: e.0,
+                        }
+                    })?;
+                let mle = key.mle_certificate().cloned();
+                (AuthMode::Jwt(JwtSigner::Certificate(key)), mle)
+            }
+        };
+        let mle_certificate =
+            match self.mle_certificate {
+                Some(bytes) => Some(MleCertificate::from_pem_or_der(&bytes).map_err(|e| {
+                    ConfigError::Invalid {
+                        field: "mle_certificate",
+                        reason: e.0,
+                    }
+                })?),
+                None => p12_mle,
+            };
+        if mle_certificate.is_some() && matches!(auth, AuthMode::HttpSignature(_)) {
+            return Err(ConfigError::Invalid {
+                field: "mle_certificate",
+                reason: "message-level encryption needs JWT authentication; HTTP Signature cannot carry it".to_owned(),
+            });
+        }
+
+        let http = match self.http_client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
+                .timeout(self.request_timeout.unwrap_or(Duration::from_secs(30)))
+                .user_agent(crate::USER_AGENT)
+                .build()
+                .map_err(|_| ConfigError::Invalid {
+                    field: "http_client",
+                    reason: "the HTTP client could not be built".to_owned(),
+                })?,
+        };
+
+        Ok(CybersourceConfig {
+            merchant_id,
+            portfolio_id: self.portfolio_id,
+            signing_host: environment.signing_host().to_owned(),
+            environment,
+            base_url,
+            auth,
+            http,
+            retry: self.retry.unwrap_or_default(),
+            mle_certificate,
+            mle_optional_enabled: self.mle_optional_enabled,
+            mle_overrides: self.mle_overrides,
+        })
+    }
+}
+
+fn required_header_value(
+    field: &'static str,
+    value: Option<String>,
+) -> Result<String, ConfigError> {
+    let value = value.ok_or(ConfigError::Missing { field })?;
+    check_header_value(field, &value)?;
+    Ok(value)
+}
+
+fn check_header_value(field: &'static str, value: &str) -> Result<(), ConfigError> {
+    if value.trim().is_empty() {
+        return Err(ConfigError::Invalid {
+            field,
+            reason: "is empty".to_owned(),
+        });
+    }
+    if !value.bytes().all(|b| b.is_ascii_graphic()) || value.contains('"') {
+        return Err(ConfigError::Invalid {
+            field,
+            reason: "must be printable ASCII without spaces or quotes".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+fn check_base_url(environment: &Environment, base_url: &str) -> Result<(), ConfigError> {
+    let url = reqwest::Url::parse(base_url).map_err(|_| ConfigError::Invalid {
+        field: "environment",
+        reason: "the base URL is not a URL".to_owned(),
+    })?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if Environment::is_production_host(environment.signing_host()) => {
+            Err(ConfigError::Invalid {
+                field: "environment",
+                reason: "a production environment must use https".to_owned(),
+            })
+        }
+        "http" if loopback => Ok(()),
+        _ => Err(ConfigError::Invalid {
+            field: "environment",
+            reason: "the base URL must be https (plain http only on loopback, for simulators)"
+                .to_owned(),
+        }),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum AuthMode {
+    HttpSignature(SignatureKey),
+    Jwt(JwtSigner),
+}
+
+/// A checked Cybersource configuration. `Debug` never shows secrets.
+#[derive(Clone)]
+pub struct CybersourceConfig {
+    pub(crate) merchant_id: String,
+    pub(crate) portfolio_id: Option<String>,
+    pub(crate) environment: Environment,
+    pub(crate) signing_host: String,
+    pub(crate) base_url: String,
+    pub(crate) auth: AuthMode,
+    pub(crate) http: reqwest::Client,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) mle_certificate: Option<MleCertificate>,
+    pub(crate) mle_optional_enabled: bool,
+    pub(crate) mle_overrides: BTreeMap<String, bool>,
+}
+
+impl fmt::Debug for CybersourceConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let auth = match &self.auth {
+            AuthMode::HttpSignature(_) => "HttpSignature",
+            AuthMode::Jwt(JwtSigner::SharedSecret(_)) => "JwtSharedSecret",
+            AuthMode::Jwt(JwtSigner::Certificate(_)) => "JwtCertificate",
+        };
+        f.debug_struct("CybersourceConfig")
+            .field("merchant_id", &self.merchant_id)
+            .field("portfolio_id", &self.portfolio_id)
+            .field("environment", &self.environment)
+            .field("authentication", &auth)
+            .field("shared_secret", &"<redacted>")
+            .field("mle_certificate", &self.mle_certificate)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+/// What the transport does with one operation's request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MlePlan {
+    Plain,
+    Encrypt,
+    /// Mandatory, but this configuration cannot encrypt.
+    Refuse(&'static str),
+}
+
+impl CybersourceConfig {
+    /// Starts a builder.
+    pub fn builder() -> CybersourceConfigBuilder {
+        CybersourceConfigBuilder::default()
+    }
+
+    /// Reads the documented variables: `CYBERSOURCE_MERCHANT_ID`,
+    /// `CYBERSOURCE_KEY_ID`, `CYBERSOURCE_SHARED_SECRET`, and optionally
+    /// `CYBERSOURCE_PORTFOLIO_ID`, `CYBERSOURCE_ENVIRONMENT` (`test`,
+    /// `production`, `production-india`, or a base URL with
+    /// `CYBERSOURCE_SIGNING_HOST`), `CYBERSOURCE_AUTH` (`jwt`, `http-signature`,
+    /// `jwt-certificate` with `CYBERSOURCE_P12_PATH` and
+    /// `CYBERSOURCE_P12_PASSWORD`) and `CYBERSOURCE_MLE_CERTIFICATE_PATH`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`CybersourceConfig::from_env`] over any variable source (for tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut builder = Self::builder();
+        if let Some(v) = get("CYBERSOURCE_MERCHANT_ID") {
+            builder = builder.merchant_id(v);
+        }
+        if let Some(v) = get("CYBERSOURCE_KEY_ID") {
+            builder = builder.key_id(v);
+        }
+        if let Some(v) = get("CYBERSOURCE_SHARED_SECRET") {
+            builder = builder.shared_secret(SecretString::from(v));
+        }
+        if let Some(v) = get("CYBERSOURCE_PORTFOLIO_ID") {
+            builder = builder.portfolio_id(v);
+        }
+        let environment = match get("CYBERSOURCE_ENVIRONMENT").as_deref().map(str::trim) {
+            None | Some("") | Some("test") => Environment::Test,
+            Some("production") => Environment::Production,
+            Some("production-india") => Environment::ProductionIndia,
+            Some(url) if url.contains("://") => Environment::Custom {
+                base_url: url.to_owned(),
+                signing_host: get("CYBERSOURCE_SIGNING_HOST").ok_or(ConfigError::Missing {
+                    field: "CYBERSOURCE_SIGNING_HOST",
+                })?,
+            },
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    field: "CYBERSOURCE_ENVIRONMENT",
+                    reason: "must be test, production, production-india or a base URL".to_owned(),
+                });
+            }
+        };
+        builder = builder.environment(environment);
+        let authentication = match get("CYBERSOURCE_AUTH").as_deref().map(str::trim) {
+            None | Some("") | Some("jwt") => Authentication::JwtSharedSecret,
+            Some("http-signature") => Authentication::HttpSignature,
+            Some("jwt-certificate") => {
+                let path = get("CYBERSOURCE_P12_PATH").ok_or(ConfigError::Missing {
+                    field: "CYBERSOURCE_P12_PATH",
+                })?;
+                let p12 = std::fs::read(&path).map_err(|_| ConfigError::Invalid {
+                    field: "CYBERSOURCE_P12_PATH",
+                    reason: "cannot be read".to_owned(),
+                })?;
+                let password =
+                    SecretString::from(get("CYBERSOURCE_P12_PASSWORD").unwrap_or_default());
+                Authentication::JwtCertificate { p12, password }
+            }
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    field: "CYBERSOURCE_AUTH",
+                    reason: "must be jwt, http-signature or jwt-certificate".to_owned(),
+                });
+            }
+        };
+        builder = builder.authentication(authentication);
+        if let Some(path) = get("CYBERSOURCE_MLE_CERTIFICATE_PATH") {
+            let bytes = std::fs::read(&path).map_err(|_| ConfigError::Invalid {
+                field: "CYBERSOURCE_MLE_CERTIFICATE_PATH",
+                reason: "cannot be read".to_owned(),
+            })?;
+            builder = builder.mle_certificate(bytes);
+        }
+        builder.build()
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The host that signatures name.
+    pub fn signing_host(&self) -> &str {
+        &self.signing_host
+    }
+
+    /// The transacting merchant id.
+    pub fn merchant_id(&self) -> &str {
+        &self.merchant_id
+    }
+
+    /// The merchant id inside signatures and `iss` (the portfolio under a meta key).
+    pub(crate) fn signing_merchant_id(&self) -> &str {
+        self.portfolio_id.as_deref().unwrap_or(&self.merchant_id)
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// Decides MLE for one operation from its spec status and this configuration.
+    pub(crate) fn mle_plan(&self, operation_id: &str, status: MessageEncryption) -> MlePlan {
+        let wanted = match (self.mle_overrides.get(operation_id), status) {
+            (Some(explicit), _) => *explicit,
+            (None, MessageEncryption::Mandatory) => true,
+            (None, MessageEncryption::Optional) => self.mle_optional_enabled,
+            (None, _) => false,
+        };
+        if !wanted {
+            return MlePlan::Plain;
+        }
+        match (&self.auth, &self.mle_certificate) {
+            (AuthMode::Jwt(_), Some(_)) => MlePlan::Encrypt,
+            (AuthMode::HttpSignature(_), _) => MlePlan::Refuse(
+                "message-level encryption is required for this operation, but HTTP Signature cannot carry it: \
+                 use JWT authentication with an MLE certificate, or turn MLE off for the operation explicitly",
+            ),
+            (AuthMode::Jwt(_), None) => MlePlan::Refuse(
+                "message-level encryption is required for this operation, but no MLE certificate is configured",
+            ),
+        }
+    }
+}

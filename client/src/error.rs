@@ -1,0 +1,343 @@
+//! The one error type of `payclient`. It separates configuration, validation
+//! (before anything is sent), transport, API (the vendor answered with an
+//! error), decode and JOSE failures. `Display` and `Debug` never print a
+//! request or response body, a header value that could be secret, or card data.
+
+use std::fmt;
+
+use bytes::Bytes;
+
+use crate::cybersource::signature::SigningInputs;
+use crate::cybersource::vendor_error::CybersourceErrorBody;
+
+/// Everything that can go wrong in a `payclient` call.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration cannot work (found when it is built, or when an
+    /// operation needs something it lacks, such as MLE).
+    Configuration(ConfigError),
+    /// A request was refused before sending because it breaks a documented constraint.
+    Validation(ValidationError),
+    /// The request did not complete: connect failure, timeout, broken connection.
+    Transport(TransportError),
+    /// The vendor answered with an error status.
+    Api(Box<ApiError>),
+    /// The vendor answered with a success status and a body we could not read.
+    Decode(DecodeError),
+}
+
+impl Error {
+    /// The vendor's correlation or request id, when the vendor answered.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(api) => api.request_id.as_deref(),
+            Error::Decode(d) => d.request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when the vendor answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(api) => Some(api.status),
+            Error::Decode(d) => Some(d.status),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Configuration(e) => write!(f, "configuration error: {e}"),
+            Error::Validation(e) => write!(f, "invalid request: {e}"),
+            Error::Transport(e) => write!(f, "transport error: {e}"),
+            Error::Api(e) => write!(f, "{e}"),
+            Error::Decode(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Transport(e) => e
+                .source
+                .as_ref()
+                .map(|s| s as &(dyn std::error::Error + 'static)),
+            _ => None,
+        }
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Configuration(e)
+    }
+}
+
+impl From<ValidationError> for Error {
+    fn from(e: ValidationError) -> Self {
+        Error::Validation(e)
+    }
+}
+
+/// A configuration problem, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A required setting is absent.
+    Missing {
+        /// The setting (or environment variable).
+        field: &'static str,
+    },
+    /// A setting has an unusable value.
+    Invalid {
+        /// The setting (or environment variable).
+        field: &'static str,
+        /// Why; never the value itself.
+        reason: String,
+    },
+    /// An operation needs something this configuration does not provide.
+    Operation {
+        /// The operation id.
+        operation: String,
+        /// What is missing.
+        reason: String,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Missing { field } => write!(f, "`{field}` is required"),
+            ConfigError::Invalid { field, reason } => write!(f, "`{field}` {reason}"),
+            ConfigError::Operation { operation, reason } => {
+                write!(f, "operation `{operation}`: {reason}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A request field that breaks a documented constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    /// The field path, e.g. `orderInformation.amountDetails.totalAmount`.
+    pub field: String,
+    /// The constraint it breaks; never the value.
+    pub reason: String,
+}
+
+impl ValidationError {
+    /// A problem with `field`.
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` {}", self.field, self.reason)
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+/// What kind of transport failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The connection could not be made: the request never reached the server.
+    Connect,
+    /// The request or the response timed out.
+    Timeout,
+    /// The connection broke or the body could not be read.
+    Other,
+}
+
+/// The request did not complete.
+#[derive(Debug)]
+pub struct TransportError {
+    /// The operation id.
+    pub operation: String,
+    /// What failed.
+    pub kind: TransportErrorKind,
+    /// How many attempts were made.
+    pub attempts: u32,
+    pub(crate) source: Option<reqwest::Error>,
+}
+
+impl TransportError {
+    pub(crate) fn from_reqwest(operation: &str, attempts: u32, error: reqwest::Error) -> Self {
+        let kind = if error.is_connect() {
+            TransportErrorKind::Connect
+        } else if error.is_timeout() {
+            TransportErrorKind::Timeout
+        } else {
+            TransportErrorKind::Other
+        };
+        // The URL can hold ids; keep it out of messages.
+        Self {
+            operation: operation.to_owned(),
+            kind,
+            attempts,
+            source: Some(error.without_url()),
+        }
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            TransportErrorKind::Connect => "could not connect",
+            TransportErrorKind::Timeout => "timed out",
+            TransportErrorKind::Other => "connection failed",
+        };
+        write!(
+            f,
+            "`{}` {what} after {} attempt(s)",
+            self.operation, self.attempts
+        )
+    }
+}
+
+/// The vendor's error body, parsed into its known shapes.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum VendorErrorBody {
+    /// A Cybersource body (see [`CybersourceErrorBody`]).
+    Cybersource(CybersourceErrorBody),
+    /// Empty or not a known shape (the raw bytes are on [`ApiError::raw_body`]).
+    Unrecognized,
+}
+
+/// The vendor answered with an error status.
+pub struct ApiError {
+    /// The operation id.
+    pub operation: String,
+    /// HTTP status.
+    pub status: u16,
+    /// `v-c-correlation-id` (Cybersource) or `Cko-Request-Id` (Checkout.com).
+    pub request_id: Option<String>,
+    /// The body in its known shapes.
+    pub body: VendorErrorBody,
+    /// How many attempts were made.
+    pub attempts: u32,
+    /// For an authentication failure: what was signed (host, date,
+    /// request-target, digest, merchant id, header names; never a secret).
+    pub signed: Option<SigningInputs>,
+    raw: Bytes,
+}
+
+impl ApiError {
+    pub(crate) fn new(
+        operation: &str,
+        status: u16,
+        request_id: Option<String>,
+        body: VendorErrorBody,
+        raw: Bytes,
+    ) -> Self {
+        Self {
+            operation: operation.to_owned(),
+            status,
+            request_id,
+            body,
+            attempts: 1,
+            signed: None,
+            raw,
+        }
+    }
+
+    /// The exact body the vendor sent (may echo request data: do not log it).
+    pub fn raw_body(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// A one-line summary of the vendor's reason, safe to log.
+    pub fn reason(&self) -> Option<String> {
+        match &self.body {
+            VendorErrorBody::Cybersource(body) => body.reason(),
+            VendorErrorBody::Unrecognized => None,
+        }
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiError")
+            .field("operation", &self.operation)
+            .field("status", &self.status)
+            .field("request_id", &self.request_id)
+            .field("reason", &self.reason())
+            .field("attempts", &self.attempts)
+            .field("signed", &self.signed)
+            .field("raw_body_bytes", &self.raw.len())
+            .finish()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` failed with HTTP {}", self.operation, self.status)?;
+        if let Some(reason) = self.reason() {
+            write!(f, ": {reason}")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        if let Some(signed) = &self.signed {
+            write!(
+                f,
+                "; signed host `{}`, date `{}`, request-target `{} {}`, digest `{}`, merchant id `{}`, headers `{}`",
+                signed.host,
+                signed.date,
+                signed.method.to_ascii_lowercase(),
+                signed.request_target,
+                signed.digest.as_deref().unwrap_or("none"),
+                signed.signing_merchant_id,
+                signed.signed_headers(),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A success status whose body could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    /// The operation id.
+    pub operation: String,
+    /// HTTP status.
+    pub status: u16,
+    /// The vendor's correlation or request id.
+    pub request_id: Option<String>,
+    /// What did not fit: the JSON error class and position, never body text.
+    pub reason: String,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` answered HTTP {} with a body that could not be decoded: {}",
+            self.operation, self.status, self.reason
+        )
+    }
+}
+
+/// Describes a serde_json error by class and position only (its message can quote body text).
+pub(crate) fn describe_json_error(e: &serde_json::Error) -> String {
+    let class = match e.classify() {
+        serde_json::error::Category::Io => "I/O error",
+        serde_json::error::Category::Syntax => "not JSON",
+        serde_json::error::Category::Data => "JSON of an unexpected shape",
+        serde_json::error::Category::Eof => "truncated JSON",
+    };
+    format!("{class} at line {} column {}", e.line(), e.column())
+}

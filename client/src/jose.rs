@@ -1,0 +1,147 @@
+//! JOSE compact serialization, framed by hand over aws-lc-rs primitives
+//! (RSA-OAEP, AES-256-GCM, RSASSA-PKCS1-v1_5, HMAC). No cryptography is
+//! implemented here: only base64url segments and JSON headers.
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::rsa::{OaepAlgorithm, OaepPublicEncryptingKey};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// base64url without padding, as JOSE requires.
+pub(crate) fn b64url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Appends base64url of `bytes` to `out`.
+pub(crate) fn b64url_into(bytes: &[u8], out: &mut String) {
+    URL_SAFE_NO_PAD.encode_string(bytes, out);
+}
+
+/// Why a JWE could not be built. Never carries plaintext.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct JweError(pub &'static str);
+
+/// A compact JWE: RSA-OAEP key wrapping (`oaep` picks SHA-1 or SHA-256) of a
+/// fresh AES-256-GCM key; `protected_header` is the JSON header text.
+pub(crate) fn compact_jwe(
+    protected_header: &str,
+    recipient: &OaepPublicEncryptingKey,
+    oaep: &'static OaepAlgorithm,
+    plaintext: &[u8],
+) -> Result<String, JweError> {
+    let rng = SystemRandom::new();
+    let mut cek = [0u8; 32];
+    rng.fill(&mut cek)
+        .map_err(|_| JweError("random content key"))?;
+    let mut iv = [0u8; 12];
+    rng.fill(&mut iv).map_err(|_| JweError("random IV"))?;
+
+    let mut encrypted_key = vec![0u8; recipient.ciphertext_size()];
+    let encrypted_key = recipient
+        .encrypt(oaep, &cek, &mut encrypted_key, None)
+        .map_err(|_| JweError("RSA-OAEP encryption of the content key"))?
+        .to_vec();
+
+    let header_b64 = b64url(protected_header.as_bytes());
+    let key =
+        LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &cek).map_err(|_| JweError("AES key"))?);
+    let mut in_out = plaintext.to_vec();
+    let tag = key
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key(iv),
+            Aad::from(header_b64.as_bytes()),
+            &mut in_out,
+        )
+        .map_err(|_| JweError("AES-GCM encryption"))?;
+
+    let mut out = String::with_capacity(
+        header_b64.len() + encrypted_key.len() * 4 / 3 + in_out.len() * 4 / 3 + 48,
+    );
+    out.push_str(&header_b64);
+    out.push('.');
+    b64url_into(&encrypted_key, &mut out);
+    out.push('.');
+    b64url_into(&iv, &mut out);
+    out.push('.');
+    b64url_into(&in_out, &mut out);
+    out.push('.');
+    b64url_into(tag.as_ref(), &mut out);
+    Ok(out)
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Decrypting a compact JWE, for tests that play the server.
+    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+    use aws_lc_rs::rsa::{OaepAlgorithm, OaepPrivateDecryptingKey, PrivateDecryptingKey};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    /// Returns (protected header JSON, plaintext).
+    pub fn decrypt(
+        jwe: &str,
+        key: &PrivateDecryptingKey,
+        oaep: &'static OaepAlgorithm,
+    ) -> (serde_json::Value, Vec<u8>) {
+        let parts: Vec<&str> = jwe.split('.').collect();
+        assert_eq!(parts.len(), 5, "compact JWE has five segments");
+        let d = |s: &str| URL_SAFE_NO_PAD.decode(s).expect("base64url");
+        let header: serde_json::Value = serde_json::from_slice(&d(parts[0])).expect("header JSON");
+        let oaep_key = OaepPrivateDecryptingKey::new(key.clone()).expect("oaep key");
+        let mut cek = vec![0u8; oaep_key.min_output_size()];
+        let cek = oaep_key
+            .decrypt(oaep, &d(parts[1]), &mut cek, None)
+            .expect("unwrap CEK")
+            .to_vec();
+        let iv: [u8; 12] = d(parts[2]).try_into().expect("12-byte IV");
+        let mut data = d(parts[3]);
+        data.extend(d(parts[4]));
+        let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &cek).expect("aes key"));
+        let plain = key
+            .open_in_place(
+                Nonce::assume_unique_for_key(iv),
+                Aad::from(parts[0].as_bytes()),
+                &mut data,
+            )
+            .expect("authentic ciphertext")
+            .to_vec();
+        (header, plain)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lc_rs::rsa::{
+        KeySize, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, PrivateDecryptingKey,
+    };
+
+    #[test]
+    fn round_trips_with_both_oaep_hashes_and_binds_the_header() {
+        let private = PrivateDecryptingKey::generate(KeySize::Rsa2048).expect("key");
+        let public = OaepPublicEncryptingKey::new(private.public_key()).expect("public");
+        for oaep in [&OAEP_SHA1_MGF1SHA1, &OAEP_SHA256_MGF1SHA256] {
+            let jwe = compact_jwe(
+                r#"{"alg":"RSA-OAEP","enc":"A256GCM","kid":"k"}"#,
+                &public,
+                oaep,
+                b"secret payload",
+            )
+            .expect("jwe");
+            let (header, plain) = test_support::decrypt(&jwe, &private, oaep);
+            assert_eq!(header["kid"], "k");
+            assert_eq!(plain, b"secret payload");
+            assert!(!jwe.contains("secret"));
+        }
+    }
+
+    #[test]
+    fn two_encryptions_differ() {
+        let private = PrivateDecryptingKey::generate(KeySize::Rsa2048).expect("key");
+        let public = OaepPublicEncryptingKey::new(private.public_key()).expect("public");
+        let a = compact_jwe("{}", &public, &OAEP_SHA256_MGF1SHA256, b"x").expect("jwe");
+        let b = compact_jwe("{}", &public, &OAEP_SHA256_MGF1SHA256, b"x").expect("jwe");
+        assert_ne!(a, b, "fresh key and IV every time");
+    }
+}

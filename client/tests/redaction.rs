@@ -1,0 +1,144 @@
+//! No secret, signature, token or card data reaches `Debug`, `Display` or
+//! tracing output.
+
+mod support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use payclient::cybersource::{Authentication, CybersourceClient};
+use secrecy::SecretString;
+use support::*;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const PAN: &str = "4111111111111111";
+
+fn forbidden() -> Vec<String> {
+    let secret = secret_bytes();
+    vec![
+        SECRET_B64.to_owned(),
+        String::from_utf8_lossy(&secret).into_owned(),
+        PAN.to_owned(),
+        "Bearer ".to_owned(),
+        "signature=\"".to_owned(),
+        "p12-password".to_owned(),
+    ]
+}
+
+fn assert_clean(text: &str) {
+    for needle in forbidden() {
+        assert!(!text.contains(&needle), "`{needle}` leaked into: {text}");
+    }
+}
+
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn errors_configs_and_traces_never_show_secrets_or_card_data() {
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    // The vendor echoes the card number back in its error body.
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401).set_body_string(format!(
+            r#"{{"response":{{"rmsg":"Authentication Failed"}},"echo":"{PAN}"}}"#
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(format!("not json {PAN}")))
+        .mount(&server)
+        .await;
+
+    let mut texts = Vec::new();
+    for auth in [
+        Authentication::HttpSignature,
+        Authentication::JwtSharedSecret,
+    ] {
+        let client = client(&server.uri(), auth);
+        texts.push(format!("{:?}", client.config()));
+        texts.push(format!("{client:?}"));
+        let flex = client.flex();
+        let request: payclient::flex::raw::types::CaptureContextRequest = serde_json::from_value(
+            serde_json::json!({"fields": {"paymentInformation": {"card": {"number": {}}}}}),
+        )
+        .expect("valid");
+        let err = client
+            .send_bytes(
+                "create_capture_context",
+                1024,
+                flex.create_capture_context().body(request).send(),
+            )
+            .await
+            .expect_err("401");
+        assert!(
+            matches!(&err, payclient::Error::Api(api) if api.raw_body().windows(PAN.len()).any(|w| w == PAN.as_bytes())),
+            "the raw body is kept for the caller"
+        );
+        texts.push(format!("{err}"));
+        texts.push(format!("{err:?}"));
+        let err = client
+            .send("get_public_key", flex.get_public_key().kid("zu").send())
+            .await
+            .expect_err("not json");
+        texts.push(format!("{err}"));
+        texts.push(format!("{err:?}"));
+    }
+    let signing = certificate("S-1");
+    let p12 = p12(&signing, None, "p12-password");
+    let auth = Authentication::JwtCertificate {
+        p12: p12.clone(),
+        password: SecretString::from("p12-password"),
+    };
+    texts.push(format!("{auth:?}"));
+    let config = builder(&server.uri(), auth).build().expect("config");
+    texts.push(format!("{config:?}"));
+    let key =
+        payclient::cybersource::P12SigningKey::from_pkcs12(&p12, "p12-password").expect("p12");
+    texts.push(format!("{key:?}"));
+    let err = builder(&server.uri(), Authentication::HttpSignature)
+        .shared_secret(SecretString::from("%%%not-base64%%%"))
+        .build()
+        .unwrap_err();
+    texts.push(format!("{err} {err:?}"));
+    assert!(!texts.last().expect("text").contains("%%%not-base64%%%"));
+    let _ = CybersourceClient::new(config);
+
+    for text in &texts {
+        assert_clean(text);
+    }
+    let traces = String::from_utf8(buffer.0.lock().expect("lock").clone()).expect("utf-8");
+    assert!(
+        traces.contains("operation=\"create_capture_context\"")
+            || traces.contains("operation=create_capture_context"),
+        "{traces}"
+    );
+    assert!(
+        traces.contains("status=401") && traces.contains("attempt=1"),
+        "{traces}"
+    );
+    assert!(
+        traces.contains("path=\"/flex/v2/sessions\"") || traces.contains("path=/flex/v2/sessions"),
+        "{traces}"
+    );
+    assert_clean(&traces);
+}

@@ -1,0 +1,202 @@
+//! Test helpers: keys and certificates made with real crypto, an independent
+//! HTTP Signature / JWT checker (RustCrypto, not aws-lc-rs) and a JWE decrypter.
+#![allow(dead_code)]
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rsa::{KeySize, PrivateDecryptingKey};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
+use payclient::cybersource::{Authentication, CybersourceClient, CybersourceConfig, Environment};
+use secrecy::SecretString;
+use sha2::{Digest, Sha256};
+
+pub const MERCHANT: &str = "test_merchant";
+pub const KEY_ID: &str = "08c94330-f618-42a3-b09d-e1e43be5efda";
+pub const SECRET_B64: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+pub const HOST: &str = "apitest.cybersource.com";
+
+pub fn secret_bytes() -> Vec<u8> {
+    STANDARD.decode(SECRET_B64).expect("base64")
+}
+
+pub fn builder(
+    base_url: &str,
+    auth: Authentication,
+) -> payclient::cybersource::CybersourceConfigBuilder {
+    CybersourceConfig::builder()
+        .merchant_id(MERCHANT)
+        .key_id(KEY_ID)
+        .shared_secret(SecretString::from(SECRET_B64))
+        .environment(Environment::Custom {
+            base_url: base_url.to_owned(),
+            signing_host: HOST.to_owned(),
+        })
+        .authentication(auth)
+        .retry(payclient::retry::RetryPolicy {
+            initial_backoff: std::time::Duration::from_millis(5),
+            max_backoff: std::time::Duration::from_millis(20),
+            ..Default::default()
+        })
+}
+
+pub fn client(base_url: &str, auth: Authentication) -> CybersourceClient {
+    CybersourceClient::new(builder(base_url, auth).build().expect("valid config"))
+}
+
+/// Recomputes an HTTP Signature from what the server received, with RustCrypto.
+pub fn check_http_signature(request: &wiremock::Request) {
+    let h = |name: &str| {
+        request
+            .headers
+            .get(name)
+            .map(|v| v.to_str().expect("ascii").to_owned())
+    };
+    let signature = h("signature").expect("Signature header");
+    let field = |name: &str| {
+        let start = signature.find(&format!("{name}=\"")).expect(name) + name.len() + 2;
+        let end = signature[start..].find('"').expect("closing quote") + start;
+        signature[start..end].to_owned()
+    };
+    assert_eq!(field("keyid"), KEY_ID);
+    assert_eq!(field("algorithm"), "HmacSHA256");
+    let method = request.method.as_str().to_ascii_lowercase();
+    let target = match request.url.query() {
+        Some(q) => format!("{}?{q}", request.url.path()),
+        None => request.url.path().to_owned(),
+    };
+    let with_body = matches!(method.as_str(), "post" | "put" | "patch");
+    let mut signing = format!(
+        "host: {}\ndate: {}\nrequest-target: {method} {target}\n",
+        h("host").expect("host"),
+        h("date").expect("date")
+    );
+    if with_body {
+        let digest = format!("SHA-256={}", STANDARD.encode(Sha256::digest(&request.body)));
+        assert_eq!(
+            h("digest").as_deref(),
+            Some(digest.as_str()),
+            "digest covers the exact body"
+        );
+        signing.push_str(&format!("digest: {digest}\n"));
+        assert_eq!(
+            field("headers"),
+            "host date request-target digest v-c-merchant-id"
+        );
+    } else {
+        assert_eq!(field("headers"), "host date request-target v-c-merchant-id");
+    }
+    signing.push_str(&format!(
+        "v-c-merchant-id: {}",
+        h("v-c-merchant-id").expect("merchant id")
+    ));
+    let mut mac = Hmac::<Sha256>::new_from_slice(&secret_bytes()).expect("key");
+    mac.update(signing.as_bytes());
+    assert_eq!(
+        field("signature"),
+        STANDARD.encode(mac.finalize().into_bytes()),
+        "signature recomputed independently"
+    );
+}
+
+/// Checks an HS256 bearer JWT with RustCrypto and returns its claims.
+pub fn check_hs256_jwt(request: &wiremock::Request) -> serde_json::Value {
+    let auth = request
+        .headers
+        .get("authorization")
+        .expect("Authorization")
+        .to_str()
+        .expect("ascii");
+    let token = auth.strip_prefix("Bearer ").expect("bearer");
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let header: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).expect("b64")).expect("json");
+    assert_eq!(
+        header,
+        serde_json::json!({"kid": KEY_ID, "alg": "HS256", "typ": "JWT"})
+    );
+    let mut mac = Hmac::<Sha256>::new_from_slice(&secret_bytes()).expect("key");
+    mac.update(format!("{}.{}", parts[0], parts[1]).as_bytes());
+    mac.verify_slice(&URL_SAFE_NO_PAD.decode(parts[2]).expect("b64"))
+        .expect("HS256 signature verifies");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("claims")
+}
+
+/// An RSA key and a self-signed certificate for it whose subject carries
+/// SERIALNUMBER `serial` (the vendor's kid).
+pub struct TestCertificate {
+    pub private: PrivateDecryptingKey,
+    pub pkcs8: Vec<u8>,
+    pub der: Vec<u8>,
+    pub pem: String,
+}
+
+pub fn certificate(serial: &str) -> TestCertificate {
+    let private = PrivateDecryptingKey::generate(KeySize::Rsa2048).expect("rsa key");
+    let pkcs8 = private.as_der().expect("pkcs8").as_ref().to_vec();
+    let key = rcgen::KeyPair::try_from(pkcs8.as_slice()).expect("rcgen key");
+    let mut params =
+        rcgen::CertificateParams::new(vec!["cybersource.test".to_owned()]).expect("params");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "payclient test");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CustomDnType(vec![2, 5, 4, 5]), serial);
+    let cert = params.self_signed(&key).expect("certificate");
+    TestCertificate {
+        private,
+        pkcs8,
+        der: cert.der().to_vec(),
+        pem: cert.pem(),
+    }
+}
+
+/// A P12 holding `signing` as the key chain and `mle` under the vendor's alias.
+pub fn p12(signing: &TestCertificate, mle: Option<&TestCertificate>, password: &str) -> Vec<u8> {
+    use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
+    let mut store = KeyStore::new();
+    let chain = PrivateKeyChain::new(
+        vec![1u8, 2, 3, 4],
+        PrivateKey::from_der(&signing.pkcs8).expect("key"),
+        vec![Certificate::from_der(&signing.der).expect("cert")],
+    );
+    store.add_entry("merchant", KeyStoreEntry::PrivateKeyChain(chain));
+    if let Some(mle) = mle {
+        store.add_entry(
+            "CyberSource_SJC_US",
+            KeyStoreEntry::Certificate(Certificate::from_der(&mle.der).expect("cert")),
+        );
+    }
+    store.writer(password).write().expect("p12")
+}
+
+/// Decrypts a compact JWE (RSA-OAEP-256 + A256GCM) with aws-lc-rs.
+pub fn decrypt_jwe(jwe: &str, key: &PrivateDecryptingKey) -> (serde_json::Value, Vec<u8>) {
+    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+    use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey};
+    let parts: Vec<&str> = jwe.split('.').collect();
+    assert_eq!(parts.len(), 5, "compact JWE");
+    let d = |s: &str| URL_SAFE_NO_PAD.decode(s).expect("b64url");
+    let header = serde_json::from_slice(&d(parts[0])).expect("header");
+    let oaep = OaepPrivateDecryptingKey::new(key.clone()).expect("oaep");
+    let mut cek = vec![0u8; oaep.min_output_size()];
+    let cek = oaep
+        .decrypt(&OAEP_SHA256_MGF1SHA256, &d(parts[1]), &mut cek, None)
+        .expect("CEK")
+        .to_vec();
+    let mut data = d(parts[3]);
+    data.extend(d(parts[4]));
+    let aes = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &cek).expect("aes"));
+    let iv: [u8; 12] = d(parts[2]).try_into().expect("iv");
+    let plain = aes
+        .open_in_place(
+            Nonce::assume_unique_for_key(iv),
+            Aad::from(parts[0].as_bytes()),
+            &mut data,
+        )
+        .expect("authentic")
+        .to_vec();
+    (header, plain)
+}
