@@ -72,6 +72,16 @@ async fn expect(
     .await;
 }
 
+async fn collect(stream: payclient_raw_checkout_flow::ByteStream) -> Vec<u8> {
+    use futures::StreamExt as _;
+    let mut stream = stream.into_inner();
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        out.extend_from_slice(&chunk.expect("chunk"));
+    }
+    out
+}
+
 #[tokio::test]
 async fn every_flex_operation_passes_through_the_hook_with_the_spec_media_types() {
     use payclient_raw_cybersource_flex::{Client, types};
@@ -457,7 +467,12 @@ async fn every_checkout_operation_passes_through_the_hook_and_mixed_bodies_arriv
         .send()
         .await
         .expect("create");
-    assert_eq!(created.id, "ps_1");
+    assert_eq!(created.status().as_u16(), 201);
+    assert_eq!(
+        collect(created.into_inner()).await,
+        session.as_bytes(),
+        "verbatim body"
+    );
     let submit = serde_json::json!({"session_data": "sd", "amount": 0});
     let submitted = client
         .submit_payment_session()
@@ -469,14 +484,7 @@ async fn every_checkout_operation_passes_through_the_hook_and_mixed_bodies_arriv
     assert_eq!(submitted.status().as_u16(), 202);
     // 201 and 202 have different bodies, so the generated client hands back
     // the exact bytes (Flow needs them unmodified).
-    let bytes = submitted.into_inner().into_inner();
-    let mut collected = Vec::new();
-    use futures::StreamExt as _;
-    let mut stream = bytes;
-    while let Some(chunk) = stream.next().await {
-        collected.extend_from_slice(&chunk.expect("chunk"));
-    }
-    assert_eq!(collected, action.as_bytes());
+    assert_eq!(collect(submitted.into_inner()).await, action.as_bytes());
     client
         .get_payment_session()
         .id("ps_1")
@@ -505,12 +513,9 @@ async fn a_hook_refusal_stops_the_request_before_it_is_sent() {
         .mount(&server)
         .await;
     let client = payclient_raw_checkout_flow::Client::new(&server.uri(), Hooks::new(Refuse));
-    let err = client
-        .get_payment_session()
-        .id("ps_1")
-        .send()
-        .await
-        .expect_err("refused");
+    let Err(err) = client.get_payment_session().id("ps_1").send().await else {
+        panic!("the hook refused the request");
+    };
     assert!(
         err.to_string()
             .contains("message-level encryption is mandatory"),

@@ -25,6 +25,8 @@ pub(crate) struct CallRecord {
     pub attempts: u32,
     pub signed: Option<SigningInputs>,
     pub refusal: Option<ConfigError>,
+    /// Why a hook could not send (e.g. the OAuth token request failed).
+    pub failure: Option<Error>,
 }
 
 tokio::task_local! {
@@ -41,12 +43,16 @@ pub(crate) fn record(update: impl FnOnce(&mut CallRecord)) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Vendor {
     Cybersource,
+    #[cfg(feature = "checkout-flow")]
+    Checkout,
 }
 
 impl Vendor {
     fn request_id_header(self) -> &'static str {
         match self {
             Vendor::Cybersource => "v-c-correlation-id",
+            #[cfg(feature = "checkout-flow")]
+            Vendor::Checkout => "cko-request-id",
         }
     }
 
@@ -54,6 +60,8 @@ impl Vendor {
         match self {
             Vendor::Cybersource => CybersourceErrorBody::parse(raw)
                 .map_or(VendorErrorBody::Unrecognized, VendorErrorBody::Cybersource),
+            #[cfg(feature = "checkout-flow")]
+            Vendor::Checkout => crate::checkout::parse_error_body(raw),
         }
     }
 }
@@ -155,12 +163,13 @@ async fn map_error(
     let attempts = record.attempts.max(1);
     match error {
         P::InvalidRequest(reason) => Error::Validation(ValidationError::new(operation, reason)),
-        P::Custom(reason) => {
-            Error::Configuration(record.refusal.unwrap_or(ConfigError::Operation {
+        P::Custom(reason) => match (record.failure, record.refusal) {
+            (Some(failure), _) => failure,
+            (None, refusal) => Error::Configuration(refusal.unwrap_or(ConfigError::Operation {
                 operation: operation.to_owned(),
                 reason,
-            }))
-        }
+            })),
+        },
         P::CommunicationError(e) | P::ResponseBodyError(e) => {
             Error::Transport(TransportError::from_reqwest(operation, attempts, e))
         }

@@ -25,6 +25,8 @@ pub enum Error {
     Api(Box<ApiError>),
     /// The vendor answered with a success status and a body we could not read.
     Decode(DecodeError),
+    /// A signature we were given did not verify (a webhook, a token).
+    Verification(VerificationError),
 }
 
 impl Error {
@@ -55,6 +57,7 @@ impl fmt::Display for Error {
             Error::Transport(e) => write!(f, "transport error: {e}"),
             Error::Api(e) => write!(f, "{e}"),
             Error::Decode(e) => write!(f, "{e}"),
+            Error::Verification(e) => write!(f, "verification failed: {e}"),
         }
     }
 }
@@ -213,6 +216,15 @@ impl fmt::Display for TransportError {
 pub enum VendorErrorBody {
     /// A Cybersource body (see [`CybersourceErrorBody`]).
     Cybersource(CybersourceErrorBody),
+    /// Checkout.com `{request_id, error_type, error_codes}`.
+    Checkout {
+        /// `request_id`.
+        request_id: Option<String>,
+        /// `error_type`, e.g. `request_invalid`.
+        error_type: Option<String>,
+        /// `error_codes`, e.g. `processing_channel_id_required`.
+        error_codes: Vec<String>,
+    },
     /// Empty or not a known shape (the raw bytes are on [`ApiError::raw_body`]).
     Unrecognized,
 }
@@ -263,6 +275,18 @@ impl ApiError {
     pub fn reason(&self) -> Option<String> {
         match &self.body {
             VendorErrorBody::Cybersource(body) => body.reason(),
+            VendorErrorBody::Checkout {
+                error_type,
+                error_codes,
+                ..
+            } => {
+                let codes = error_codes.join(", ");
+                Some(
+                    format!("{} {codes}", error_type.as_deref().unwrap_or("error"))
+                        .trim()
+                        .to_owned(),
+                )
+            }
             VendorErrorBody::Unrecognized => None,
         }
     }
@@ -340,4 +364,19 @@ pub(crate) fn describe_json_error(e: &serde_json::Error) -> String {
         serde_json::error::Category::Eof => "truncated JSON",
     };
     format!("{class} at line {} column {}", e.line(), e.column())
+}
+
+/// What did not verify, and why (never the expected or received signature).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationError {
+    /// What was checked, e.g. `Cko-Signature`.
+    pub what: &'static str,
+    /// Why it failed.
+    pub reason: &'static str,
+}
+
+impl fmt::Display for VerificationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.what, self.reason)
+    }
 }

@@ -94,14 +94,53 @@ pub use payclient_runtime::{
 mod call;
 pub mod cybersource;
 mod error;
+mod http;
 mod jose;
 pub mod retry;
 
 pub use call::Reply;
 pub use error::{
     ApiError, ConfigError, DecodeError, Error, TransportError, TransportErrorKind, ValidationError,
-    VendorErrorBody,
+    VendorErrorBody, VerificationError,
 };
+
+#[cfg(feature = "checkout-flow")]
+pub use checkout::{CheckoutClient, CheckoutConfig};
+
+/// Builds a generated request type from JSON, naming the field path of the
+/// first value that breaks the spec (`reference`, `items[2].unit_price`).
+pub fn request_from_json<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<T, ValidationError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = e.path().to_string();
+        let reason = match e.inner().classify() {
+            serde_json::error::Category::Data => data_error_reason(&e.inner().to_string()),
+            _ => "is not valid JSON".to_owned(),
+        };
+        ValidationError::new(
+            if field == "." {
+                "body".to_owned()
+            } else {
+                field
+            },
+            reason,
+        )
+    })
+}
+
+/// serde's data errors can quote the offending value (`invalid value: string
+/// "4111…"`); keep only the part that states the rule.
+fn data_error_reason(message: &str) -> String {
+    if let Some(expected) = message.split(", expected ").nth(1) {
+        return format!("expected {expected}");
+    }
+    if message.contains('"') {
+        "does not match the spec".to_owned()
+    } else {
+        message.to_owned()
+    }
+}
 
 /// `User-Agent` of every request: payclient and its version.
 pub const USER_AGENT: &str = concat!("payclient/", env!("CARGO_PKG_VERSION"));
@@ -127,9 +166,8 @@ pub mod intelligent_commerce {
     pub use payclient_raw_cybersource_intelligent_commerce as raw;
 }
 
-/// Checkout.com Flow payment sessions.
+/// Checkout.com Flow payment sessions: configuration and auth (secret key or
+/// OAuth2), create / submit / get with the exact response bytes, typed
+/// outcomes, errors and webhook verification.
 #[cfg(feature = "checkout-flow")]
-pub mod checkout {
-    /// The generated client for `specs/checkout-flow.yaml`.
-    pub use payclient_raw_checkout_flow as raw;
-}
+pub mod checkout;

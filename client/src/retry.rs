@@ -92,6 +92,109 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Opt
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// Per-vendor authentication of each attempt, used by [`execute`].
+pub(crate) trait Authorizer: Send + Sync {
+    /// Authenticates one attempt (Cybersource signs each attempt afresh).
+    fn authorize(&self, request: &mut reqwest::Request);
+
+    /// After a 401: refresh credentials and update `request`; `true` resends
+    /// it once. The default never does.
+    fn reauthorize<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+        response: &'a reqwest::Response,
+    ) -> payclient_runtime::BoxFuture<'a, bool> {
+        let _ = (request, response);
+        Box::pin(async { false })
+    }
+}
+
+/// Sends `request` for `operation`: each attempt authorized afresh, retried
+/// as [`classify_status`] / [`classify_error`] and `policy` allow (never when
+/// the operation says `retry: false`), one resend after a 401 the authorizer
+/// can fix, and one trace span per attempt (no bodies, no headers).
+pub(crate) async fn execute(
+    policy: &RetryPolicy,
+    operation: &'static payclient_runtime::Operation,
+    vendor: &'static str,
+    request_id_header: &'static str,
+    client: &reqwest::Client,
+    request: reqwest::Request,
+    authorizer: &dyn Authorizer,
+) -> reqwest::Result<reqwest::Response> {
+    use tracing::Instrument as _;
+    let started = std::time::Instant::now();
+    let mut request = request;
+    let mut attempt: u32 = 0;
+    let mut reauthorized = false;
+    loop {
+        attempt += 1;
+        let retries_left = operation.retry && attempt < policy.max_attempts;
+        // A body that cannot be cloned (a stream) is sent once, as is.
+        let Some(mut this_attempt) = request.try_clone() else {
+            authorizer.authorize(&mut request);
+            return client.execute(request).await;
+        };
+        authorizer.authorize(&mut this_attempt);
+        crate::call::record(|r| r.attempts = attempt);
+        let span = tracing::info_span!(
+            "payclient.request",
+            vendor,
+            operation = operation.id,
+            method = operation.method,
+            path = operation.path,
+            attempt,
+            status = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        let sent = std::time::Instant::now();
+        let outcome = client.execute(this_attempt).instrument(span.clone()).await;
+        span.record(
+            "latency_ms",
+            u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX),
+        );
+        let decision = match &outcome {
+            Ok(response) => {
+                span.record("status", response.status().as_u16());
+                if let Some(id) = response
+                    .headers()
+                    .get(request_id_header)
+                    .and_then(|v| v.to_str().ok())
+                {
+                    span.record("request_id", id);
+                }
+                if response.status() == reqwest::StatusCode::UNAUTHORIZED && !reauthorized {
+                    reauthorized = true;
+                    if authorizer.reauthorize(&mut request, response).await {
+                        span.in_scope(|| {
+                            tracing::debug!("credentials refreshed after 401; resending once")
+                        });
+                        attempt -= 1;
+                        continue;
+                    }
+                }
+                classify_status(response.status().as_u16(), operation.idempotent)
+            }
+            Err(error) => classify_error(error, operation.idempotent),
+        };
+        span.in_scope(|| tracing::debug!(?decision, "attempt finished"));
+        if decision == Decision::Stop || !retries_left {
+            return outcome;
+        }
+        let delay = match &outcome {
+            Ok(response) => retry_after(response.headers(), SystemTime::now())
+                .unwrap_or_else(|| policy.backoff(attempt)),
+            Err(_) => policy.backoff(attempt),
+        };
+        if started.elapsed() + delay > policy.max_elapsed {
+            return outcome;
+        }
+        drop(outcome);
+        tokio::time::sleep(delay).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

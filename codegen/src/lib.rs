@@ -128,17 +128,26 @@ pub fn generate(root: &Path, product: &Product) -> Result<Generated, Vec<SpecErr
     let view_api = load::to_openapi(&view_document, &display).map_err(|e| vec![e])?;
     let rows = render::operation_rows(&spec.document);
     let spec_display = display.to_string_lossy().replace('\\', "/");
-    let rendered = render::render(product, &spec_display, &sha256, &view_api, &rows)
-        .map_err(|e| vec![SpecError::new(&display, "$", e.0)])?;
-    let summary = summary::summarize(
+    let sensitive = render::sensitive_components(&spec.document);
+    let rendered = render::render(
         product,
         &spec_display,
         &sha256,
-        &spec.document,
+        &view_api,
         &rows,
-        &rewrites,
-        &rendered.type_names,
-    );
+        &sensitive,
+    )
+    .map_err(|e| vec![SpecError::new(&display, "$", e.0)])?;
+    let summary = summary::summarize(&summary::SummaryInput {
+        product,
+        spec_display: &spec_display,
+        spec_sha256: &sha256,
+        document: &spec.document,
+        rows: &rows,
+        rewrites: &rewrites,
+        type_names: &rendered.type_names,
+        sensitive: &sensitive,
+    });
 
     let dir = product.crate_dir();
     Ok(Generated {

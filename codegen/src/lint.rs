@@ -126,6 +126,33 @@ pub fn lint(spec: &Spec) -> Vec<SpecError> {
 
     stray_nulls(doc, &root, &mut errors, &err);
 
+    if let Some(schemas) = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    {
+        for (name, schema) in schemas {
+            let sensitive = schema.get("x-payclient-sensitive");
+            if sensitive.is_some_and(|v| !v.is_boolean()) {
+                errors.push(err(
+                    &root
+                        .key("components")
+                        .key("schemas")
+                        .key(name)
+                        .key("x-payclient-sensitive"),
+                    "must be true or false".to_owned(),
+                ));
+            }
+            if sensitive.and_then(Value::as_bool) == Some(true)
+                && schema.get("type").and_then(Value::as_str) != Some("string")
+            {
+                errors.push(err(
+                    &root.key("components").key("schemas").key(name),
+                    "a sensitive schema must be a plain string".to_owned(),
+                ));
+            }
+        }
+    }
+
     let requests = view::reachable(doc, true);
     let responses = view::reachable(doc, false);
     for shared in requests.intersection(&responses) {

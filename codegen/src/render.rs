@@ -34,6 +34,8 @@ pub struct OperationRow {
     pub message_encryption: &'static str,
     /// GET/HEAD, or `x-payclient-idempotent: true`.
     pub idempotent: bool,
+    /// `false` for `x-payclient-retry: false`.
+    pub retry: bool,
 }
 
 /// The operation table, read from the spec as written (before the codegen view).
@@ -85,6 +87,7 @@ pub fn operation_rows(document: &Value) -> Vec<OperationRow> {
                 accept,
                 message_encryption,
                 idempotent,
+                retry: operation.get("x-payclient-retry").and_then(Value::as_bool) != Some(false),
             });
         }
     }
@@ -95,15 +98,40 @@ pub fn operation_rows(document: &Value) -> Vec<OperationRow> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderError(pub String);
 
-/// Runs progenitor (builder interface, hooks expected) on the codegen view.
+/// The Rust type every `x-payclient-sensitive: true` string schema becomes.
+pub const SENSITIVE_TYPE: &str = "::payclient_runtime::Sensitive<::std::string::String>";
+
+/// Component names marked `x-payclient-sensitive: true`.
+pub fn sensitive_components(document: &Value) -> Vec<String> {
+    document
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|schemas| {
+            schemas
+                .iter()
+                .filter(|(_, s)| {
+                    s.get("x-payclient-sensitive").and_then(Value::as_bool) == Some(true)
+                })
+                .map(|(name, _)| name.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Runs progenitor (builder interface, hooks expected) on the codegen view;
+/// `sensitive` components become [`SENSITIVE_TYPE`].
 pub fn render(
     product: &Product,
     spec_display: &str,
     spec_sha256: &str,
     view: &openapiv3::OpenAPI,
     rows: &[OperationRow],
+    sensitive: &[String],
 ) -> Result<Rendered, RenderError> {
     let mut settings = progenitor::GenerationSettings::default();
+    for name in sensitive {
+        settings.with_replacement(name, SENSITIVE_TYPE, std::iter::empty());
+    }
     let inner: proc_macro2::TokenStream = "::payclient_runtime::Hooks"
         .parse()
         .map_err(|e| RenderError(format!("inner type: {e}")))?;
@@ -191,7 +219,7 @@ fn glue(rows: &[OperationRow]) -> String {
     for row in rows {
         let _ = writeln!(
             table,
-            "::payclient_runtime::Operation {{ id: {:?}, method: {:?}, path: {:?}, request_content_type: {}, accept: {}, message_encryption: ::payclient_runtime::MessageEncryption::{}, idempotent: {} }},",
+            "::payclient_runtime::Operation {{ id: {:?}, method: {:?}, path: {:?}, request_content_type: {}, accept: {}, message_encryption: ::payclient_runtime::MessageEncryption::{}, idempotent: {}, retry: {} }},",
             row.id,
             row.method,
             row.path,
@@ -199,6 +227,7 @@ fn glue(rows: &[OperationRow]) -> String {
             opt(&row.accept),
             row.message_encryption,
             row.idempotent,
+            row.retry,
         );
     }
     format!(
@@ -304,6 +333,7 @@ mod tests {
                 accept: Some("application/jwt".into()),
                 message_encryption: "Off",
                 idempotent: false,
+                retry: true,
             }]
         );
     }
@@ -318,6 +348,7 @@ mod tests {
             accept: Some("application/json".into()),
             message_encryption: "Mandatory",
             idempotent: true,
+            retry: true,
         }];
         let file = syn::parse_file(&glue(&rows)).expect("valid Rust");
         assert_eq!(file.items.len(), 2);

@@ -23,16 +23,38 @@ fn schema_label(media: &Value) -> String {
     }
 }
 
+/// Everything the summary is made from.
+pub struct SummaryInput<'a> {
+    /// The product.
+    pub product: &'a Product,
+    /// The spec path as shown.
+    pub spec_display: &'a str,
+    /// SHA-256 of the spec file.
+    pub spec_sha256: &'a str,
+    /// The spec as written.
+    pub document: &'a Value,
+    /// The operation table.
+    pub rows: &'a [OperationRow],
+    /// What the codegen view changed.
+    pub rewrites: &'a [Rewrite],
+    /// Generated type names.
+    pub type_names: &'a [String],
+    /// Components replaced by the redacting type.
+    pub sensitive: &'a [String],
+}
+
 /// Renders the summary text.
-pub fn summarize(
-    product: &Product,
-    spec_display: &str,
-    spec_sha256: &str,
-    document: &Value,
-    rows: &[OperationRow],
-    rewrites: &[Rewrite],
-    type_names: &[String],
-) -> String {
+pub fn summarize(input: &SummaryInput<'_>) -> String {
+    let SummaryInput {
+        product,
+        spec_display,
+        spec_sha256,
+        document,
+        rows,
+        rewrites,
+        type_names,
+        sensitive,
+    } = *input;
     let mut s = String::new();
     // Writing into a String cannot fail; the results are ignored below.
     let title = document
@@ -69,6 +91,9 @@ pub fn summarize(
     let _ = writeln!(s, "\noperations ({}):", rows.len());
     for row in rows {
         let _ = writeln!(s, "  {}: {} {}", row.id, row.method, row.path);
+        if !row.retry {
+            let _ = writeln!(s, "    never retried automatically");
+        }
         if row.idempotent {
             let _ = writeln!(s, "    safe to repeat: retried after timeouts and 5xx");
         }
@@ -128,6 +153,16 @@ pub fn summarize(
             rewrite.name, rewrite.target, rewrite.detail
         );
     }
+    let _ = writeln!(
+        s,
+        "\nsensitive (redacting Debug: {}): {}",
+        crate::render::SENSITIVE_TYPE,
+        if sensitive.is_empty() {
+            "none".to_owned()
+        } else {
+            sensitive.join(", ")
+        }
+    );
     let _ = writeln!(s, "\ngenerated types ({}):", type_names.len());
     for name in type_names {
         let _ = writeln!(s, "  {name}");

@@ -23,9 +23,11 @@ pub fn apply(document: &mut Value) -> Vec<Rewrite> {
     let mut done = Vec::new();
     done.extend(jwt_request_bodies_as_text(document));
     done.extend(optional_request_arrays_keep_empty(document));
+    done.extend(non_negative_integers_unsigned(document));
     // Before the raw-body rewrites: those drop the `$ref`s that show which
     // components responses reach, and raw bodies are still decoded into them.
     done.extend(open_response_schemas(document));
+    done.extend(verbatim_success_bodies_as_raw(document));
     done.extend(mixed_success_bodies_as_raw(document));
     done.extend(error_bodies_as_raw(document));
     done
@@ -206,6 +208,104 @@ fn raw_content() -> Value {
     json!({"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}})
 }
 
+/// Makes the body of every response whose status is in `class` raw; returns those statuses.
+fn make_raw(
+    responses: &mut serde_json::Map<String, Value>,
+    class: fn(&str) -> bool,
+) -> Vec<String> {
+    let mut statuses = Vec::new();
+    for (status, response) in responses.iter_mut().filter(|(s, _)| class(s)) {
+        if let Some(response) = response.as_object_mut() {
+            response.insert("content".to_owned(), raw_content());
+            statuses.push(status.clone());
+        }
+    }
+    statuses
+}
+
+/// Operations marked `x-payclient-verbatim: true` must hand the caller the
+/// exact response bytes (Checkout.com Flow initializes from the unmodified
+/// body): their success responses become raw, and `payclient` decodes the
+/// typed view from the same bytes.
+pub fn verbatim_success_bodies_as_raw(document: &mut Value) -> Vec<Rewrite> {
+    let mut done = Vec::new();
+    for_each_operation(document, |id, _, operation| {
+        if operation
+            .get("x-payclient-verbatim")
+            .and_then(Value::as_bool)
+            != Some(true)
+        {
+            return;
+        }
+        let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        else {
+            return;
+        };
+        let statuses = make_raw(responses, is_success);
+        if !statuses.is_empty() {
+            done.push(Rewrite {
+                name: "verbatim_success_bodies_as_raw",
+                target: id.to_owned(),
+                detail: format!(
+                    "success responses {} arrive as the exact bytes",
+                    statuses.join(", ")
+                ),
+            });
+        }
+    });
+    done
+}
+
+/// typify enforces `minimum` only as `NonZero` for 1; an amount documented
+/// `>= 0` would be a signed `i64` that happily holds -5. Request integers
+/// with a non-negative minimum become unsigned (`u64`), so a negative
+/// amount cannot be built at all.
+pub fn non_negative_integers_unsigned(document: &mut Value) -> Vec<Rewrite> {
+    let mut done = Vec::new();
+    for name in reachable(document, true) {
+        if let Some(schema) = document.pointer_mut(&format!("/components/schemas/{name}")) {
+            let mut count = 0;
+            make_unsigned(schema, &mut count);
+            if count > 0 {
+                done.push(Rewrite {
+                    name: "non_negative_integers_unsigned",
+                    target: name.clone(),
+                    detail: format!("{count} integer(s) documented >= 0 become u64"),
+                });
+            }
+        }
+    }
+    done
+}
+
+fn make_unsigned(schema: &mut Value, count: &mut usize) {
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+    let integer = obj.get("type").and_then(Value::as_str) == Some("integer");
+    let non_negative = obj
+        .get("minimum")
+        .and_then(Value::as_f64)
+        .is_some_and(|m| m >= 0.0);
+    if integer && non_negative {
+        obj.insert("format".to_owned(), Value::String("uint64".to_owned()));
+        if obj.get("minimum").and_then(Value::as_f64) == Some(0.0) {
+            obj.remove("minimum");
+        }
+        *count += 1;
+    }
+    if let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut) {
+        props.values_mut().for_each(|p| make_unsigned(p, count));
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(sub) = obj.get_mut(key).filter(|s| s.is_object()) {
+            make_unsigned(sub, count);
+        }
+    }
+}
+
 /// progenitor asserts that all success responses have one body type
 /// (`method.rs` `extract_responses`, progenitor#344/#950). Where they differ
 /// (Flow submit 201 vs 202), every success response becomes raw bytes and
@@ -227,13 +327,7 @@ pub fn mixed_success_bodies_as_raw(document: &mut Value) -> Vec<Rewrite> {
         if kinds.len() <= 1 {
             return;
         }
-        let mut statuses = Vec::new();
-        for (status, response) in responses.iter_mut().filter(|(s, _)| is_success(s)) {
-            if let Some(response) = response.as_object_mut() {
-                response.insert("content".to_owned(), raw_content());
-                statuses.push(status.clone());
-            }
-        }
+        let statuses = make_raw(responses, is_success);
         done.push(Rewrite {
             name: "mixed_success_bodies_as_raw",
             target: id.to_owned(),
@@ -259,13 +353,7 @@ pub fn error_bodies_as_raw(document: &mut Value) -> Vec<Rewrite> {
         else {
             return;
         };
-        let mut statuses = Vec::new();
-        for (status, response) in responses.iter_mut().filter(|(s, _)| is_error(s)) {
-            if let Some(response) = response.as_object_mut() {
-                response.insert("content".to_owned(), raw_content());
-                statuses.push(status.clone());
-            }
-        }
+        let statuses = make_raw(responses, is_error);
         if !statuses.is_empty() {
             done.push(Rewrite {
                 name: "error_bodies_as_raw",
@@ -742,6 +830,61 @@ mod tests {
             doc["components"]["schemas"]["Res"]["properties"]["list"]
                 .get("nullable")
                 .is_none(),
+            "responses untouched"
+        );
+    }
+
+    #[test]
+    fn verbatim_operations_get_raw_success_bodies() {
+        let mut doc = op(
+            json!({"operationId": "create", "x-payclient-verbatim": true, "responses": {
+            "201": {"description": "a", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}}}},
+            "422": {"description": "e", "content": {"application/json": {"schema": {"type": "object"}}}}}}),
+        );
+        let done = verbatim_success_bodies_as_raw(&mut doc);
+        assert_eq!(done.len(), 1);
+        let responses = doc.pointer("/paths/~1x/post/responses").unwrap();
+        assert!(
+            responses["201"]["content"]
+                .get("application/octet-stream")
+                .is_some()
+        );
+        assert!(
+            responses["422"]["content"]
+                .get("application/json")
+                .is_some()
+        );
+        let mut plain = op(
+            json!({"operationId": "get", "responses": {"200": {"description": "a", "content": {"application/json": {}}}}}),
+        );
+        assert!(verbatim_success_bodies_as_raw(&mut plain).is_empty());
+    }
+
+    #[test]
+    fn non_negative_request_integers_become_unsigned() {
+        let mut doc = json!({"paths": {"/x": {"post": {"operationId": "a",
+            "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Req"}}}},
+            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Res"}}}}}}}},
+            "components": {"schemas": {
+                "Req": {"type": "object", "properties": {
+                    "amount": {"type": "integer", "format": "int64", "minimum": 0},
+                    "signed": {"type": "integer", "format": "int64"},
+                    "items": {"type": "array", "items": {"type": "object", "properties": {"qty": {"type": "integer", "minimum": 1}}}}}},
+                "Res": {"type": "object", "properties": {"amount": {"type": "integer", "minimum": 0}}}}}});
+        let done = non_negative_integers_unsigned(&mut doc);
+        assert_eq!(done.len(), 1);
+        let req = &doc["components"]["schemas"]["Req"]["properties"];
+        assert_eq!(
+            req["amount"],
+            json!({"type": "integer", "format": "uint64"})
+        );
+        assert_eq!(req["signed"]["format"], "int64");
+        assert_eq!(
+            req["items"]["items"]["properties"]["qty"],
+            json!({"type": "integer", "format": "uint64", "minimum": 1})
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["Res"]["properties"]["amount"]["minimum"], 0,
             "responses untouched"
         );
     }

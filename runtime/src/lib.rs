@@ -57,6 +57,51 @@ pub struct Operation {
     /// `x-payclient-idempotent: true`); only such operations are retried
     /// after a timeout or a 5xx.
     pub idempotent: bool,
+    /// `false` when the spec says `x-payclient-retry: false`: never retried
+    /// automatically, whatever happened (a payment submission).
+    pub retry: bool,
+}
+
+/// A value that must never be logged: card data, session secrets, OTPs.
+/// Serializes as the bare value; `Debug` prints `Sensitive(<redacted>)`.
+/// Generated types use it for schemas marked `x-payclient-sensitive: true`.
+#[derive(Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Sensitive<T>(T);
+
+impl<T> Sensitive<T> {
+    /// Wraps a value.
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+
+    /// The value, for the one place that must send or compare it.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+
+    /// The value, unwrapped.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> fmt::Debug for Sensitive<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Sensitive(<redacted>)")
+    }
+}
+
+impl From<String> for Sensitive<String> {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for Sensitive<String> {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
 }
 
 /// Whether the vendor wants the request body encrypted (Cybersource MLE).
@@ -243,6 +288,7 @@ mod tests {
         accept: Some("application/jwt"),
         message_encryption: MessageEncryption::Off,
         idempotent: false,
+        retry: true,
     }];
 
     fn request() -> reqwest::Request {
@@ -298,5 +344,17 @@ mod tests {
             format!("{:?}", Hooks::new(Refuse)),
             "Hooks { installed: true }"
         );
+    }
+
+    #[test]
+    fn sensitive_values_serialize_bare_and_never_debug() {
+        let secret = Sensitive::from("pss_9823241e");
+        assert_eq!(format!("{secret:?}"), "Sensitive(<redacted>)");
+        assert_eq!(
+            serde_json::to_string(&secret).expect("json"),
+            "\"pss_9823241e\""
+        );
+        let back: Sensitive<String> = serde_json::from_str("\"x\"").expect("json");
+        assert_eq!(back.expose(), "x");
     }
 }

@@ -104,9 +104,7 @@ pub struct CybersourceConfigBuilder {
     portfolio_id: Option<String>,
     environment: Option<Environment>,
     authentication: Option<Authentication>,
-    connect_timeout: Option<Duration>,
-    request_timeout: Option<Duration>,
-    http_client: Option<reqwest::Client>,
+    http: crate::http::HttpSettings,
     retry: Option<RetryPolicy>,
     mle_certificate: Option<Vec<u8>>,
     mle_optional_enabled: bool,
@@ -153,19 +151,19 @@ impl CybersourceConfigBuilder {
 
     /// Connect timeout of the default HTTP client (default 10 s).
     pub fn connect_timeout(mut self, value: Duration) -> Self {
-        self.connect_timeout = Some(value);
+        self.http.connect_timeout = Some(value);
         self
     }
 
     /// Per-attempt timeout of the default HTTP client (default 30 s).
     pub fn request_timeout(mut self, value: Duration) -> Self {
-        self.request_timeout = Some(value);
+        self.http.request_timeout = Some(value);
         self
     }
 
     /// Use this `reqwest::Client` (its own timeouts then apply).
     pub fn http_client(mut self, value: reqwest::Client) -> Self {
-        self.http_client = Some(value);
+        self.http.client = Some(value);
         self
     }
 
@@ -260,18 +258,7 @@ impl CybersourceConfigBuilder {
             });
         }
 
-        let http = match self.http_client {
-            Some(client) => client,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
-                .timeout(self.request_timeout.unwrap_or(Duration::from_secs(30)))
-                .user_agent(crate::USER_AGENT)
-                .build()
-                .map_err(|_| ConfigError::Invalid {
-                    field: "http_client",
-                    reason: "the HTTP client could not be built".to_owned(),
-                })?,
-        };
+        let http = self.http.build()?;
 
         Ok(CybersourceConfig {
             merchant_id,
@@ -315,31 +302,15 @@ fn check_header_value(field: &'static str, value: &str) -> Result<(), ConfigErro
 }
 
 fn check_base_url(environment: &Environment, base_url: &str) -> Result<(), ConfigError> {
-    let url = reqwest::Url::parse(base_url).map_err(|_| ConfigError::Invalid {
-        field: "environment",
-        reason: "the base URL is not a URL".to_owned(),
-    })?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if Environment::is_production_host(environment.signing_host()) => {
-            Err(ConfigError::Invalid {
-                field: "environment",
-                reason: "a production environment must use https".to_owned(),
-            })
-        }
-        "http" if loopback => Ok(()),
-        _ => Err(ConfigError::Invalid {
+    if Environment::is_production_host(environment.signing_host())
+        && !base_url.starts_with("https://")
+    {
+        return Err(ConfigError::Invalid {
             field: "environment",
-            reason: "the base URL must be https (plain http only on loopback, for simulators)"
-                .to_owned(),
-        }),
+            reason: "a production environment must use https".to_owned(),
+        });
     }
+    crate::http::check_url("environment", base_url)
 }
 
 #[derive(Debug, Clone)]

@@ -5,18 +5,16 @@
 //! policy allows and traces each attempt without bodies or secrets.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use payclient_runtime::{BoxFuture, HookError, Operation, RequestHook};
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
-use tracing::Instrument as _;
 
 use super::config::{AuthMode, CybersourceConfig, MlePlan};
 use super::jwt::JwtRequest;
 use super::{mle, signature};
 use crate::call::record;
 use crate::error::ConfigError;
-use crate::retry::{Decision, classify_error, classify_status, retry_after};
 
 const MERCHANT_ID: HeaderName = HeaderName::from_static("v-c-merchant-id");
 const SIGNATURE: HeaderName = HeaderName::from_static("signature");
@@ -168,75 +166,25 @@ impl RequestHook for CybersourceTransport {
         client: &'a reqwest::Client,
         request: reqwest::Request,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
-        Box::pin(async move {
-            let policy = &self.config.retry;
-            let started = Instant::now();
-            let mut attempt: u32 = 0;
-            loop {
-                attempt += 1;
-                let can_retry = attempt < policy.max_attempts;
-                // A body that cannot be cloned (a stream) is sent once.
-                let (mut this_attempt, retryable) = match request.try_clone() {
-                    Some(copy) if can_retry => (copy, true),
-                    _ => match request.try_clone() {
-                        Some(copy) => (copy, false),
-                        None => return client.execute(request).await,
-                    },
-                };
-                let signed = match self.sign(&mut this_attempt, SystemTime::now()) {
-                    Ok(inputs) => inputs,
-                    // Configuration is checked when it is built, so signing
-                    // cannot fail here; send unsigned rather than panic and
-                    // let the vendor's 401 report it.
-                    Err(_) => signature::inputs("", "", "", "", &[], ""),
-                };
-                record(|r| {
-                    r.attempts = attempt;
-                    r.signed = Some(signed);
-                });
-                let span = tracing::info_span!(
-                    "payclient.cybersource",
-                    operation = operation.id,
-                    method = operation.method,
-                    path = operation.path,
-                    attempt,
-                    status = tracing::field::Empty,
-                    correlation_id = tracing::field::Empty,
-                    latency_ms = tracing::field::Empty,
-                );
-                let sent = Instant::now();
-                let outcome = client.execute(this_attempt).instrument(span.clone()).await;
-                let latency = u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX);
-                span.record("latency_ms", latency);
-                let decision = match &outcome {
-                    Ok(response) => {
-                        span.record("status", response.status().as_u16());
-                        if let Some(id) = response
-                            .headers()
-                            .get("v-c-correlation-id")
-                            .and_then(|v| v.to_str().ok())
-                        {
-                            span.record("correlation_id", id);
-                        }
-                        classify_status(response.status().as_u16(), operation.idempotent)
-                    }
-                    Err(error) => classify_error(error, operation.idempotent),
-                };
-                span.in_scope(|| tracing::debug!(?decision, "attempt finished"));
-                if decision == Decision::Stop || !retryable {
-                    return outcome;
-                }
-                let delay = match &outcome {
-                    Ok(response) => retry_after(response.headers(), SystemTime::now())
-                        .unwrap_or_else(|| policy.backoff(attempt)),
-                    Err(_) => policy.backoff(attempt),
-                };
-                if started.elapsed() + delay > policy.max_elapsed {
-                    return outcome;
-                }
-                drop(outcome);
-                tokio::time::sleep(delay).await;
-            }
-        })
+        Box::pin(crate::retry::execute(
+            &self.config.retry,
+            operation,
+            "cybersource",
+            "v-c-correlation-id",
+            client,
+            request,
+            self,
+        ))
+    }
+}
+
+impl crate::retry::Authorizer for CybersourceTransport {
+    fn authorize(&self, request: &mut reqwest::Request) {
+        // Configuration is checked when it is built, so signing cannot fail
+        // in practice; if it did, the request goes unsigned and the vendor's
+        // 401 reports it, rather than a panic here.
+        if let Ok(signed) = self.sign(request, SystemTime::now()) {
+            record(|r| r.signed = Some(signed));
+        }
     }
 }

@@ -4179,6 +4179,7 @@ pub mod operations {
             accept: Some("application/jwt"),
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
             idempotent: true,
+            retry: true,
         },
         ::payclient_runtime::Operation {
             id: "get_public_key",
@@ -4188,6 +4189,7 @@ pub mod operations {
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
             idempotent: true,
+            retry: true,
         },
         ::payclient_runtime::Operation {
             id: "create_transient_token",
@@ -4197,6 +4199,7 @@ pub mod operations {
             accept: Some("application/jwt"),
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
             idempotent: false,
+            retry: true,
         },
     ];
 }

@@ -9930,6 +9930,7 @@ pub mod operations {
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Mandatory,
             idempotent: false,
+            retry: true,
         },
         ::payclient_runtime::Operation {
             id: "initiate_purchase_intent",
@@ -9939,6 +9940,7 @@ pub mod operations {
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Mandatory,
             idempotent: false,
+            retry: true,
         },
         ::payclient_runtime::Operation {
             id: "update_purchase_intent",
@@ -9948,6 +9950,7 @@ pub mod operations {
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Mandatory,
             idempotent: false,
+            retry: true,
         },
         ::payclient_runtime::Operation {
             id: "cancel_purchase_intent",
@@ -9957,6 +9960,7 @@ pub mod operations {
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Mandatory,
             idempotent: false,
+            retry: true,
         },
         ::payclient_runtime::Operation {
             id: "retrieve_payment_credentials",
@@ -9966,6 +9970,7 @@ pub mod operations {
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Mandatory,
             idempotent: false,
+            retry: true,
         },
         ::payclient_runtime::Operation {
             id: "confirm_transaction_events",
@@ -9975,6 +9980,7 @@ pub mod operations {
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Mandatory,
             idempotent: false,
+            retry: true,
         },
     ];
 }

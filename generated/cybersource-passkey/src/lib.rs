@@ -6268,6 +6268,7 @@ pub mod operations {
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
             idempotent: false,
+            retry: true,
         },
         ::payclient_runtime::Operation {
             id: "create_one_time_password",
@@ -6277,6 +6278,7 @@ pub mod operations {
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
             idempotent: false,
+            retry: true,
         },
         ::payclient_runtime::Operation {
             id: "validate_authentication",
@@ -6286,6 +6288,7 @@ pub mod operations {
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
             idempotent: false,
+            retry: true,
         },
         ::payclient_runtime::Operation {
             id: "create_authentication_registration",
@@ -6295,6 +6298,7 @@ pub mod operations {
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
             idempotent: false,
+            retry: true,
         },
         ::payclient_runtime::Operation {
             id: "create_payment_credentials",
@@ -6304,6 +6308,7 @@ pub mod operations {
             accept: Some("application/json"),
             message_encryption: ::payclient_runtime::MessageEncryption::Optional,
             idempotent: false,
+            retry: true,
         },
     ];
 }
