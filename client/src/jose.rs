@@ -30,22 +30,24 @@ pub(crate) fn compact_jwe(
     oaep: &'static OaepAlgorithm,
     plaintext: &[u8],
 ) -> Result<String, JweError> {
-    let rng = SystemRandom::new();
-    let mut cek = [0u8; 32];
-    rng.fill(&mut cek)
-        .map_err(|_| JweError("random content key"))?;
+    // One draw for the content key and the IV.
+    let mut random = [0u8; 44];
+    SystemRandom::new()
+        .fill(&mut random)
+        .map_err(|_| JweError("random content key and IV"))?;
+    let (cek, iv_bytes) = random.split_at(32);
     let mut iv = [0u8; 12];
-    rng.fill(&mut iv).map_err(|_| JweError("random IV"))?;
+    iv.copy_from_slice(iv_bytes);
 
     let mut encrypted_key = vec![0u8; recipient.ciphertext_size()];
     let encrypted_key = recipient
-        .encrypt(oaep, &cek, &mut encrypted_key, None)
+        .encrypt(oaep, cek, &mut encrypted_key, None)
         .map_err(|_| JweError("RSA-OAEP encryption of the content key"))?
         .to_vec();
 
     let header_b64 = b64url(protected_header.as_bytes());
     let key =
-        LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &cek).map_err(|_| JweError("AES key"))?);
+        LessSafeKey::new(UnboundKey::new(&AES_256_GCM, cek).map_err(|_| JweError("AES key"))?);
     let mut in_out = plaintext.to_vec();
     let tag = key
         .seal_in_place_separate_tag(

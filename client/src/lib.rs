@@ -147,10 +147,7 @@ pub const USER_AGENT: &str = concat!("payclient/", env!("CARGO_PKG_VERSION"));
 
 /// Cybersource Flex API v2: capture contexts, public keys, transient tokens.
 #[cfg(feature = "cybersource-flex")]
-pub mod flex {
-    /// The generated client for `specs/cybersource-flex.yaml`.
-    pub use payclient_raw_cybersource_flex as raw;
-}
+pub mod flex;
 
 /// Cybersource Passkey Service for tokenized cards.
 #[cfg(feature = "cybersource-passkey")]

@@ -95,7 +95,11 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Opt
 /// Per-vendor authentication of each attempt, used by [`execute`].
 pub(crate) trait Authorizer: Send + Sync {
     /// Authenticates one attempt (Cybersource signs each attempt afresh).
-    fn authorize(&self, request: &mut reqwest::Request);
+    fn authorize(
+        &self,
+        operation: &'static payclient_runtime::Operation,
+        request: &mut reqwest::Request,
+    );
 
     /// After a 401: refresh credentials and update `request`; `true` resends
     /// it once. The default never does.
@@ -132,10 +136,10 @@ pub(crate) async fn execute(
         let retries_left = operation.retry && attempt < policy.max_attempts;
         // A body that cannot be cloned (a stream) is sent once, as is.
         let Some(mut this_attempt) = request.try_clone() else {
-            authorizer.authorize(&mut request);
+            authorizer.authorize(operation, &mut request);
             return client.execute(request).await;
         };
-        authorizer.authorize(&mut this_attempt);
+        authorizer.authorize(operation, &mut this_attempt);
         crate::call::record(|r| r.attempts = attempt);
         let span = tracing::info_span!(
             "payclient.request",

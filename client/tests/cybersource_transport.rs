@@ -75,7 +75,7 @@ async fn a_flex_call_carries_a_signature_the_test_recomputes() {
 }
 
 #[tokio::test]
-async fn get_requests_sign_no_digest_and_keep_the_query() {
+async fn unauthenticated_operations_carry_no_credentials() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/flex/v2/public-keys/zu"))
@@ -93,8 +93,19 @@ async fn get_requests_sign_no_digest_and_keep_the_query() {
         .expect("key");
     assert_eq!(key.value.kty, "RSA");
     let received = server.received_requests().await.expect("recording");
-    check_http_signature(&received[0]);
-    assert!(received[0].headers.get("digest").is_none());
+    // `security: []` in the spec: no signature, token or merchant id.
+    for name in ["signature", "authorization", "digest", "v-c-merchant-id"] {
+        assert!(received[0].headers.get(name).is_none(), "{name} sent");
+    }
+    assert!(
+        received[0]
+            .headers
+            .get("user-agent")
+            .expect("ua")
+            .to_str()
+            .expect("ascii")
+            .starts_with("payclient/")
+    );
 }
 
 #[tokio::test]
@@ -147,10 +158,8 @@ async fn jwt_shared_secret_carries_the_vendor_claims() {
     assert!(uuid::Uuid::parse_str(post["jti"].as_str().expect("jti")).is_ok());
     assert!(received[0].headers.get("signature").is_none());
 
-    let get = check_hs256_jwt(&received[1]);
-    assert_eq!(get["request-method"], "GET");
-    assert_eq!(get["request-resource-path"], "/flex/v2/public-keys/zu");
-    assert!(get.get("digest").is_none() && get.get("digestAlgorithm").is_none());
+    // The key fetch is unauthenticated (`security: []`): no JWT at all.
+    assert!(received[1].headers.get("authorization").is_none());
 }
 
 fn enroll_request() -> payclient::intelligent_commerce::raw::types::EnrollCardRequest {
@@ -465,24 +474,24 @@ async fn an_authentication_failure_says_what_was_signed_but_no_secret() {
 }
 
 #[tokio::test]
-async fn a_state_changing_post_is_not_retried_on_503_but_a_get_is() {
+async fn a_state_changing_post_is_not_retried_on_503_but_a_safe_one_is_and_resigned() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
+    Mock::given(path(
+        "/tms/v2/tokenized-cards/701/authentication-options/one-time-passwords",
+    ))
+    .respond_with(ResponseTemplate::new(503))
+    .expect(1)
+    .mount(&server)
+    .await;
+    // Capture-context creation is declared safe to repeat in the spec.
+    Mock::given(path("/flex/v2/sessions"))
         .respond_with(ResponseTemplate::new(503))
         .up_to_n_times(2)
         .expect(2)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!({"kty": "RSA", "n": "AQAB", "e": "AQAB"})),
-        )
+    Mock::given(path("/flex/v2/sessions"))
+        .respond_with(ResponseTemplate::new(201).set_body_string("a.b.c"))
         .expect(1)
         .mount(&server)
         .await;
@@ -509,16 +518,20 @@ async fn a_state_changing_post_is_not_retried_on_503_but_a_get_is() {
     assert_eq!((api.status, api.attempts), (503, 1));
 
     let flex = client.flex();
-    let key = client
-        .send("get_public_key", flex.get_public_key().kid("zu").send())
+    let reply = client
+        .send_bytes(
+            "create_capture_context",
+            1024,
+            flex.create_capture_context().body(capture_request()).send(),
+        )
         .await
         .expect("third attempt succeeds");
-    assert_eq!(key.attempts, 3);
+    assert_eq!(reply.attempts, 3);
     // Every attempt was signed afresh: three different jti values.
     let received = server.received_requests().await.expect("recording");
     let jtis: std::collections::BTreeSet<String> = received
         .iter()
-        .filter(|r| r.method.as_str() == "GET")
+        .filter(|r| r.url.path() == "/flex/v2/sessions")
         .map(|r| check_hs256_jwt(r)["jti"].as_str().expect("jti").to_owned())
         .collect();
     assert_eq!(jtis.len(), 3);
@@ -534,19 +547,27 @@ async fn a_429_is_retried_for_any_operation_honouring_retry_after() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(201).set_body_string("a.b.c"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(serde_json::json!({"maxRequestsAllowed": 3})),
+        )
         .expect(1)
         .mount(&server)
         .await;
     let client = client(&server.uri(), Authentication::HttpSignature);
-    let flex = client.flex();
+    let passkey = client.passkey();
+    let body: payclient::passkey::raw::types::OneTimePasswordRequest = serde_json::from_value(
+        serde_json::json!({"clientCorrelationId": "c", "stepUpOption": {"id": "i"}}),
+    )
+    .expect("valid");
     let started = Instant::now();
-    let body: payclient::flex::raw::types::CompactJwe = "h.k.iv.ct.tag".parse().expect("jwe shape");
     let reply = client
-        .send_bytes(
-            "create_transient_token",
-            1024,
-            flex.create_transient_token().body(body.to_string()).send(),
+        .send(
+            "create_one_time_password",
+            passkey
+                .create_one_time_password()
+                .token_id("701")
+                .body(body)
+                .send(),
         )
         .await
         .expect("retried");
@@ -555,12 +576,10 @@ async fn a_429_is_retried_for_any_operation_honouring_retry_after() {
         "waited for Retry-After"
     );
     assert_eq!(reply.attempts, 2);
+    assert_eq!(reply.value.max_requests_allowed, Some(3));
     let received = server.received_requests().await.expect("recording");
     received.iter().for_each(check_http_signature);
-    assert_eq!(
-        received[1].headers.get("content-type").expect("ct"),
-        "application/jwt"
-    );
+    assert_ne!(received[0].headers.get("date"), None);
 }
 
 #[tokio::test]

@@ -36,6 +36,8 @@ pub struct OperationRow {
     pub idempotent: bool,
     /// `false` for `x-payclient-retry: false`.
     pub retry: bool,
+    /// `false` for an operation-level `security: []`.
+    pub authenticated: bool,
 }
 
 /// The operation table, read from the spec as written (before the codegen view).
@@ -88,6 +90,10 @@ pub fn operation_rows(document: &Value) -> Vec<OperationRow> {
                 message_encryption,
                 idempotent,
                 retry: operation.get("x-payclient-retry").and_then(Value::as_bool) != Some(false),
+                authenticated: operation
+                    .get("security")
+                    .and_then(Value::as_array)
+                    .is_none_or(|s| !s.is_empty()),
             });
         }
     }
@@ -219,7 +225,7 @@ fn glue(rows: &[OperationRow]) -> String {
     for row in rows {
         let _ = writeln!(
             table,
-            "::payclient_runtime::Operation {{ id: {:?}, method: {:?}, path: {:?}, request_content_type: {}, accept: {}, message_encryption: ::payclient_runtime::MessageEncryption::{}, idempotent: {}, retry: {} }},",
+            "::payclient_runtime::Operation {{ id: {:?}, method: {:?}, path: {:?}, request_content_type: {}, accept: {}, message_encryption: ::payclient_runtime::MessageEncryption::{}, idempotent: {}, retry: {}, authenticated: {} }},",
             row.id,
             row.method,
             row.path,
@@ -228,6 +234,7 @@ fn glue(rows: &[OperationRow]) -> String {
             row.message_encryption,
             row.idempotent,
             row.retry,
+            row.authenticated,
         );
     }
     format!(
@@ -334,6 +341,7 @@ mod tests {
                 message_encryption: "Off",
                 idempotent: false,
                 retry: true,
+                authenticated: true,
             }]
         );
     }
@@ -349,6 +357,7 @@ mod tests {
             message_encryption: "Mandatory",
             idempotent: true,
             retry: true,
+            authenticated: true,
         }];
         let file = syn::parse_file(&glue(&rows)).expect("valid Rust");
         assert_eq!(file.items.len(), 2);

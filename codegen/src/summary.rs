@@ -91,6 +91,9 @@ pub fn summarize(input: &SummaryInput<'_>) -> String {
     let _ = writeln!(s, "\noperations ({}):", rows.len());
     for row in rows {
         let _ = writeln!(s, "  {}: {} {}", row.id, row.method, row.path);
+        if !row.authenticated {
+            let _ = writeln!(s, "    unauthenticated (security: [])");
+        }
         if !row.retry {
             let _ = writeln!(s, "    never retried automatically");
         }

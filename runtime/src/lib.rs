@@ -60,6 +60,9 @@ pub struct Operation {
     /// `false` when the spec says `x-payclient-retry: false`: never retried
     /// automatically, whatever happened (a payment submission).
     pub retry: bool,
+    /// `false` when the spec says `security: []`: sent without credentials
+    /// (the Flex public-key and token endpoints).
+    pub authenticated: bool,
 }
 
 /// A value that must never be logged: card data, session secrets, OTPs.
@@ -289,6 +292,7 @@ mod tests {
         message_encryption: MessageEncryption::Off,
         idempotent: false,
         retry: true,
+        authenticated: true,
     }];
 
     fn request() -> reqwest::Request {

@@ -109,7 +109,7 @@ impl RequestHook for CheckoutTransport {
 }
 
 impl crate::retry::Authorizer for CheckoutTransport {
-    fn authorize(&self, _request: &mut reqwest::Request) {
+    fn authorize(&self, _operation: &'static Operation, _request: &mut reqwest::Request) {
         // The header was set once in `prepare`; a token does not change per attempt.
     }
 

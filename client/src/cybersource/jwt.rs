@@ -87,3 +87,43 @@ impl JwtSigner {
         Ok(token)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    #[test]
+    fn a_get_carries_no_digest_claims() {
+        let signer = JwtSigner::SharedSecret(SignatureKey::new("key-1", b"secret"));
+        let token = signer
+            .token(&JwtRequest {
+                method: "get",
+                host: "apitest.cybersource.com",
+                request_target: "/tms/v2/tokens/1?x=1",
+                body: b"",
+                merchant_id: "m",
+                issuer: "portfolio",
+                now_unix: 1_795_000_000,
+                jti: "j",
+            })
+            .expect("token");
+        let parts: Vec<&str> = token.split('.').collect();
+        let claims: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
+        assert_eq!(claims["request-method"], "GET");
+        assert_eq!(claims["request-resource-path"], "/tms/v2/tokens/1?x=1");
+        assert_eq!(claims["iss"], "portfolio");
+        assert_eq!(claims["exp"], 1_795_000_120);
+        assert!(claims.get("digest").is_none() && claims.get("digestAlgorithm").is_none());
+        let expected = signer_mac(&signer, &format!("{}.{}", parts[0], parts[1]));
+        assert_eq!(URL_SAFE_NO_PAD.decode(parts[2]).expect("b64"), expected);
+    }
+
+    fn signer_mac(signer: &JwtSigner, input: &str) -> Vec<u8> {
+        match signer {
+            JwtSigner::SharedSecret(key) => key.mac(input.as_bytes()).as_ref().to_vec(),
+            JwtSigner::Certificate(_) => unreachable!("shared secret only"),
+        }
+    }
+}

@@ -179,7 +179,14 @@ impl RequestHook for CybersourceTransport {
 }
 
 impl crate::retry::Authorizer for CybersourceTransport {
-    fn authorize(&self, request: &mut reqwest::Request) {
+    fn authorize(&self, operation: &'static Operation, request: &mut reqwest::Request) {
+        if !operation.authenticated {
+            request.headers_mut().insert(
+                reqwest::header::USER_AGENT,
+                HeaderValue::from_static(crate::USER_AGENT),
+            );
+            return;
+        }
         // Configuration is checked when it is built, so signing cannot fail
         // in practice; if it did, the request goes unsigned and the vendor's
         // 401 reports it, rather than a panic here.

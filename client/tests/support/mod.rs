@@ -172,10 +172,19 @@ pub fn p12(signing: &TestCertificate, mle: Option<&TestCertificate>, password: &
     store.writer(password).write().expect("p12")
 }
 
-/// Decrypts a compact JWE (RSA-OAEP-256 + A256GCM) with aws-lc-rs.
+/// Decrypts an MLE JWE (RSA-OAEP-256 + A256GCM).
 pub fn decrypt_jwe(jwe: &str, key: &PrivateDecryptingKey) -> (serde_json::Value, Vec<u8>) {
+    decrypt_jwe_with(jwe, key, &aws_lc_rs::rsa::OAEP_SHA256_MGF1SHA256)
+}
+
+/// Decrypts a compact JWE whose key is wrapped with `oaep` and whose content is A256GCM.
+pub fn decrypt_jwe_with(
+    jwe: &str,
+    key: &PrivateDecryptingKey,
+    oaep_alg: &'static aws_lc_rs::rsa::OaepAlgorithm,
+) -> (serde_json::Value, Vec<u8>) {
     use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-    use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey};
+    use aws_lc_rs::rsa::OaepPrivateDecryptingKey;
     let parts: Vec<&str> = jwe.split('.').collect();
     assert_eq!(parts.len(), 5, "compact JWE");
     let d = |s: &str| URL_SAFE_NO_PAD.decode(s).expect("b64url");
@@ -183,7 +192,7 @@ pub fn decrypt_jwe(jwe: &str, key: &PrivateDecryptingKey) -> (serde_json::Value,
     let oaep = OaepPrivateDecryptingKey::new(key.clone()).expect("oaep");
     let mut cek = vec![0u8; oaep.min_output_size()];
     let cek = oaep
-        .decrypt(&OAEP_SHA256_MGF1SHA256, &d(parts[1]), &mut cek, None)
+        .decrypt(oaep_alg, &d(parts[1]), &mut cek, None)
         .expect("CEK")
         .to_vec();
     let mut data = d(parts[3]);
@@ -199,4 +208,80 @@ pub fn decrypt_jwe(jwe: &str, key: &PrivateDecryptingKey) -> (serde_json::Value,
         .expect("authentic")
         .to_vec();
     (header, plain)
+}
+
+/// An RSA key that signs JWTs (RS256), with its public JWK.
+pub struct JwtSigner {
+    pub pair: aws_lc_rs::signature::RsaKeyPair,
+    pub kid: String,
+}
+
+impl JwtSigner {
+    pub fn new(kid: &str) -> Self {
+        let pair =
+            aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).expect("rsa key");
+        Self {
+            pair,
+            kid: kid.to_owned(),
+        }
+    }
+
+    /// The public key as the vendor's key endpoint returns it.
+    pub fn jwk(&self) -> serde_json::Value {
+        use aws_lc_rs::signature::KeyPair as _;
+        let components =
+            aws_lc_rs::rsa::PublicKeyComponents::<Vec<u8>>::from(self.pair.public_key());
+        serde_json::json!({"kty": "RSA", "use": "sig", "kid": self.kid, "n": URL_SAFE_NO_PAD.encode(&components.n), "e": URL_SAFE_NO_PAD.encode(&components.e)})
+    }
+
+    /// Signs `header.claims` with this key (the header is used as given).
+    pub fn sign_with_header(
+        &self,
+        header: &serde_json::Value,
+        claims: &serde_json::Value,
+    ) -> String {
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let mut signature = vec![0u8; self.pair.public_modulus_len()];
+        self.pair
+            .sign(
+                &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                &aws_lc_rs::rand::SystemRandom::new(),
+                input.as_bytes(),
+                &mut signature,
+            )
+            .expect("sign");
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    /// An RS256 JWT with `kid` = this key's kid.
+    pub fn sign(&self, claims: &serde_json::Value) -> String {
+        self.sign_with_header(
+            &serde_json::json!({"kid": self.kid, "alg": "RS256"}),
+            claims,
+        )
+    }
+}
+
+/// An RSA key pair for the capture context's `flx.jwk`: the JWK to publish
+/// and the private half to decrypt with.
+pub fn encryption_key(
+    kid: &str,
+    bits: aws_lc_rs::rsa::KeySize,
+) -> (serde_json::Value, PrivateDecryptingKey) {
+    use aws_lc_rs::signature::KeyPair as _;
+    let pair = aws_lc_rs::rsa::KeyPair::generate(bits).expect("rsa key");
+    let pkcs8 = pair.as_der().expect("pkcs8");
+    let private = PrivateDecryptingKey::from_pkcs8(pkcs8.as_ref()).expect("decrypting key");
+    let components = aws_lc_rs::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+    let jwk = serde_json::json!({"kty": "RSA", "e": URL_SAFE_NO_PAD.encode(&components.e), "use": "enc", "n": URL_SAFE_NO_PAD.encode(&components.n), "kid": kid});
+    (jwk, private)
+}
+
+/// Decrypts a Flex JWE (RSA-OAEP with SHA-1, A256GCM).
+pub fn decrypt_flex_jwe(jwe: &str, key: &PrivateDecryptingKey) -> (serde_json::Value, Vec<u8>) {
+    decrypt_jwe_with(jwe, key, &aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1)
 }

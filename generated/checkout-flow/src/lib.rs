@@ -6754,6 +6754,7 @@ pub mod operations {
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
             idempotent: false,
             retry: true,
+            authenticated: true,
         },
         ::payclient_runtime::Operation {
             id: "submit_payment_session",
@@ -6764,6 +6765,7 @@ pub mod operations {
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
             idempotent: false,
             retry: false,
+            authenticated: true,
         },
         ::payclient_runtime::Operation {
             id: "get_payment_session",
@@ -6774,6 +6776,7 @@ pub mod operations {
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
             idempotent: true,
             retry: true,
+            authenticated: true,
         },
     ];
 }

@@ -4180,6 +4180,7 @@ pub mod operations {
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
             idempotent: true,
             retry: true,
+            authenticated: true,
         },
         ::payclient_runtime::Operation {
             id: "get_public_key",
@@ -4190,6 +4191,7 @@ pub mod operations {
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
             idempotent: true,
             retry: true,
+            authenticated: false,
         },
         ::payclient_runtime::Operation {
             id: "create_transient_token",
@@ -4200,6 +4202,7 @@ pub mod operations {
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
             idempotent: false,
             retry: true,
+            authenticated: false,
         },
     ];
 }

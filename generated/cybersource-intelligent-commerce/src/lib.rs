@@ -9931,6 +9931,7 @@ pub mod operations {
             message_encryption: ::payclient_runtime::MessageEncryption::Mandatory,
             idempotent: false,
             retry: true,
+            authenticated: true,
         },
         ::payclient_runtime::Operation {
             id: "initiate_purchase_intent",
@@ -9941,6 +9942,7 @@ pub mod operations {
             message_encryption: ::payclient_runtime::MessageEncryption::Mandatory,
             idempotent: false,
             retry: true,
+            authenticated: true,
         },
         ::payclient_runtime::Operation {
             id: "update_purchase_intent",
@@ -9951,6 +9953,7 @@ pub mod operations {
             message_encryption: ::payclient_runtime::MessageEncryption::Mandatory,
             idempotent: false,
             retry: true,
+            authenticated: true,
         },
         ::payclient_runtime::Operation {
             id: "cancel_purchase_intent",
@@ -9961,6 +9964,7 @@ pub mod operations {
             message_encryption: ::payclient_runtime::MessageEncryption::Mandatory,
             idempotent: false,
             retry: true,
+            authenticated: true,
         },
         ::payclient_runtime::Operation {
             id: "retrieve_payment_credentials",
@@ -9971,6 +9975,7 @@ pub mod operations {
             message_encryption: ::payclient_runtime::MessageEncryption::Mandatory,
             idempotent: false,
             retry: true,
+            authenticated: true,
         },
         ::payclient_runtime::Operation {
             id: "confirm_transaction_events",
@@ -9981,6 +9986,7 @@ pub mod operations {
             message_encryption: ::payclient_runtime::MessageEncryption::Mandatory,
             idempotent: false,
             retry: true,
+            authenticated: true,
         },
     ];
 }

@@ -6269,6 +6269,7 @@ pub mod operations {
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
             idempotent: false,
             retry: true,
+            authenticated: true,
         },
         ::payclient_runtime::Operation {
             id: "create_one_time_password",
@@ -6279,6 +6280,7 @@ pub mod operations {
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
             idempotent: false,
             retry: true,
+            authenticated: true,
         },
         ::payclient_runtime::Operation {
             id: "validate_authentication",
@@ -6289,6 +6291,7 @@ pub mod operations {
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
             idempotent: false,
             retry: true,
+            authenticated: true,
         },
         ::payclient_runtime::Operation {
             id: "create_authentication_registration",
@@ -6299,6 +6302,7 @@ pub mod operations {
             message_encryption: ::payclient_runtime::MessageEncryption::Off,
             idempotent: false,
             retry: true,
+            authenticated: true,
         },
         ::payclient_runtime::Operation {
             id: "create_payment_credentials",
@@ -6309,6 +6313,7 @@ pub mod operations {
             message_encryption: ::payclient_runtime::MessageEncryption::Optional,
             idempotent: false,
             retry: true,
+            authenticated: true,
         },
     ];
 }

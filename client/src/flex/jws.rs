@@ -1,0 +1,332 @@
+//! Parsing and checking a compact JWS the way a capture context and a
+//! transient token must be checked: size first, RS256 only, no `crit`, a
+//! `kid` from a small alphabet, `exp` required, `iat` not in the future.
+//! Header members that name keys (`jwk`, `jku`, `x5u`, `x5c`) are ignored:
+//! the key only ever comes from the vendor's key endpoint.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::error::{Error, VerificationError};
+
+/// Tokens larger than this are refused before parsing.
+pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
+
+/// The longest `kid` accepted.
+pub const MAX_KID_LEN: usize = 128;
+
+/// A token split and decoded, not yet verified.
+#[derive(Debug)]
+pub(crate) struct ParsedJws<'a> {
+    pub kid: String,
+    pub signing_input: &'a [u8],
+    pub signature: Vec<u8>,
+    /// The decoded payload bytes; parsed only after the signature verifies.
+    pub payload: Vec<u8>,
+}
+
+pub(crate) fn refuse(what: &'static str, reason: &'static str) -> Error {
+    Error::Verification(VerificationError { what, reason })
+}
+
+/// Whether `kid` may be sent to the key endpoint: `[A-Za-z0-9._-]`, not empty,
+/// not only dots (no path traversal), at most [`MAX_KID_LEN`].
+pub fn kid_is_acceptable(kid: &str) -> bool {
+    !kid.is_empty()
+        && kid.len() <= MAX_KID_LEN
+        && kid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && !kid.bytes().all(|b| b == b'.')
+}
+
+/// Splits and decodes `token` and checks its header.
+pub(crate) fn parse<'a>(token: &'a str, what: &'static str) -> Result<ParsedJws<'a>, Error> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(refuse(what, "is larger than 64 KiB"));
+    }
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(refuse(what, "is not a compact JWS (three segments)"));
+    };
+    let decode = |segment: &str| {
+        URL_SAFE_NO_PAD
+            .decode(segment)
+            .map_err(|_| refuse(what, "has a segment that is not base64url"))
+    };
+    let header_json: serde_json::Value = serde_json::from_slice(&decode(header)?)
+        .map_err(|_| refuse(what, "has a header that is not JSON"))?;
+    let header_obj = header_json
+        .as_object()
+        .ok_or_else(|| refuse(what, "has a header that is not a JSON object"))?;
+    if header_obj.get("alg").and_then(serde_json::Value::as_str) != Some("RS256") {
+        return Err(refuse(what, "is not signed RS256"));
+    }
+    if header_obj.contains_key("crit") {
+        return Err(refuse(what, "has a `crit` header"));
+    }
+    let kid = header_obj
+        .get("kid")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| refuse(what, "has no `kid`"))?;
+    if !kid_is_acceptable(kid) {
+        return Err(refuse(what, "has a `kid` outside [A-Za-z0-9._-]"));
+    }
+    let signature = decode(signature)?;
+    if signature.is_empty() {
+        return Err(refuse(what, "has no signature"));
+    }
+    let payload_bytes = decode(payload)?;
+    let signing_input_len = header.len() + 1 + payload.len();
+    Ok(ParsedJws {
+        kid: kid.to_owned(),
+        signing_input: &token.as_bytes()[..signing_input_len],
+        signature,
+        payload: payload_bytes,
+    })
+}
+
+/// The time claims, read before the typed claims so their rules give
+/// precise reasons; other members are skipped.
+#[derive(serde::Deserialize)]
+struct Times {
+    exp: Option<serde_json::Value>,
+    iat: Option<serde_json::Value>,
+}
+
+/// Checks that `payload` is a JSON object whose `exp` (required) has not
+/// passed and whose `iat` (optional) is not in the future, against `now`.
+pub(crate) fn check_times(
+    payload: &[u8],
+    now: SystemTime,
+    leeway: Duration,
+    what: &'static str,
+) -> Result<(), Error> {
+    // serde would also read a struct from a JSON array; claims are an object.
+    if payload.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(refuse(what, "has a payload that is not a JSON object"));
+    }
+    let times: Times = serde_json::from_slice(payload)
+        .map_err(|_| refuse(what, "has a payload that is not JSON"))?;
+    let now = now
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i128;
+    let leeway = leeway.as_secs() as i128;
+    let seconds = |value: &Option<serde_json::Value>| -> Result<Option<i128>, Error> {
+        match value {
+            None => Ok(None),
+            Some(value) => match (value.as_i64(), value.as_u64()) {
+                (Some(v), _) => Ok(Some(i128::from(v))),
+                (None, Some(v)) => Ok(Some(i128::from(v))),
+                _ => Err(refuse(
+                    what,
+                    "has a time claim that is not a whole number of seconds",
+                )),
+            },
+        }
+    };
+    let exp = seconds(&times.exp)?.ok_or_else(|| refuse(what, "has no `exp`"))?;
+    if now > exp + leeway {
+        return Err(refuse(what, "has expired"));
+    }
+    if let Some(iat) = seconds(&times.iat)?
+        && iat > now + leeway
+    {
+        return Err(refuse(what, "was issued in the future"));
+    }
+    Ok(())
+}
+
+/// `exp` (required) has not passed and `iat` (optional) is not in the future.
+pub(crate) fn check_typed_times(
+    exp: Option<i64>,
+    iat: Option<i64>,
+    now: SystemTime,
+    leeway: Duration,
+    what: &'static str,
+) -> Result<(), Error> {
+    let now = i128::from(
+        now.duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    );
+    let leeway = i128::from(leeway.as_secs());
+    let exp = i128::from(exp.ok_or_else(|| refuse(what, "has no `exp`"))?);
+    if now > exp + leeway {
+        return Err(refuse(what, "has expired"));
+    }
+    if let Some(iat) = iat
+        && i128::from(iat) > now + leeway
+    {
+        return Err(refuse(what, "was issued in the future"));
+    }
+    Ok(())
+}
+
+/// The typed claims of a verified payload.
+pub(crate) fn claims<T: serde::de::DeserializeOwned>(
+    payload: &[u8],
+    what: &'static str,
+) -> Result<T, Error> {
+    serde_json::from_slice(payload)
+        .map_err(|_| refuse(what, "has claims that do not have the documented shape"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(header: &str, payload: &str, signature: &[u8]) -> String {
+        format!(
+            "{}.{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(payload),
+            URL_SAFE_NO_PAD.encode(signature)
+        )
+    }
+
+    fn reason(result: Result<ParsedJws<'_>, Error>) -> &'static str {
+        match result {
+            Err(Error::Verification(v)) => v.reason,
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => "accepted",
+        }
+    }
+
+    #[test]
+    fn header_rules() {
+        let ok = token(r#"{"kid":"zu","alg":"RS256"}"#, r#"{"exp":1}"#, b"sig");
+        assert_eq!(reason(parse(&ok, "t")), "accepted");
+        assert_eq!(
+            reason(parse(
+                &token(r#"{"kid":"zu","alg":"none"}"#, "{}", b"s"),
+                "t"
+            )),
+            "is not signed RS256"
+        );
+        assert_eq!(
+            reason(parse(
+                &token(r#"{"kid":"zu","alg":"HS256"}"#, "{}", b"s"),
+                "t"
+            )),
+            "is not signed RS256"
+        );
+        assert_eq!(
+            reason(parse(
+                &token(r#"{"kid":"zu","alg":"RS256","crit":["x"]}"#, "{}", b"s"),
+                "t"
+            )),
+            "has a `crit` header"
+        );
+        assert_eq!(
+            reason(parse(&token(r#"{"alg":"RS256"}"#, "{}", b"s"), "t")),
+            "has no `kid`"
+        );
+        assert_eq!(
+            reason(parse(
+                &token(r#"{"kid":"../keys","alg":"RS256"}"#, "{}", b"s"),
+                "t"
+            )),
+            "has a `kid` outside [A-Za-z0-9._-]"
+        );
+        assert_eq!(
+            reason(parse(
+                &token(r#"{"kid":"..","alg":"RS256"}"#, "{}", b"s"),
+                "t"
+            )),
+            "has a `kid` outside [A-Za-z0-9._-]"
+        );
+        assert_eq!(
+            reason(parse(
+                &token(r#"{"kid":"zu","alg":"RS256"}"#, "{}", b""),
+                "t"
+            )),
+            "has no signature"
+        );
+        assert_eq!(
+            reason(parse("a.b", "t")),
+            "is not a compact JWS (three segments)"
+        );
+        assert_eq!(
+            reason(parse("a.b.c.d", "t")),
+            "is not a compact JWS (three segments)"
+        );
+        assert_eq!(
+            reason(parse("a!.b.c", "t")),
+            "has a segment that is not base64url"
+        );
+        assert_eq!(
+            reason(parse(&"a".repeat(MAX_TOKEN_BYTES + 1), "t")),
+            "is larger than 64 KiB"
+        );
+    }
+
+    #[test]
+    fn time_rules() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let leeway = Duration::from_secs(60);
+        let claims = |v: serde_json::Value| v.to_string().into_bytes();
+        assert!(
+            check_times(
+                &claims(serde_json::json!({"exp": 1_000_000})),
+                now,
+                leeway,
+                "t"
+            )
+            .is_ok()
+        );
+        assert!(
+            check_times(
+                &claims(serde_json::json!({"exp": 999_950})),
+                now,
+                leeway,
+                "t"
+            )
+            .is_ok(),
+            "within leeway"
+        );
+        assert!(
+            check_times(
+                &claims(serde_json::json!({"exp": 999_900})),
+                now,
+                leeway,
+                "t"
+            )
+            .is_err()
+        );
+        assert!(check_times(&claims(serde_json::json!({})), now, leeway, "t").is_err());
+        assert!(
+            check_times(
+                &claims(serde_json::json!({"exp": "2000000"})),
+                now,
+                leeway,
+                "t"
+            )
+            .is_err()
+        );
+        assert!(check_times(&claims(serde_json::json!({"exp": 1.5e6})), now, leeway, "t").is_err());
+        assert!(
+            check_times(
+                &claims(serde_json::json!({"exp": 2_000_000, "iat": 1_000_100})),
+                now,
+                leeway,
+                "t"
+            )
+            .is_err()
+        );
+        assert!(
+            check_times(
+                &claims(serde_json::json!({"exp": 2_000_000, "iat": 1_000_050})),
+                now,
+                leeway,
+                "t"
+            )
+            .is_ok()
+        );
+    }
+}

@@ -1,0 +1,285 @@
+//! Cybersource Flex API v2: establish a payment session with a capture
+//! context, validate it, populate it with the customer's data as a JWE, and
+//! receive a verified transient token.
+//!
+//! ```no_run
+//! use payclient::cybersource::{CybersourceClient, CybersourceConfig};
+//! use payclient::flex::{CaptureField, CaptureSelection, CardNumber, FlexClient, PaymentData, SecurityCode};
+//!
+//! # async fn run() -> Result<(), payclient::Error> {
+//! let flex = FlexClient::new(CybersourceClient::new(CybersourceConfig::from_env()?));
+//! let context = flex
+//!     .create_capture_context(&CaptureSelection::new()
+//!         .require(CaptureField::CardNumber)
+//!         .optional(CaptureField::CardSecurityCode))
+//!     .await?;
+//! let data = PaymentData::new()
+//!     .card_number(CardNumber::new("4111111111111111")?)
+//!     .security_code(SecurityCode::new("123")?);
+//! let token = flex.tokenize(&context, &data).await?;
+//! println!("{:?} {}", token.masked_number(), token.jwt().len());
+//! # Ok(()) }
+//! ```
+
+mod card;
+mod context;
+mod fields;
+mod jws;
+mod keys;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+pub use card::{CardNumber, PaymentData, SecurityCode};
+pub use context::{CaptureContext, TOKENS_PATH, TransientToken};
+pub use fields::{CaptureField, CaptureSelection};
+pub use jws::{MAX_KID_LEN, MAX_TOKEN_BYTES, kid_is_acceptable};
+/// The generated client for `specs/cybersource-flex.yaml`.
+pub use payclient_raw_cybersource_flex as raw;
+
+use crate::cybersource::{CybersourceClient, Environment};
+use crate::error::Error;
+use jws::refuse;
+use keys::{KeyCache, VerificationKey};
+
+/// Claims that carry `exp` and `iat` (seconds since the epoch).
+trait TimeClaims {
+    fn times(&self) -> (Option<i64>, Option<i64>);
+}
+
+impl TimeClaims for raw::types::CaptureContextClaims {
+    fn times(&self) -> (Option<i64>, Option<i64>) {
+        (Some(self.exp), self.iat)
+    }
+}
+
+impl TimeClaims for raw::types::TransientTokenClaims {
+    fn times(&self) -> (Option<i64>, Option<i64>) {
+        (self.exp, self.iat)
+    }
+}
+
+/// Where the time comes from (injectable for tests).
+pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// How capture contexts and transient tokens are checked.
+#[derive(Clone)]
+pub struct FlexOptions {
+    /// Allowed clock skew for `exp` and `iat` (default 60 s).
+    pub leeway: Duration,
+    /// How long a public key stays cached (default 1 h).
+    pub key_ttl: Duration,
+    /// The token endpoints (`flx.origin`) accepted; `None` means the vendor's
+    /// Flex hosts for the configured environment.
+    pub allowed_origins: Option<Vec<String>>,
+    /// The clock.
+    pub clock: Clock,
+}
+
+impl std::fmt::Debug for FlexOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlexOptions")
+            .field("leeway", &self.leeway)
+            .field("key_ttl", &self.key_ttl)
+            .field("allowed_origins", &self.allowed_origins)
+            .finish()
+    }
+}
+
+impl Default for FlexOptions {
+    fn default() -> Self {
+        Self {
+            leeway: Duration::from_secs(60),
+            key_ttl: Duration::from_secs(3600),
+            allowed_origins: None,
+            clock: Arc::new(SystemTime::now),
+        }
+    }
+}
+
+/// The vendor's Flex token hosts for an environment.
+pub fn default_origins(environment: &Environment) -> Vec<String> {
+    let hosts: &[&str] = match environment {
+        Environment::Test => &["testflex.cybersource.com", "apitest.cybersource.com"],
+        Environment::Production => &["flex.cybersource.com", "api.cybersource.com"],
+        Environment::ProductionIndia => &["flex.in.cybersource.com", "api.in.cybersource.com"],
+        _ => &[],
+    };
+    hosts.iter().map(|h| format!("https://{h}")).collect()
+}
+
+/// The Flex API over a [`CybersourceClient`]. Cheap to clone.
+#[derive(Clone)]
+pub struct FlexClient {
+    cybersource: CybersourceClient,
+    options: FlexOptions,
+    allowed_origins: Arc<Vec<String>>,
+    keys: Arc<KeyCache>,
+}
+
+impl std::fmt::Debug for FlexClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlexClient")
+            .field("options", &self.options)
+            .field("allowed_origins", &self.allowed_origins)
+            .finish()
+    }
+}
+
+impl FlexClient {
+    /// Flex with the default options.
+    pub fn new(cybersource: CybersourceClient) -> Self {
+        Self::with_options(cybersource, FlexOptions::default())
+    }
+
+    /// Flex with `options`.
+    pub fn with_options(cybersource: CybersourceClient, options: FlexOptions) -> Self {
+        let allowed = options
+            .allowed_origins
+            .clone()
+            .unwrap_or_else(|| default_origins(&cybersource.config().environment))
+            .into_iter()
+            .map(|origin| origin.trim_end_matches('/').to_owned())
+            .collect();
+        let keys = Arc::new(KeyCache::new(options.key_ttl));
+        Self {
+            cybersource,
+            options,
+            allowed_origins: Arc::new(allowed),
+            keys,
+        }
+    }
+
+    /// `POST /flex/v2/sessions` with `Accept: application/jwt`, then validates
+    /// the capture context that comes back.
+    pub async fn create_capture_context(
+        &self,
+        selection: &CaptureSelection,
+    ) -> Result<CaptureContext, Error> {
+        let request = selection.to_request()?;
+        let flex = self.cybersource.flex();
+        let reply = self
+            .cybersource
+            .send_bytes(
+                "create_capture_context",
+                MAX_TOKEN_BYTES + 1,
+                flex.create_capture_context().body(request).send(),
+            )
+            .await?;
+        let jwt = std::str::from_utf8(&reply.value)
+            .map_err(|_| refuse("capture context", "is not UTF-8"))?;
+        self.validate_capture_context(jwt.trim()).await
+    }
+
+    /// Validates a capture context: signature with the vendor's key, times,
+    /// typed claims, encryption key, origin.
+    pub async fn validate_capture_context(&self, jwt: &str) -> Result<CaptureContext, Error> {
+        let claims = self.verify(jwt, "capture context").await?;
+        CaptureContext::from_verified(jwt, claims, &self.allowed_origins)
+    }
+
+    /// Validates a transient token the same way.
+    pub async fn validate_transient_token(&self, jwt: &str) -> Result<TransientToken, Error> {
+        let claims = self.verify(jwt, "transient token").await?;
+        TransientToken::from_verified(jwt, claims)
+    }
+
+    /// Encrypts `data` for `context`, posts the JWE to the context's origin
+    /// (unauthenticated, `application/jwt`) and validates the transient token
+    /// that comes back.
+    pub async fn tokenize(
+        &self,
+        context: &CaptureContext,
+        data: &PaymentData,
+    ) -> Result<TransientToken, Error> {
+        let jwe = context.encrypt(data)?;
+        let client = raw::Client::new_with_client(
+            context.origin(),
+            self.cybersource.config().http.clone(),
+            self.cybersource.hooks().clone(),
+        );
+        let reply = self
+            .cybersource
+            .send_bytes(
+                "create_transient_token",
+                MAX_TOKEN_BYTES + 1,
+                client.create_transient_token().body(jwe).send(),
+            )
+            .await?;
+        let jwt = std::str::from_utf8(&reply.value)
+            .map_err(|_| refuse("transient token", "is not UTF-8"))?;
+        self.validate_transient_token(jwt.trim()).await
+    }
+
+    async fn fetch_key(&self, kid: &str, what: &'static str) -> Result<VerificationKey, Error> {
+        let flex = self.cybersource.flex();
+        match self
+            .cybersource
+            .send("get_public_key", flex.get_public_key().kid(kid).send())
+            .await
+        {
+            Ok(reply) => {
+                let jwk = reply.value;
+                VerificationKey::from_jwk(&jwk.kty, &jwk.n, &jwk.e).ok_or_else(|| {
+                    refuse(
+                        what,
+                        "names a key that is not an RSA key of 2048 to 8192 bits",
+                    )
+                })
+            }
+            Err(Error::Api(api)) if api.status == 404 => {
+                Err(refuse(what, "names a key the vendor does not have"))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Signature with the vendor's key (fetched again once if it fails),
+    /// then times, then the typed claims.
+    async fn verify<T: serde::de::DeserializeOwned + TimeClaims>(
+        &self,
+        jwt: &str,
+        what: &'static str,
+    ) -> Result<T, Error> {
+        let parsed = jws::parse(jwt, what)?;
+        let host = self.cybersource.config().signing_host();
+        let key = self
+            .keys
+            .get(host, &parsed.kid, || self.fetch_key(&parsed.kid, what))
+            .await?;
+        if !key.verify(parsed.signing_input, &parsed.signature) {
+            // The vendor may have rotated the key behind this kid: fetch once more.
+            let fresh = self
+                .keys
+                .refresh(host, &parsed.kid, &key, || {
+                    self.fetch_key(&parsed.kid, what)
+                })
+                .await?;
+            if !fresh.verify(parsed.signing_input, &parsed.signature) {
+                return Err(refuse(what, "has a signature that does not verify"));
+            }
+        }
+        match jws::claims::<T>(&parsed.payload, what) {
+            Ok(claims) => {
+                let (exp, iat) = claims.times();
+                jws::check_typed_times(
+                    exp,
+                    iat,
+                    (self.options.clock)(),
+                    self.options.leeway,
+                    what,
+                )?;
+                Ok(claims)
+            }
+            // Say which rule the claims break, the time rules first.
+            Err(shape) => Err(jws::check_times(
+                &parsed.payload,
+                (self.options.clock)(),
+                self.options.leeway,
+                what,
+            )
+            .err()
+            .unwrap_or(shape)),
+        }
+    }
+}
