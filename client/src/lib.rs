@@ -87,6 +87,8 @@
 //! - [`Hooks`] / [`RequestHook`]: the seam through which `payclient` signs,
 //!   encrypts, retries and traces every generated request.
 
+#![warn(missing_docs)]
+
 pub use payclient_runtime::{
     BoxFuture, HookError, Hooks, MessageEncryption, Operation, RequestHook,
 };

@@ -142,3 +142,37 @@ async fn errors_configs_and_traces_never_show_secrets_or_card_data() {
     );
     assert_clean(&traces);
 }
+
+#[test]
+fn generated_request_and_response_types_redact_sensitive_fields() {
+    let validate: payclient::passkey::raw::types::ValidateAuthenticationRequest = serde_json::from_value(serde_json::json!({
+        "clientCorrelationId": "c", "stepUpOption": {"id": "i"}, "otp": "456789", "issuerAuthCode": "HTZlY2YwOWQ3MDZmYWZj4GMww2Y0YjllZWFkODZkHJI="
+    }))
+    .expect("valid");
+    let credentials: payclient::passkey::raw::types::PaymentCredentialsResponse = serde_json::from_value(serde_json::json!({
+        "tokenizedCard": {"number": "4895370016750801", "cryptogram": "AwAAAADggP/Ce5+ZciCXQUUAAAA=", "eci": "05"}
+    }))
+    .expect("lenient");
+    let purchase: payclient::intelligent_commerce::raw::types::TokenizedCardNumber =
+        serde_json::from_value(serde_json::json!({"number": "15602cf86c70b8b63297134292ec5801"}))
+            .expect("valid");
+    let text = format!("{validate:?} {credentials:?} {purchase:?}");
+    for secret in [
+        "456789",
+        "HTZlY2YwOWQ3",
+        "4895370016750801",
+        "AwAAAADggP",
+        "15602cf86c70b8b6",
+    ] {
+        assert!(!text.contains(secret), "`{secret}` leaked into: {text}");
+    }
+    assert!(
+        text.contains("\"05\""),
+        "non-sensitive fields still show: {text}"
+    );
+    // On the wire the values are sent as they are.
+    assert_eq!(
+        serde_json::to_value(&validate).expect("json")["otp"],
+        "456789"
+    );
+}

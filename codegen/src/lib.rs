@@ -13,6 +13,8 @@
 //! }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod examples;
 pub mod lint;

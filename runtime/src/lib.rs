@@ -25,6 +25,8 @@
 //! assert!(hooks.is_installed());
 //! ```
 
+#![warn(missing_docs)]
+
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
