@@ -451,6 +451,12 @@ impl CybersourceConfig {
         &self.base_url
     }
 
+    /// The HTTP client requests go through (with [`crate::cybersource::CybersourceClient::hooks`],
+    /// enough to build any generated Cybersource client by hand).
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// The host that signatures name.
     pub fn signing_host(&self) -> &str {
         &self.signing_host
