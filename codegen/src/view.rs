@@ -107,28 +107,43 @@ pub fn jwt_request_bodies_as_text(document: &mut Value) -> Vec<Rewrite> {
     done
 }
 
+/// Runs `change` over every component schema a request reaches, recording
+/// one rewrite per component it changed.
+fn rewrite_request_components(
+    document: &mut Value,
+    name: &'static str,
+    change: fn(&mut Value, &mut usize),
+    detail: impl Fn(usize) -> String,
+) -> Vec<Rewrite> {
+    let mut done = Vec::new();
+    for target in reachable(document, true) {
+        if let Some(schema) = document.pointer_mut(&format!("/components/schemas/{target}")) {
+            let mut count = 0;
+            change(schema, &mut count);
+            if count > 0 {
+                done.push(Rewrite {
+                    name,
+                    target,
+                    detail: detail(count),
+                });
+            }
+        }
+    }
+    done
+}
+
 /// typify serializes an optional array with `skip_serializing_if =
 /// "Vec::is_empty"`, so a caller's explicit `[]` (the vendor's own examples
 /// send `"verificationEvents": []`) would vanish from the request. Marking
 /// optional request arrays `nullable` makes them `Option<Vec<_>>`: absent
 /// stays absent and `[]` is sent as `[]`.
 pub fn optional_request_arrays_keep_empty(document: &mut Value) -> Vec<Rewrite> {
-    let mut done = Vec::new();
-    let components = reachable(document, true);
-    for name in &components {
-        if let Some(schema) = document.pointer_mut(&format!("/components/schemas/{name}")) {
-            let mut count = 0;
-            mark_optional_arrays(schema, &mut count);
-            if count > 0 {
-                done.push(Rewrite {
-                    name: "optional_request_arrays_keep_empty",
-                    target: name.clone(),
-                    detail: format!("{count} optional array(s) become Option<Vec<_>>"),
-                });
-            }
-        }
-    }
-    done
+    rewrite_request_components(
+        document,
+        "optional_request_arrays_keep_empty",
+        mark_optional_arrays,
+        |count| format!("{count} optional array(s) become Option<Vec<_>>"),
+    )
 }
 
 fn mark_optional_arrays(schema: &mut Value, count: &mut usize) {
@@ -263,21 +278,12 @@ pub fn verbatim_success_bodies_as_raw(document: &mut Value) -> Vec<Rewrite> {
 /// with a non-negative minimum become unsigned (`u64`), so a negative
 /// amount cannot be built at all.
 pub fn non_negative_integers_unsigned(document: &mut Value) -> Vec<Rewrite> {
-    let mut done = Vec::new();
-    for name in reachable(document, true) {
-        if let Some(schema) = document.pointer_mut(&format!("/components/schemas/{name}")) {
-            let mut count = 0;
-            make_unsigned(schema, &mut count);
-            if count > 0 {
-                done.push(Rewrite {
-                    name: "non_negative_integers_unsigned",
-                    target: name.clone(),
-                    detail: format!("{count} integer(s) documented >= 0 become u64"),
-                });
-            }
-        }
-    }
-    done
+    rewrite_request_components(
+        document,
+        "non_negative_integers_unsigned",
+        make_unsigned,
+        |count| format!("{count} integer(s) documented >= 0 become u64"),
+    )
 }
 
 fn make_unsigned(schema: &mut Value, count: &mut usize) {
