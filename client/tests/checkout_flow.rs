@@ -26,6 +26,11 @@ fn retry() -> payclient::retry::RetryPolicy {
     }
 }
 
+/// A minimal valid submission.
+fn submit_request() -> types::SubmitPaymentSessionRequest {
+    serde_json::from_value(serde_json::json!({"session_data": "s", "amount": 1})).expect("valid")
+}
+
 fn secret_key_client(server: &MockServer) -> CheckoutClient {
     let config = CheckoutConfig::builder()
         .environment(CheckoutEnvironment::Custom {
@@ -235,13 +240,7 @@ async fn invalid_requests_are_refused_before_sending_naming_the_field() {
         assert_eq!(err.field, "ip_address");
     }
     let err = client
-        .submit_payment_session(
-            "",
-            serde_json::from_value::<types::SubmitPaymentSessionRequest>(
-                serde_json::json!({"session_data": "s", "amount": 1}),
-            )
-            .expect("valid"),
-        )
+        .submit_payment_session("", submit_request())
         .await
         .expect_err("empty id");
     assert!(matches!(err, Error::Validation(_)), "{err:?}");
@@ -427,10 +426,7 @@ async fn submit_is_never_retried_while_create_and_get_follow_the_retry_rules() {
         .mount(&server)
         .await;
     let client = secret_key_client(&server);
-    let submit = serde_json::from_value::<types::SubmitPaymentSessionRequest>(
-        serde_json::json!({"session_data": "s", "amount": 1}),
-    )
-    .expect("valid");
+    let submit = submit_request();
     let err = client
         .submit_payment_session("ps_1", submit)
         .await
@@ -577,10 +573,7 @@ async fn a_401_on_a_cached_token_refreshes_once() {
         .mount(&server)
         .await;
     let client = oauth_client(&server);
-    let submit = serde_json::from_value::<types::SubmitPaymentSessionRequest>(
-        serde_json::json!({"session_data": "s", "amount": 1}),
-    )
-    .expect("valid");
+    let submit = submit_request();
     let err = client
         .submit_payment_session("ps_1", submit)
         .await

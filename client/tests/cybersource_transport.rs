@@ -162,6 +162,14 @@ async fn jwt_shared_secret_carries_the_vendor_claims() {
     assert!(received[1].headers.get("authorization").is_none());
 }
 
+/// A valid one-time-password request (a state-changing Passkey POST).
+fn otp_request() -> payclient::passkey::raw::types::OneTimePasswordRequest {
+    serde_json::from_value(
+        serde_json::json!({"clientCorrelationId": "c", "stepUpOption": {"id": "i"}}),
+    )
+    .expect("valid")
+}
+
 fn enroll_request() -> payclient::intelligent_commerce::raw::types::EnrollCardRequest {
     serde_json::from_value(serde_json::json!({
         "clientCorrelationId": "3e1b7943-6567-4965-a32b-5aa93d057d35",
@@ -497,10 +505,7 @@ async fn a_state_changing_post_is_not_retried_on_503_but_a_safe_one_is_and_resig
         .await;
     let client = client(&server.uri(), Authentication::JwtSharedSecret);
     let passkey = client.passkey();
-    let body: payclient::passkey::raw::types::OneTimePasswordRequest = serde_json::from_value(
-        serde_json::json!({"clientCorrelationId": "c", "stepUpOption": {"id": "i"}}),
-    )
-    .expect("valid");
+    let body = otp_request();
     let err = client
         .send(
             "create_one_time_password",
@@ -555,10 +560,7 @@ async fn a_429_is_retried_for_any_operation_honouring_retry_after() {
         .await;
     let client = client(&server.uri(), Authentication::HttpSignature);
     let passkey = client.passkey();
-    let body: payclient::passkey::raw::types::OneTimePasswordRequest = serde_json::from_value(
-        serde_json::json!({"clientCorrelationId": "c", "stepUpOption": {"id": "i"}}),
-    )
-    .expect("valid");
+    let body = otp_request();
     let started = Instant::now();
     let reply = client
         .send(
@@ -589,10 +591,7 @@ async fn a_connect_failure_is_retried_even_for_a_post() {
     drop(listener);
     let client = client(&format!("http://{address}"), Authentication::HttpSignature);
     let passkey = client.passkey();
-    let body: payclient::passkey::raw::types::OneTimePasswordRequest = serde_json::from_value(
-        serde_json::json!({"clientCorrelationId": "c", "stepUpOption": {"id": "i"}}),
-    )
-    .expect("valid");
+    let body = otp_request();
     let err = client
         .send(
             "create_one_time_password",
@@ -625,10 +624,7 @@ async fn a_timed_out_post_is_not_retried() {
         .expect("config");
     let client = payclient::cybersource::CybersourceClient::new(config);
     let passkey = client.passkey();
-    let body: payclient::passkey::raw::types::OneTimePasswordRequest = serde_json::from_value(
-        serde_json::json!({"clientCorrelationId": "c", "stepUpOption": {"id": "i"}}),
-    )
-    .expect("valid");
+    let body = otp_request();
     let err = client
         .send(
             "create_one_time_password",

@@ -5,14 +5,11 @@
 //! `request-method`, `request-host`, `request-resource-path`, `iss`, `jti`,
 //! `v-c-merchant-id` and `v-c-jwt-version: "2"`.
 
-use aws_lc_rs::digest;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::RSA_PKCS1_SHA256;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 
 use super::certificate::P12SigningKey;
-use super::signature::{SignatureKey, method_has_digest};
+use super::signature::SignatureKey;
 use crate::jose::{b64url, b64url_into};
 
 /// How a JWT is signed.
@@ -29,7 +26,9 @@ pub(crate) struct JwtRequest<'a> {
     pub method: &'a str,
     pub host: &'a str,
     pub request_target: &'a str,
-    pub body: &'a [u8],
+    /// The `Digest` value already computed for the request
+    /// (`SHA-256=<base64>`), for methods with a body.
+    pub digest: Option<&'a str>,
     pub merchant_id: &'a str,
     pub issuer: &'a str,
     pub now_unix: i64,
@@ -59,9 +58,10 @@ impl JwtSigner {
             "v-c-merchant-id": request.merchant_id,
             "v-c-jwt-version": "2",
         });
-        if method_has_digest(&method) {
-            let hash = digest::digest(&digest::SHA256, request.body);
-            claims["digest"] = serde_json::Value::String(STANDARD.encode(hash.as_ref()));
+        if let Some(digest) = request.digest {
+            // The claim is the bare base64 of the SHA-256, without the header's prefix.
+            let value = digest.strip_prefix("SHA-256=").unwrap_or(digest);
+            claims["digest"] = serde_json::Value::String(value.to_owned());
             claims["digestAlgorithm"] = serde_json::Value::String("SHA-256".to_owned());
         }
         let mut token = b64url(header.to_string().as_bytes());
@@ -91,6 +91,7 @@ impl JwtSigner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     #[test]
@@ -101,7 +102,7 @@ mod tests {
                 method: "get",
                 host: "apitest.cybersource.com",
                 request_target: "/tms/v2/tokens/1?x=1",
-                body: b"",
+                digest: None,
                 merchant_id: "m",
                 issuer: "portfolio",
                 now_unix: 1_795_000_000,

@@ -83,7 +83,7 @@ impl CybersourceTransport {
                         method: &method,
                         host: &config.signing_host,
                         request_target: &request_target,
-                        body,
+                        digest: inputs.digest.as_deref(),
                         merchant_id: &config.merchant_id,
                         issuer: config.signing_merchant_id(),
                         now_unix: now_unix(now),
