@@ -27,6 +27,13 @@ pub enum Error {
     Decode(DecodeError),
     /// A signature we were given did not verify (a webhook, a token).
     Verification(VerificationError),
+    /// A workflow step was asked for in a state that does not allow it
+    /// (credentials for a cancelled instruction, an OTP for an app-to-app
+    /// step-up). Nothing was sent.
+    Workflow(WorkflowError),
+    /// A request would spend beyond what the customer authorised in a
+    /// mandate. Nothing was sent.
+    Mandate(MandateViolation),
 }
 
 impl Error {
@@ -58,6 +65,8 @@ impl fmt::Display for Error {
             Error::Api(e) => write!(f, "{e}"),
             Error::Decode(e) => write!(f, "{e}"),
             Error::Verification(e) => write!(f, "verification failed: {e}"),
+            Error::Workflow(e) => write!(f, "out of order: {e}"),
+            Error::Mandate(e) => write!(f, "refused by mandate: {e}"),
         }
     }
 }
@@ -79,6 +88,142 @@ impl From<ConfigError> for Error {
         Error::Configuration(e)
     }
 }
+
+impl From<WorkflowError> for Error {
+    fn from(e: WorkflowError) -> Self {
+        Error::Workflow(e)
+    }
+}
+
+impl From<MandateViolation> for Error {
+    fn from(e: MandateViolation) -> Self {
+        Error::Mandate(e)
+    }
+}
+
+/// A workflow step asked for in a state that does not allow it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WorkflowError {
+    /// The step, e.g. `retrieve_payment_credentials`.
+    pub operation: &'static str,
+    /// The state it was asked for in, e.g. `Cancelled`.
+    pub state: String,
+    /// Why the state does not allow it.
+    pub reason: String,
+}
+
+impl WorkflowError {
+    /// `operation` cannot run in `state` because `reason`.
+    pub fn new(
+        operation: &'static str,
+        state: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self {
+            operation,
+            state: state.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for WorkflowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` in state {}: {}",
+            self.operation, self.state, self.reason
+        )
+    }
+}
+
+impl std::error::Error for WorkflowError {}
+
+/// Which limit of a mandate a request breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MandateLimit {
+    /// The amount is above the mandate's `declineThreshold.amount`.
+    Amount {
+        /// The threshold, as the mandate states it (e.g. `100.00`).
+        threshold: String,
+        /// Its currency.
+        currency: String,
+        /// The amount requested.
+        requested: String,
+    },
+    /// The currency differs from the threshold's.
+    Currency {
+        /// The threshold's currency.
+        allowed: String,
+        /// The currency requested.
+        requested: String,
+    },
+    /// The mandate's `effectiveUntilTime` has passed.
+    Expired {
+        /// `effectiveUntilTime`, seconds since the epoch.
+        effective_until: i64,
+    },
+    /// More items than the mandate's `quantity` (counted over every
+    /// credentials request of the instruction).
+    Quantity {
+        /// The mandate's `quantity`.
+        allowed: u64,
+        /// Already retrieved credentials for.
+        used: u64,
+        /// Asked for now.
+        requested: u64,
+    },
+}
+
+/// A request refused because it breaks a customer's mandate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MandateViolation {
+    /// The mandate's `mandateId`.
+    pub mandate_id: String,
+    /// The request field that breaks it, e.g.
+    /// `transactionData[0].orderInformation.amountDetail.totalAmount`.
+    pub field: String,
+    /// The limit, and what was asked for.
+    pub limit: MandateLimit,
+}
+
+impl fmt::Display for MandateViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let id = &self.mandate_id;
+        let field = &self.field;
+        match &self.limit {
+            MandateLimit::Amount {
+                threshold,
+                currency,
+                requested,
+            } => write!(
+                f,
+                "`{field}` {requested} {currency} is above mandate `{id}`'s decline threshold of {threshold} {currency}"
+            ),
+            MandateLimit::Currency { allowed, requested } => write!(
+                f,
+                "`{field}` is {requested}, but mandate `{id}` allows only {allowed}"
+            ),
+            MandateLimit::Expired { effective_until } => write!(
+                f,
+                "mandate `{id}` ended at {effective_until} (effectiveUntilTime, seconds since the epoch); `{field}` comes after it"
+            ),
+            MandateLimit::Quantity {
+                allowed,
+                used,
+                requested,
+            } => write!(
+                f,
+                "`{field}` asks for {requested} more item(s) after {used}, but mandate `{id}` allows {allowed}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for MandateViolation {}
 
 impl From<ValidationError> for Error {
     fn from(e: ValidationError) -> Self {

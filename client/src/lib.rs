@@ -90,8 +90,12 @@
 #![warn(missing_docs)]
 
 pub use payclient_runtime::{
-    BoxFuture, HookError, Hooks, MessageEncryption, Operation, RequestHook,
+    BoxFuture, HookError, Hooks, MessageEncryption, Operation, RequestHook, Sensitive,
 };
+
+/// Where the time comes from: the system clock by default, a fixed or
+/// stepped one in tests.
+pub type Clock = std::sync::Arc<dyn Fn() -> std::time::SystemTime + Send + Sync>;
 
 mod call;
 pub mod cybersource;
@@ -102,8 +106,8 @@ pub mod retry;
 
 pub use call::Reply;
 pub use error::{
-    ApiError, ConfigError, DecodeError, Error, TransportError, TransportErrorKind, ValidationError,
-    VendorErrorBody, VerificationError,
+    ApiError, ConfigError, DecodeError, Error, MandateLimit, MandateViolation, TransportError,
+    TransportErrorKind, ValidationError, VendorErrorBody, VerificationError, WorkflowError,
 };
 
 #[cfg(feature = "checkout-flow")]
@@ -134,6 +138,11 @@ pub fn request_from_json<T: serde::de::DeserializeOwned>(
 /// serde's data errors can quote the offending value (`invalid value: string
 /// "4111…"`); keep only the part that states the rule.
 fn data_error_reason(message: &str) -> String {
+    if message.starts_with("unknown field")
+        && let Some(expected) = message.split(", expected ").nth(1)
+    {
+        return format!("is not a field of this request (expected {expected})");
+    }
     if let Some(expected) = message.split(", expected ").nth(1) {
         return format!("expected {expected}");
     }
@@ -160,10 +169,7 @@ pub mod passkey {
 
 /// Cybersource Intelligent Commerce: agents buying under mandates.
 #[cfg(feature = "cybersource-intelligent-commerce")]
-pub mod intelligent_commerce {
-    /// The generated client for `specs/cybersource-intelligent-commerce.yaml`.
-    pub use payclient_raw_cybersource_intelligent_commerce as raw;
-}
+pub mod intelligent_commerce;
 
 /// Checkout.com Flow payment sessions: configuration and auth (secret key or
 /// OAuth2), create / submit / get with the exact response bytes, typed

@@ -109,9 +109,42 @@ pub struct CybersourceConfigBuilder {
     mle_certificate: Option<Vec<u8>>,
     mle_optional_enabled: bool,
     mle_overrides: BTreeMap<String, bool>,
+    intelligent_commerce_prefix: IntelligentCommercePrefix,
+}
+
+/// The path prefix of the Intelligent Commerce operations. The developer
+/// guide documents `/acp/v1`; the vendor's newer SDKs (Node, .NET, mid 2026)
+/// send the same bodies to `/icc/v1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum IntelligentCommercePrefix {
+    /// `/acp/v1`, as the developer guide documents.
+    #[default]
+    Acp,
+    /// `/icc/v1`, as the newer vendor SDKs use.
+    Icc,
+}
+
+impl IntelligentCommercePrefix {
+    /// The prefix the specs (and the generated client) use.
+    pub(crate) const SPEC: &'static str = "/acp/v1/";
+
+    /// The prefix, with a trailing slash.
+    pub fn as_path(self) -> &'static str {
+        match self {
+            IntelligentCommercePrefix::Acp => "/acp/v1/",
+            IntelligentCommercePrefix::Icc => "/icc/v1/",
+        }
+    }
 }
 
 impl CybersourceConfigBuilder {
+    /// The Intelligent Commerce path prefix (default `/acp/v1`).
+    pub fn intelligent_commerce_prefix(mut self, value: IntelligentCommercePrefix) -> Self {
+        self.intelligent_commerce_prefix = value;
+        self
+    }
+
     /// The transacting merchant id (`v-c-merchant-id`).
     pub fn merchant_id(mut self, value: impl Into<String>) -> Self {
         self.merchant_id = Some(value.into());
@@ -272,6 +305,7 @@ impl CybersourceConfigBuilder {
             mle_certificate,
             mle_optional_enabled: self.mle_optional_enabled,
             mle_overrides: self.mle_overrides,
+            intelligent_commerce_prefix: self.intelligent_commerce_prefix,
         })
     }
 }
@@ -333,6 +367,7 @@ pub struct CybersourceConfig {
     pub(crate) mle_certificate: Option<MleCertificate>,
     pub(crate) mle_optional_enabled: bool,
     pub(crate) mle_overrides: BTreeMap<String, bool>,
+    pub(crate) intelligent_commerce_prefix: IntelligentCommercePrefix,
 }
 
 impl fmt::Debug for CybersourceConfig {
@@ -350,6 +385,10 @@ impl fmt::Debug for CybersourceConfig {
             .field("shared_secret", &"<redacted>")
             .field("mle_certificate", &self.mle_certificate)
             .field("retry", &self.retry)
+            .field(
+                "intelligent_commerce_prefix",
+                &self.intelligent_commerce_prefix,
+            )
             .finish()
     }
 }
@@ -375,7 +414,8 @@ impl CybersourceConfig {
     /// `production`, `production-india`, or a base URL with
     /// `CYBERSOURCE_SIGNING_HOST`), `CYBERSOURCE_AUTH` (`jwt`, `http-signature`,
     /// `jwt-certificate` with `CYBERSOURCE_P12_PATH` and
-    /// `CYBERSOURCE_P12_PASSWORD`) and `CYBERSOURCE_MLE_CERTIFICATE_PATH`.
+    /// `CYBERSOURCE_P12_PASSWORD`), `CYBERSOURCE_MLE_CERTIFICATE_PATH` and
+    /// `CYBERSOURCE_ICC_PATH_PREFIX` (`acp` or `icc`).
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -443,6 +483,18 @@ impl CybersourceConfig {
             })?;
             builder = builder.mle_certificate(bytes);
         }
+        match get("CYBERSOURCE_ICC_PATH_PREFIX").as_deref().map(str::trim) {
+            None | Some("") | Some("acp") => {}
+            Some("icc") => {
+                builder = builder.intelligent_commerce_prefix(IntelligentCommercePrefix::Icc);
+            }
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    field: "CYBERSOURCE_ICC_PATH_PREFIX",
+                    reason: "must be acp or icc".to_owned(),
+                });
+            }
+        }
         builder.build()
     }
 
@@ -475,6 +527,11 @@ impl CybersourceConfig {
     /// The retry policy.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.retry
+    }
+
+    /// The Intelligent Commerce path prefix.
+    pub fn intelligent_commerce_prefix(&self) -> IntelligentCommercePrefix {
+        self.intelligent_commerce_prefix
     }
 
     /// Decides MLE for one operation from its spec status and this configuration.

@@ -16,7 +16,10 @@ use bytes::Bytes;
 use progenitor_client::{ByteStream, ResponseValue};
 
 pub use certificate::{CertificateError, DEFAULT_MLE_ALIAS, MleCertificate, P12SigningKey};
-pub use config::{Authentication, CybersourceConfig, CybersourceConfigBuilder, Environment};
+pub use config::{
+    Authentication, CybersourceConfig, CybersourceConfigBuilder, Environment,
+    IntelligentCommercePrefix,
+};
 
 use crate::call::{self, Reply, Vendor};
 use crate::{Error, Hooks};

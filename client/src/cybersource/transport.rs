@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use payclient_runtime::{BoxFuture, HookError, Operation, RequestHook};
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 
-use super::config::{AuthMode, CybersourceConfig, MlePlan};
+use super::config::{AuthMode, CybersourceConfig, IntelligentCommercePrefix, MlePlan};
 use super::jwt::JwtRequest;
 use super::{mle, signature};
 use crate::call::record;
@@ -118,6 +118,30 @@ impl CybersourceTransport {
     }
 }
 
+impl CybersourceTransport {
+    /// Moves an Intelligent Commerce request to the configured path prefix;
+    /// the generated client always builds the spec's `/acp/v1/` paths.
+    /// Runs before signing, so the signature covers the final path.
+    fn route(&self, operation: &Operation, request: &mut reqwest::Request) {
+        let spec = IntelligentCommercePrefix::SPEC;
+        let wanted = self.config.intelligent_commerce_prefix.as_path();
+        if wanted == spec || !operation.path.starts_with(spec) {
+            return;
+        }
+        let url = request.url_mut();
+        // The base URL may carry a path of its own (a proxy); path
+        // parameters are percent-encoded, so the first match is the prefix.
+        if let Some(at) = url.path().find(spec) {
+            let path = format!(
+                "{}{wanted}{}",
+                &url.path()[..at],
+                &url.path()[at + spec.len()..]
+            );
+            url.set_path(&path);
+        }
+    }
+}
+
 impl RequestHook for CybersourceTransport {
     fn prepare<'a>(
         &'a self,
@@ -125,6 +149,7 @@ impl RequestHook for CybersourceTransport {
         request: &'a mut reqwest::Request,
     ) -> BoxFuture<'a, Result<(), HookError>> {
         Box::pin(async move {
+            self.route(operation, request);
             match self
                 .config
                 .mle_plan(operation.id, operation.message_encryption)

@@ -59,8 +59,7 @@ impl TimeClaims for raw::types::TransientTokenClaims {
     }
 }
 
-/// Where the time comes from (injectable for tests).
-pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+pub use crate::Clock;
 
 /// How capture contexts and transient tokens are checked.
 #[derive(Clone)]

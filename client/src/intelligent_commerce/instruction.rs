@@ -1,0 +1,264 @@
+//! An instruction (a recorded purchase intent) as a value the caller keeps:
+//! its id, the mandates that were sent with it and where it stands in the
+//! workflow. It holds no card data, so it can be stored as it is.
+
+use serde::{Deserialize, Serialize};
+
+use super::amount::Amount;
+use super::raw::types;
+use crate::error::{MandateLimit, MandateViolation, ValidationError, WorkflowError};
+
+/// Where an instruction stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum InstructionState {
+    /// Initiated (or updated); credentials not retrieved since.
+    Active,
+    /// Credentials were retrieved; the payment can be confirmed.
+    CredentialsRetrieved,
+    /// Cancelled: nothing more can be done with it.
+    Cancelled,
+    /// Confirmed `COMPLETED`: the purchase is done.
+    Confirmed,
+}
+
+impl InstructionState {
+    fn name(self) -> &'static str {
+        match self {
+            InstructionState::Active => "Active",
+            InstructionState::CredentialsRetrieved => "CredentialsRetrieved",
+            InstructionState::Cancelled => "Cancelled",
+            InstructionState::Confirmed => "Confirmed",
+        }
+    }
+}
+
+/// One mandate as the instruction keeps it: its limits, read and checked
+/// when the intent was sent, and what has been spent against its quantity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MandateRecord {
+    /// `mandateId`.
+    pub mandate_id: String,
+    /// `declineThreshold.amount`, as sent.
+    pub decline_threshold: String,
+    /// `declineThreshold.currencyCode`.
+    pub currency: String,
+    /// `effectiveUntilTime`, seconds since the epoch.
+    pub effective_until: i64,
+    /// `quantity`, when the mandate limits it.
+    pub quantity: Option<u64>,
+    /// Items credentials were already retrieved for under this mandate.
+    pub quantity_used: u64,
+}
+
+/// A purchase intent the vendor recorded. Persist it (it serializes with
+/// serde, without card data) and pass it back to each follow-on call; the
+/// calls update it only when the vendor accepted the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Instruction {
+    pub(crate) instruction_id: String,
+    pub(crate) client_correlation_id: String,
+    pub(crate) state: InstructionState,
+    pub(crate) mandates: Vec<MandateRecord>,
+    /// The vendor's last `status`, if it gave one.
+    pub(crate) status: Option<String>,
+    /// The vendor's last `pendingEvents`.
+    #[serde(default)]
+    pub(crate) pending_events: Vec<String>,
+}
+
+impl Instruction {
+    /// The `instructionId` every follow-on request names.
+    pub fn id(&self) -> &str {
+        &self.instruction_id
+    }
+
+    /// The `clientCorrelationId` of the request that created it.
+    pub fn client_correlation_id(&self) -> &str {
+        &self.client_correlation_id
+    }
+
+    /// Where it stands.
+    pub fn state(&self) -> InstructionState {
+        self.state
+    }
+
+    /// The mandates it carries, with what was spent of each quantity.
+    pub fn mandates(&self) -> &[MandateRecord] {
+        &self.mandates
+    }
+
+    /// The vendor's last `status` for it.
+    pub fn status(&self) -> Option<&str> {
+        self.status.as_deref()
+    }
+
+    /// The vendor's last `pendingEvents` for it.
+    pub fn pending_events(&self) -> &[String] {
+        &self.pending_events
+    }
+
+    pub(crate) fn require(
+        &self,
+        operation: &'static str,
+        allowed: &[InstructionState],
+        reason: &str,
+    ) -> Result<(), WorkflowError> {
+        if allowed.contains(&self.state) {
+            Ok(())
+        } else {
+            Err(WorkflowError::new(operation, self.state.name(), reason))
+        }
+    }
+
+    /// The guard rails: every transaction of a credentials request must fit
+    /// the mandate it names (or the only mandate): not after
+    /// `effectiveUntilTime`, in the threshold's currency, at most the
+    /// threshold, and within what is left of the quantity. Returns the
+    /// quantity each mandate would use, to be recorded once the vendor
+    /// accepts the request.
+    pub(crate) fn check_credentials(
+        &self,
+        transactions: &[types::CredentialsTransactionData],
+        now: i64,
+    ) -> Result<Vec<(usize, u64)>, crate::Error> {
+        let mut requested: Vec<u64> = vec![0; self.mandates.len()];
+        for (i, t) in transactions.iter().enumerate() {
+            let prefix = format!("transactionData[{i}]");
+            let named: Vec<&str> = t
+                .agreement_information
+                .iter()
+                .flatten()
+                .filter_map(|a| a.id.as_deref())
+                .filter(|id| !id.is_empty())
+                .collect();
+            let indices: Vec<usize> = if named.is_empty() {
+                if self.mandates.len() != 1 {
+                    return Err(ValidationError::new(
+                        format!("{prefix}.agreementInformation"),
+                        "must name the mandate (mandateId) it spends: the instruction has several",
+                    )
+                    .into());
+                }
+                vec![0]
+            } else {
+                let mut found = Vec::new();
+                for (k, id) in named.iter().enumerate() {
+                    let Some(index) = self.mandates.iter().position(|m| m.mandate_id == *id) else {
+                        return Err(ValidationError::new(
+                            format!("{prefix}.agreementInformation[{k}].id"),
+                            "names no mandate of this instruction",
+                        )
+                        .into());
+                    };
+                    if !found.contains(&index) {
+                        found.push(index);
+                    }
+                }
+                found
+            };
+            let detail = &t.order_information.amount_detail;
+            let amount_field = format!("{prefix}.orderInformation.amountDetail.totalAmount");
+            let amount = Amount::parse(&detail.total_amount).ok_or_else(|| {
+                ValidationError::new(amount_field.clone(), "must be a decimal amount")
+            })?;
+            let mut items = 0u64;
+            let mut counted = false;
+            for (j, p) in t.products.iter().flatten().enumerate() {
+                if let Some(q) = &p.quantity {
+                    let q: u64 = q.parse().map_err(|_| {
+                        ValidationError::new(
+                            format!("{prefix}.products[{j}].quantity"),
+                            "must be a whole number as a decimal string",
+                        )
+                    })?;
+                    items = items.saturating_add(q);
+                    counted = true;
+                }
+            }
+            // A transaction that lists no quantities buys one thing.
+            if !counted {
+                items = 1;
+            }
+            for index in indices {
+                let mandate = &self.mandates[index];
+                let violation = |field: String, limit: MandateLimit| -> crate::Error {
+                    MandateViolation {
+                        mandate_id: mandate.mandate_id.clone(),
+                        field,
+                        limit,
+                    }
+                    .into()
+                };
+                if now > mandate.effective_until {
+                    return Err(violation(
+                        format!("{prefix}.agreementInformation"),
+                        MandateLimit::Expired {
+                            effective_until: mandate.effective_until,
+                        },
+                    ));
+                }
+                if !detail.currency.eq_ignore_ascii_case(&mandate.currency) {
+                    return Err(violation(
+                        format!("{prefix}.orderInformation.amountDetail.currency"),
+                        MandateLimit::Currency {
+                            allowed: mandate.currency.clone(),
+                            requested: detail.currency.clone(),
+                        },
+                    ));
+                }
+                let threshold = Amount::parse(&mandate.decline_threshold).ok_or_else(|| {
+                    ValidationError::new(
+                        format!("mandates[{index}].declineThreshold.amount"),
+                        "in the stored instruction is not a decimal amount",
+                    )
+                })?;
+                if amount > threshold {
+                    return Err(violation(
+                        amount_field.clone(),
+                        MandateLimit::Amount {
+                            threshold: mandate.decline_threshold.clone(),
+                            currency: mandate.currency.clone(),
+                            requested: detail.total_amount.clone(),
+                        },
+                    ));
+                }
+                requested[index] = requested[index].saturating_add(items);
+                if let Some(allowed) = mandate.quantity {
+                    let total = mandate.quantity_used.saturating_add(requested[index]);
+                    if total > allowed {
+                        return Err(violation(
+                            format!("{prefix}.products"),
+                            MandateLimit::Quantity {
+                                allowed,
+                                used: mandate.quantity_used,
+                                requested: requested[index],
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(requested
+            .into_iter()
+            .enumerate()
+            .filter(|(_, n)| *n > 0)
+            .collect())
+    }
+
+    pub(crate) fn record_spent(&mut self, spent: &[(usize, u64)]) {
+        for (index, items) in spent {
+            if let Some(m) = self.mandates.get_mut(*index) {
+                m.quantity_used = m.quantity_used.saturating_add(*items);
+            }
+        }
+    }
+
+    pub(crate) fn note(&mut self, status: Option<String>, pending_events: Vec<String>) {
+        self.status = status;
+        self.pending_events = pending_events;
+    }
+}
