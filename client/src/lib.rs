@@ -97,6 +97,7 @@ pub use payclient_runtime::{
 /// stepped one in tests.
 pub type Clock = std::sync::Arc<dyn Fn() -> std::time::SystemTime + Send + Sync>;
 
+mod amount;
 mod call;
 pub mod cybersource;
 mod error;
@@ -104,6 +105,7 @@ mod http;
 mod jose;
 pub mod retry;
 
+pub use amount::Amount;
 pub use call::Reply;
 pub use error::{
     ApiError, ConfigError, DecodeError, Error, MandateLimit, MandateViolation, TransportError,
@@ -162,10 +164,7 @@ pub mod flex;
 
 /// Cybersource Passkey Service for tokenized cards.
 #[cfg(feature = "cybersource-passkey")]
-pub mod passkey {
-    /// The generated client for `specs/cybersource-passkey.yaml`.
-    pub use payclient_raw_cybersource_passkey as raw;
-}
+pub mod passkey;
 
 /// Cybersource Intelligent Commerce: agents buying under mandates.
 #[cfg(feature = "cybersource-intelligent-commerce")]

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::amount::Amount;
 use super::raw::types;
+use crate::amount::Amount;
 use crate::error::{MandateLimit, MandateViolation, ValidationError, WorkflowError};
 
 /// Where an instruction stands.

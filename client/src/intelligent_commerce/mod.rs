@@ -24,7 +24,6 @@
 //! # Ok(()) }
 //! ```
 
-mod amount;
 mod instruction;
 mod requests;
 mod signed_payload;
@@ -32,7 +31,7 @@ mod signed_payload;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use amount::Amount;
+pub use crate::amount::Amount;
 pub use instruction::{Instruction, InstructionState, MandateRecord};
 /// The generated client for `specs/cybersource-intelligent-commerce.yaml`.
 pub use payclient_raw_cybersource_intelligent_commerce as raw;

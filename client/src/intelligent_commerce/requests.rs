@@ -8,8 +8,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::amount::Amount;
 use super::raw::types;
+use crate::amount::Amount;
 use crate::error::ValidationError;
 
 /// Seconds since the epoch as a decimal string, the form of every

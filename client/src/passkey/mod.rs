@@ -1,0 +1,780 @@
+//! Cybersource Passkey Service for tokenized cards: ask which authentication
+//! applies to a network token on this device, step up with the issuer when
+//! it challenges, register the device, and create tokenized credentials
+//! (cryptogram and ECI) with the identities the Visa Token Service iframe
+//! authenticated.
+//!
+//! The cardholder's iframe and OTP steps happen between HTTP requests, so
+//! the state between steps is a [`PasskeySession`] value: serialize it with
+//! the cardholder's session and pass it back to the next call. Each call
+//! checks that the session is at a step that allows it ([`Error::Workflow`]
+//! otherwise, with nothing sent) and moves it on only when the vendor
+//! accepted the request.
+//!
+//! ```no_run
+//! use payclient::cybersource::{CybersourceClient, CybersourceConfig};
+//! use payclient::passkey::{PasskeyClient, PasskeyStep, AuthenticationRequest};
+//!
+//! # async fn run(request: AuthenticationRequest) -> Result<(), payclient::Error> {
+//! let passkey = PasskeyClient::new(CybersourceClient::new(CybersourceConfig::from_env()?));
+//! let session = passkey.authentication_options("7010000000016241111", None, &request).await?;
+//! match session.step() {
+//!     PasskeyStep::Authenticate(context) => { /* run the iframe with `context` */ }
+//!     PasskeyStep::StepUp { .. } => { /* offer session.step_up_choices() */ }
+//!     PasskeyStep::Register => { /* passkey.register(...) */ }
+//!     _ => {}
+//! }
+//! # Ok(()) }
+//! ```
+
+mod currency;
+mod device;
+mod iframe;
+
+use serde::{Deserialize, Serialize};
+
+pub use currency::{alphabetic_currency, numeric_currency};
+pub use device::{
+    BrowserDevice, amount_alphabetic, amount_numeric, encoded_merchant, plain_merchant,
+};
+pub use iframe::{
+    BrowserData, FidoResponse, IFRAME_FIELD_MAPPING, IframeAuthenticationContext, IframeInput,
+    IframeOutput, SessionContext,
+};
+/// The generated client for `specs/cybersource-passkey.yaml`.
+pub use payclient_raw_cybersource_passkey as raw;
+
+use crate::Sensitive;
+use crate::call::Reply;
+use crate::cybersource::CybersourceClient;
+use crate::error::{DecodeError, Error, ValidationError, WorkflowError};
+use raw::types;
+
+/// The `action` values of the guide.
+const AUTHENTICATE: &str = "AUTHENTICATE";
+const STEP_UP: &str = "STEP_UP_AUTHENTICATE";
+const REGISTRATION: &str = "AUTHENTICATION_REGISTRATION";
+
+/// A step-up method the issuer offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StepUpMethod {
+    /// `OTP_SMS`.
+    OtpSms,
+    /// `OTP_EMAIL`.
+    OtpEmail,
+    /// `OTP_ONLINE_BANKING`.
+    OtpOnlineBanking,
+    /// `APP_TO_APP`: the cardholder approves in the issuer's app.
+    AppToApp,
+    /// `CUSTOMER_SERVICE`: the cardholder calls the issuer.
+    CustomerService,
+    /// `OUTBOUND_CALL`: the issuer calls the cardholder.
+    OutboundCall,
+    /// A method this library does not know yet.
+    Unknown(String),
+}
+
+impl StepUpMethod {
+    fn parse(method: Option<&str>) -> Self {
+        match method.unwrap_or_default() {
+            "OTP_SMS" => StepUpMethod::OtpSms,
+            "OTP_EMAIL" => StepUpMethod::OtpEmail,
+            "OTP_ONLINE_BANKING" => StepUpMethod::OtpOnlineBanking,
+            "APP_TO_APP" => StepUpMethod::AppToApp,
+            "CUSTOMER_SERVICE" => StepUpMethod::CustomerService,
+            "OUTBOUND_CALL" => StepUpMethod::OutboundCall,
+            other => StepUpMethod::Unknown(other.to_owned()),
+        }
+    }
+
+    /// Whether the issuer sends a one-time password that
+    /// [`PasskeyClient::send_otp`] asks for; every other method is out of band.
+    pub fn sends_otp(&self) -> bool {
+        matches!(
+            self,
+            StepUpMethod::OtpSms | StepUpMethod::OtpEmail | StepUpMethod::OtpOnlineBanking
+        )
+    }
+}
+
+/// One step-up option, read for the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepUpChoice {
+    /// `id`: what `send_otp`, `validate` and `out_of_band_approved` name.
+    pub id: String,
+    /// `method`.
+    pub method: StepUpMethod,
+    /// `value`: what to show the cardholder (a masked phone or address, a label).
+    pub value: Option<String>,
+    /// `source`: where the OTP comes from, or the app or number to use.
+    pub source: Option<String>,
+    /// `requestPayload`: what an out-of-band method hands to the issuer's app.
+    pub request_payload: Option<String>,
+}
+
+impl StepUpChoice {
+    fn from_option(option: &types::StepUpOption) -> Option<Self> {
+        Some(Self {
+            id: option.id.clone().filter(|id| !id.is_empty())?,
+            method: StepUpMethod::parse(option.method.as_deref()),
+            value: option.value.clone(),
+            source: option.source.clone(),
+            request_payload: option.request_payload.clone(),
+        })
+    }
+
+    /// Whether the issuer reaches the cardholder by itself (app, call):
+    /// no OTP is requested; wait for the issuer's approval.
+    pub fn is_out_of_band(&self) -> bool {
+        !self.method.sends_otp()
+    }
+}
+
+/// Where a Passkey session stands: what the caller does next.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum PasskeyStep {
+    /// `AUTHENTICATE`: the device and token are registered; run the iframe
+    /// with this context, then create payment credentials.
+    Authenticate(types::AuthenticationContext),
+    /// `STEP_UP_AUTHENTICATE`: the issuer challenges; pick an option.
+    StepUp {
+        /// The options the issuer offers.
+        options: Vec<types::StepUpOption>,
+        /// The option an OTP was sent for, if any.
+        otp_sent_for: Option<String>,
+    },
+    /// `AUTHENTICATION_REGISTRATION`: register the device.
+    Register,
+    /// Registered: run the iframe with this context, then create payment
+    /// credentials.
+    Registered(types::AuthenticationContext),
+    /// An `action` this library does not know yet.
+    Unknown {
+        /// The action as the vendor sent it.
+        action: String,
+    },
+    /// Payment credentials were created.
+    Completed,
+}
+
+impl PasskeyStep {
+    fn name(&self) -> &'static str {
+        match self {
+            PasskeyStep::Authenticate(_) => "Authenticate",
+            PasskeyStep::StepUp { .. } => "StepUp",
+            PasskeyStep::Register => "Register",
+            PasskeyStep::Registered(_) => "Registered",
+            PasskeyStep::Unknown { .. } => "Unknown",
+            PasskeyStep::Completed => "Completed",
+        }
+    }
+
+    fn from_action(
+        action: &str,
+        context: Option<types::AuthenticationContext>,
+        options: Vec<types::StepUpOption>,
+    ) -> Self {
+        match action {
+            AUTHENTICATE => PasskeyStep::Authenticate(context.unwrap_or_else(empty_context)),
+            STEP_UP => PasskeyStep::StepUp {
+                options,
+                otp_sent_for: None,
+            },
+            REGISTRATION => PasskeyStep::Register,
+            other => PasskeyStep::Unknown {
+                action: other.to_owned(),
+            },
+        }
+    }
+}
+
+fn empty_context() -> types::AuthenticationContext {
+    types::AuthenticationContext {
+        id: None,
+        endpoint: None,
+        payload: None,
+        platform_type: None,
+        extra: serde_json::Map::new(),
+    }
+}
+
+/// The state of one cardholder's Passkey flow: token id, correlation id and
+/// step. Serializable (it holds no secure token, OTP or FIDO data) so it can
+/// wait in the cardholder's session while they use the iframe or their phone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasskeySession {
+    token_id: String,
+    client_correlation_id: String,
+    step: PasskeyStep,
+}
+
+impl PasskeySession {
+    /// The tokenized card's id.
+    pub fn token_id(&self) -> &str {
+        &self.token_id
+    }
+
+    /// The `clientCorrelationId` every request of this flow carries.
+    pub fn client_correlation_id(&self) -> &str {
+        &self.client_correlation_id
+    }
+
+    /// Where the flow stands.
+    pub fn step(&self) -> &PasskeyStep {
+        &self.step
+    }
+
+    /// The step-up options with an id, read (empty outside a step-up).
+    pub fn step_up_choices(&self) -> Vec<StepUpChoice> {
+        match &self.step {
+            PasskeyStep::StepUp { options, .. } => options
+                .iter()
+                .filter_map(StepUpChoice::from_option)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// What to hand the iframe at an `Authenticate` or `Registered` step.
+    pub fn iframe_input(&self) -> Option<IframeInput> {
+        match &self.step {
+            PasskeyStep::Authenticate(context) => {
+                Some(IframeInput::from_tms(AUTHENTICATE, context))
+            }
+            PasskeyStep::Registered(context) => Some(IframeInput::from_tms(REGISTRATION, context)),
+            _ => None,
+        }
+    }
+
+    fn refuse(&self, operation: &'static str, reason: impl Into<String>) -> Error {
+        WorkflowError::new(operation, self.step.name(), reason).into()
+    }
+
+    fn choice(&self, operation: &'static str, option_id: &str) -> Result<StepUpChoice, Error> {
+        if !matches!(self.step, PasskeyStep::StepUp { .. }) {
+            return Err(self.refuse(
+                operation,
+                "only a STEP_UP_AUTHENTICATE answer offers step-up options",
+            ));
+        }
+        self.step_up_choices()
+            .into_iter()
+            .find(|c| c.id == option_id)
+            .ok_or_else(|| {
+                ValidationError::new(
+                    "stepUpOption.id",
+                    "is not one of the step-up options offered",
+                )
+                .into()
+            })
+    }
+
+    /// The issuer approved an out-of-band step-up (app-to-app, customer
+    /// service, outbound call): the flow moves on to registration. Nothing
+    /// is sent; the guide's next request is the registration.
+    pub fn out_of_band_approved(&mut self, option_id: &str) -> Result<(), Error> {
+        let choice = self.choice("out_of_band_approved", option_id)?;
+        if !choice.is_out_of_band() {
+            return Err(self.refuse(
+                "out_of_band_approved",
+                "this option sends an OTP: validate the code the cardholder received",
+            ));
+        }
+        self.step = PasskeyStep::Register;
+        Ok(())
+    }
+}
+
+/// What the authentication-options and registration requests share: the
+/// iframe's secure token, the order amount, the merchant and the browser.
+#[derive(Debug, Clone)]
+pub struct AuthenticationRequest {
+    /// `sessionInformation.secureToken` (from the iframe's `sessionContext`).
+    pub secure_token: Sensitive<String>,
+    /// `authenticatorRenderMethod`, `IFRAME` in the guide.
+    pub authenticator_render_method: String,
+    /// `orderInformation.amountDetails` (see [`amount_numeric`]).
+    pub amount: types::AmountDetails,
+    /// `merchantInformation` (see [`encoded_merchant`]).
+    pub merchant: types::MerchantInformation,
+    /// `deviceInformation` (see [`BrowserDevice`]).
+    pub device: types::BrowserDeviceInformation,
+}
+
+/// What registration adds.
+#[derive(Debug, Clone)]
+pub struct Registrant {
+    /// `buyerInformation.language`, e.g. `en_US`.
+    pub language: String,
+    /// `orderInformation.billTo.email`.
+    pub email: String,
+    /// `orderInformation.billTo.phoneNumber`.
+    pub phone_number: Option<String>,
+}
+
+/// What a payment-credentials request carries besides the session.
+#[derive(Debug, Clone)]
+pub struct CredentialsRequest {
+    /// `transactionType`, `ECOM` in the guide.
+    pub transaction_type: String,
+    /// `orderInformation.amountDetails` (see [`amount_alphabetic`]).
+    pub amount: types::AmountDetails,
+    /// `orderInformation.billTo`.
+    pub bill_to: types::PaymentCredentialsRequestOrderInformationBillTo,
+    /// `merchantInformation` (see [`plain_merchant`]).
+    pub merchant: types::MerchantInformation,
+    /// `deviceInformation`.
+    pub device: types::BrowserDeviceInformation,
+    /// `authenticatedIdentities` (see [`IframeOutput::authenticated_identity`]).
+    pub identities: Vec<types::AuthenticatedIdentity>,
+}
+
+/// How the cardholder proves the step-up: exactly one of the two.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum StepUpProof {
+    /// `otp`: the code the issuer sent.
+    Otp(Sensitive<String>),
+    /// `issuerAuthCode`: a code from the issuer's app.
+    IssuerAuthCode(Sensitive<String>),
+}
+
+/// The issuer's limits for an OTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OtpLimits {
+    /// `maxRequestsAllowed`.
+    pub max_requests_allowed: Option<i64>,
+    /// `maxVerificationAllowed`.
+    pub max_verification_allowed: Option<i64>,
+    /// `codeExpiration`.
+    pub code_expiration: Option<i64>,
+}
+
+fn required(field: &str, value: &str) -> Result<(), ValidationError> {
+    if value.trim().is_empty() {
+        Err(ValidationError::new(
+            field,
+            "is required and must not be empty",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_shared(request: &AuthenticationRequest) -> Result<(), ValidationError> {
+    required(
+        "sessionInformation.secureToken",
+        request.secure_token.expose(),
+    )?;
+    required(
+        "authenticatorRenderMethod",
+        &request.authenticator_render_method,
+    )?;
+    // The authentication requests carry the numeric ISO 4217 code.
+    let numeric = &request.amount.currency;
+    if numeric.len() != 3 || !numeric.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ValidationError::new(
+            "orderInformation.amountDetails.currency",
+            "must be the numeric ISO 4217 code here (build it with amount_numeric)",
+        ));
+    }
+    check_amount_and_merchant(&request.amount, &request.merchant)?;
+    check_device(&request.device)
+}
+
+fn check_amount_and_merchant(
+    amount: &types::AmountDetails,
+    merchant: &types::MerchantInformation,
+) -> Result<(), ValidationError> {
+    if crate::Amount::parse(&amount.total_amount).is_none() {
+        return Err(ValidationError::new(
+            "orderInformation.amountDetails.totalAmount",
+            "must be a decimal amount",
+        ));
+    }
+    required(
+        "merchantInformation.merchantDescriptor.name",
+        &merchant.merchant_descriptor.name,
+    )?;
+    required(
+        "merchantInformation.merchantDescriptor.url",
+        &merchant.merchant_descriptor.url,
+    )
+}
+
+/// The device may come from anywhere; rebuild it through [`BrowserDevice`]
+/// so the same rules apply however it was made.
+fn check_device(device: &types::BrowserDeviceInformation) -> Result<(), ValidationError> {
+    BrowserDevice {
+        platform_type: Some(device.platform_type.clone()),
+        ip_address: Some(device.ip_address.clone()),
+        accept: Some(device.http_accept_content.clone()),
+        language: Some(device.http_browser_language.clone()),
+        java_enabled: Some(device.http_browser_java_enabled),
+        javascript_enabled: Some(device.http_browser_java_script_enabled),
+        color_depth: Some(device.http_browser_color_depth.clone()),
+        screen_height: Some(device.http_browser_screen_height.clone()),
+        screen_width: Some(device.http_browser_screen_width.clone()),
+        time_difference: Some(device.http_browser_time_difference.clone()),
+        user_agent: Some(device.user_agent_browser_value.clone()),
+    }
+    .build()
+    .map(|_| ())
+}
+
+/// The tokenized credentials: `tokenizedCard` (number, cryptogram, ECI),
+/// `card`, `issuer.paymentAccountReference` and `processingInformation`,
+/// with unknown members kept. Numbers and cryptograms are redacted in `Debug`.
+#[derive(Debug, Clone)]
+pub struct TokenizedCredentials {
+    /// The whole answer.
+    pub reply: Reply<types::PaymentCredentialsResponse>,
+}
+
+impl TokenizedCredentials {
+    /// `tokenizedCard.eci` (`05` when Passkey authenticated the cardholder).
+    pub fn eci(&self) -> Option<&str> {
+        self.reply.value.tokenized_card.as_ref()?.eci.as_deref()
+    }
+
+    /// `tokenizedCard.cryptogram`.
+    pub fn cryptogram(&self) -> Option<&Sensitive<String>> {
+        self.reply
+            .value
+            .tokenized_card
+            .as_ref()?
+            .cryptogram
+            .as_ref()
+    }
+
+    /// `issuer.paymentAccountReference`.
+    pub fn payment_account_reference(&self) -> Option<&str> {
+        self.reply
+            .value
+            .issuer
+            .as_ref()?
+            .payment_account_reference
+            .as_deref()
+    }
+}
+
+/// The Passkey Service over a [`CybersourceClient`]. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct PasskeyClient {
+    cybersource: CybersourceClient,
+}
+
+impl PasskeyClient {
+    /// The Passkey Service with `cybersource`'s configuration and transport.
+    pub fn new(cybersource: CybersourceClient) -> Self {
+        Self { cybersource }
+    }
+
+    /// `POST …/authentication-options`: starts a session for `token_id`
+    /// (a `clientCorrelationId` is generated when `None`). The session's
+    /// step is the vendor's `action`.
+    pub async fn authentication_options(
+        &self,
+        token_id: &str,
+        client_correlation_id: Option<String>,
+        request: &AuthenticationRequest,
+    ) -> Result<PasskeySession, Error> {
+        required("tokenId", token_id)?;
+        let client_correlation_id = match client_correlation_id {
+            Some(id) => {
+                required("clientCorrelationId", &id)?;
+                id
+            }
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        check_shared(request)?;
+        let body = types::AuthenticationOptionsRequest {
+            client_correlation_id: client_correlation_id.clone(),
+            session_information: types::SessionInformation {
+                secure_token: request.secure_token.clone(),
+            },
+            authenticator_render_method: request.authenticator_render_method.clone(),
+            order_information: types::OrderAmountInformation {
+                amount_details: request.amount.clone(),
+            },
+            merchant_information: request.merchant.clone(),
+            device_information: request.device.clone(),
+        };
+        let raw = self.cybersource.passkey();
+        let reply = self
+            .cybersource
+            .send(
+                "create_authentication_options",
+                raw.create_authentication_options()
+                    .token_id(token_id)
+                    .body(body)
+                    .send(),
+            )
+            .await?;
+        let response = reply.value;
+        Ok(PasskeySession {
+            token_id: token_id.to_owned(),
+            client_correlation_id,
+            step: PasskeyStep::from_action(
+                &response.action,
+                response.authentication_context,
+                response.step_up_options,
+            ),
+        })
+    }
+
+    /// `POST …/one-time-passwords`: asks the issuer to send an OTP by the
+    /// chosen option. Only for `OTP_SMS`, `OTP_EMAIL` and
+    /// `OTP_ONLINE_BANKING`; an out-of-band option is refused (nothing is
+    /// sent) since the issuer reaches the cardholder itself.
+    pub async fn send_otp(
+        &self,
+        session: &mut PasskeySession,
+        option_id: &str,
+    ) -> Result<OtpLimits, Error> {
+        let choice = session.choice("send_otp", option_id)?;
+        if choice.is_out_of_band() {
+            return Err(session.refuse(
+                "send_otp",
+                "the option is an out-of-band step-up (no OTP): wait for the issuer's approval, then call out_of_band_approved",
+            ));
+        }
+        let body = types::OneTimePasswordRequest {
+            client_correlation_id: session.client_correlation_id.clone(),
+            step_up_option: types::StepUpOptionReference {
+                id: choice.id.clone(),
+            },
+        };
+        let raw = self.cybersource.passkey();
+        let reply = self
+            .cybersource
+            .send(
+                "create_one_time_password",
+                raw.create_one_time_password()
+                    .token_id(session.token_id.as_str())
+                    .body(body)
+                    .send(),
+            )
+            .await?;
+        if let PasskeyStep::StepUp { otp_sent_for, .. } = &mut session.step {
+            *otp_sent_for = Some(choice.id);
+        }
+        Ok(OtpLimits {
+            max_requests_allowed: reply.value.max_requests_allowed,
+            max_verification_allowed: reply.value.max_verification_allowed,
+            code_expiration: reply.value.code_expiration,
+        })
+    }
+
+    /// `POST …/validate`: sends the OTP (only after [`PasskeyClient::send_otp`]
+    /// for the same option) or an issuer authentication code. A wrong code
+    /// is the vendor's error and leaves the session where it was, so the
+    /// cardholder can try again within the issuer's limits.
+    pub async fn validate(
+        &self,
+        session: &mut PasskeySession,
+        option_id: &str,
+        proof: StepUpProof,
+    ) -> Result<PasskeyStep, Error> {
+        let choice = session.choice("validate", option_id)?;
+        let (otp, issuer_auth_code) = match proof {
+            StepUpProof::Otp(code) => {
+                required("otp", code.expose())?;
+                let sent = matches!(&session.step, PasskeyStep::StepUp { otp_sent_for: Some(id), .. } if *id == choice.id);
+                if !sent {
+                    return Err(session.refuse(
+                        "validate",
+                        "no OTP was sent for this option: call send_otp first",
+                    ));
+                }
+                (Some(code), None)
+            }
+            StepUpProof::IssuerAuthCode(code) => {
+                required("issuerAuthCode", code.expose())?;
+                (None, Some(code))
+            }
+        };
+        let body = types::ValidateAuthenticationRequest {
+            client_correlation_id: session.client_correlation_id.clone(),
+            step_up_option: types::StepUpOptionReference { id: choice.id },
+            otp,
+            issuer_auth_code,
+        };
+        let raw = self.cybersource.passkey();
+        let reply = self
+            .cybersource
+            .send(
+                "validate_authentication",
+                raw.validate_authentication()
+                    .token_id(session.token_id.as_str())
+                    .body(body)
+                    .send(),
+            )
+            .await?;
+        let action = reply.value.action.clone().unwrap_or_default();
+        session.step = PasskeyStep::from_action(&action, None, Vec::new());
+        Ok(session.step.clone())
+    }
+
+    /// `POST …/authentication-registrations`: registers the device and
+    /// token; the session moves to `Registered` with the context the iframe
+    /// needs ([`PasskeySession::iframe_input`]).
+    pub async fn register(
+        &self,
+        session: &mut PasskeySession,
+        request: &AuthenticationRequest,
+        registrant: &Registrant,
+    ) -> Result<PasskeyStep, Error> {
+        if session.step != PasskeyStep::Register {
+            return Err(session.refuse(
+                "register",
+                "registration follows an AUTHENTICATION_REGISTRATION answer (or an approved out-of-band step-up)",
+            ));
+        }
+        check_shared(request)?;
+        required("buyerInformation.language", &registrant.language)?;
+        if !registrant.email.contains('@') || registrant.email.trim().len() < 3 {
+            return Err(ValidationError::new(
+                "orderInformation.billTo.email",
+                "must be an email address",
+            )
+            .into());
+        }
+        let body = types::AuthenticationRegistrationRequest {
+            client_correlation_id: session.client_correlation_id.clone(),
+            session_information: types::SessionInformation {
+                secure_token: request.secure_token.clone(),
+            },
+            authenticator_render_method: request.authenticator_render_method.clone(),
+            order_information: types::AuthenticationRegistrationRequestOrderInformation {
+                amount_details: request.amount.clone(),
+                bill_to: types::AuthenticationRegistrationRequestOrderInformationBillTo {
+                    email: registrant.email.clone(),
+                    phone_number: registrant.phone_number.clone(),
+                },
+            },
+            merchant_information: request.merchant.clone(),
+            device_information: request.device.clone(),
+            buyer_information: types::AuthenticationRegistrationRequestBuyerInformation {
+                language: registrant.language.clone(),
+            },
+        };
+        let raw = self.cybersource.passkey();
+        let reply = self
+            .cybersource
+            .send(
+                "create_authentication_registration",
+                raw.create_authentication_registration()
+                    .token_id(session.token_id.as_str())
+                    .body(body)
+                    .send(),
+            )
+            .await?;
+        let Some(context) = reply.value.authentication_context else {
+            return Err(Error::Decode(DecodeError {
+                operation: "create_authentication_registration".to_owned(),
+                status: reply.status,
+                request_id: reply.request_id,
+                reason: "the answer has no authenticationContext".to_owned(),
+            }));
+        };
+        session.step = PasskeyStep::Registered(context);
+        Ok(session.step.clone())
+    }
+
+    /// `POST /tms/v2/tokens/{tokenId}/payment-credentials` with the
+    /// identities the iframe authenticated: the cryptogram and ECI for the
+    /// payment. Allowed once the cardholder authenticated (`Authenticate`)
+    /// or registered (`Registered`).
+    pub async fn payment_credentials(
+        &self,
+        session: &mut PasskeySession,
+        request: CredentialsRequest,
+    ) -> Result<TokenizedCredentials, Error> {
+        if !matches!(
+            session.step,
+            PasskeyStep::Authenticate(_) | PasskeyStep::Registered(_)
+        ) {
+            return Err(session.refuse(
+                "payment_credentials",
+                "payment credentials need a cardholder authenticated or registered through the iframe",
+            ));
+        }
+        required("transactionType", &request.transaction_type)?;
+        check_amount_and_merchant(&request.amount, &request.merchant)?;
+        if currency::alphabetic_currency(&request.amount.currency).is_none() {
+            return Err(ValidationError::new(
+                "orderInformation.amountDetails.currency",
+                "is not an ISO 4217 currency code",
+            )
+            .into());
+        }
+        check_device(&request.device)?;
+        let b = &request.bill_to;
+        for (field, value) in [
+            ("orderInformation.billTo.firstName", &b.first_name),
+            ("orderInformation.billTo.lastName", &b.last_name),
+            ("orderInformation.billTo.email", &b.email),
+            ("orderInformation.billTo.address1", &b.address1),
+            ("orderInformation.billTo.locality", &b.locality),
+            (
+                "orderInformation.billTo.administrativeArea",
+                &b.administrative_area,
+            ),
+            ("orderInformation.billTo.postalCode", &b.postal_code),
+            ("orderInformation.billTo.country", &b.country),
+        ] {
+            required(field, value)?;
+        }
+        if request.identities.is_empty() {
+            return Err(ValidationError::new(
+                "authenticatedIdentities",
+                "must hold the identities the iframe authenticated",
+            )
+            .into());
+        }
+        for (i, identity) in request.identities.iter().enumerate() {
+            required(
+                &format!("authenticatedIdentities[{i}].data"),
+                identity.data.expose(),
+            )?;
+            required(&format!("authenticatedIdentities[{i}].id"), &identity.id)?;
+            required(
+                &format!("authenticatedIdentities[{i}].provider"),
+                &identity.provider,
+            )?;
+            required(
+                &format!("authenticatedIdentities[{i}].relyingPartyId"),
+                &identity.relying_party_id,
+            )?;
+        }
+        let body = types::PaymentCredentialsRequest {
+            client_correlation_id: session.client_correlation_id.clone(),
+            transaction_type: request.transaction_type,
+            order_information: types::PaymentCredentialsRequestOrderInformation {
+                amount_details: request.amount,
+                bill_to: request.bill_to,
+            },
+            merchant_information: request.merchant,
+            authenticated_identities: request.identities,
+            device_information: request.device,
+        };
+        let raw = self.cybersource.passkey();
+        let reply = self
+            .cybersource
+            .send(
+                "create_payment_credentials",
+                raw.create_payment_credentials()
+                    .token_id(session.token_id.as_str())
+                    .body(body)
+                    .send(),
+            )
+            .await?;
+        session.step = PasskeyStep::Completed;
+        Ok(TokenizedCredentials { reply })
+    }
+}
