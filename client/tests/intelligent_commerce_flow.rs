@@ -1278,3 +1278,82 @@ fn signed_payload_verifies_only_with_the_right_key_and_algorithm() {
     );
     assert!(PayloadKey::from_jwk(&json!({"kty": "oct", "k": "AAAA"})).is_err());
 }
+
+#[tokio::test]
+async fn without_mle_the_workflow_is_refused_unless_mle_is_turned_off_explicitly() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/acp/v1/instructions"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"instructionId": INSTRUCTION_ID})),
+        )
+        .mount(&server)
+        .await;
+    let clock: payclient::Clock = Arc::new(|| UNIX_EPOCH + Duration::from_secs(T0 as u64));
+    for auth in [
+        Authentication::JwtSharedSecret,
+        Authentication::HttpSignature,
+    ] {
+        let config = builder(&server.uri(), auth).build().expect("config");
+        let icc =
+            IntelligentCommerceClient::with_clock(CybersourceClient::new(config), clock.clone());
+        let e = icc.initiate_purchase_intent(intent()).await.unwrap_err();
+        assert!(
+            matches!(&e, Error::Configuration(payclient::ConfigError::Operation { operation, .. }) if operation == "initiate_purchase_intent"),
+            "{e}"
+        );
+    }
+    assert!(
+        server
+            .received_requests()
+            .await
+            .expect("recording")
+            .is_empty(),
+        "nothing sent in the clear"
+    );
+
+    let config = builder(&server.uri(), Authentication::HttpSignature)
+        .mle_for_operation("initiate_purchase_intent", false)
+        .build()
+        .expect("config");
+    let icc = IntelligentCommerceClient::with_clock(CybersourceClient::new(config), clock);
+    let instruction = icc
+        .initiate_purchase_intent(intent())
+        .await
+        .expect("sent in the clear, as asked");
+    assert_eq!(instruction.id(), INSTRUCTION_ID);
+    let received = server.received_requests().await.expect("recording");
+    let body: Value = serde_json::from_slice(&received[0].body).expect("json");
+    assert_eq!(body, strip_nulls(seed("/acp/v1/instructions", "post")));
+}
+
+#[test]
+fn mandate_terms_and_timestamps_come_from_chrono_values() {
+    use chrono::{TimeZone, Utc};
+    let until = Utc
+        .with_ymd_and_hms(2026, 12, 31, 23, 59, 59)
+        .single()
+        .expect("date");
+    assert_eq!(
+        payclient::intelligent_commerce::epoch_seconds(until),
+        "1798761599"
+    );
+    let terms = payclient::intelligent_commerce::MandateTerms {
+        mandate_id: None,
+        decline_threshold: payclient::Amount::parse("250.00").expect("amount"),
+        currency: "USD".to_owned(),
+        effective_until: until,
+        quantity: Some(3),
+        description: "Groceries".to_owned(),
+        preferred_merchant_name: None,
+    };
+    let mandate = terms.to_mandate();
+    assert!(
+        uuid::Uuid::parse_str(&mandate.mandate_id).is_ok(),
+        "generated id"
+    );
+    assert_eq!(
+        serde_json::to_value(&mandate).expect("json"),
+        json!({"mandateId": mandate.mandate_id, "declineThreshold": {"amount": "250.00", "currencyCode": "USD"}, "effectiveUntilTime": "1798761599", "quantity": "3", "description": "Groceries"})
+    );
+}
