@@ -340,6 +340,38 @@ pub(crate) mod check {
         Ok(records)
     }
 
+    /// `transactionData[]` of a credentials or confirmation request: at
+    /// least one; each with a reference code, a merchant, a decimal total
+    /// and an ISO currency. Items are (code, merchant, totalAmount, currency).
+    pub(crate) fn transactions<'a>(
+        items: impl ExactSizeIterator<
+            Item = (
+                &'a String,
+                &'a types::TransactionMerchantInformation,
+                &'a String,
+                &'a String,
+            ),
+        >,
+    ) -> Result<(), ValidationError> {
+        if items.len() == 0 {
+            return Err(err("transactionData", "must hold at least one transaction"));
+        }
+        for (i, (code, merchant_information, total, currency_code)) in items.enumerate() {
+            let prefix = format!("transactionData[{i}]");
+            non_empty(&format!("{prefix}.clientReferenceInformation.code"), code)?;
+            merchant(&prefix, merchant_information)?;
+            amount(
+                &format!("{prefix}.orderInformation.amountDetail.totalAmount"),
+                total,
+            )?;
+            currency(
+                &format!("{prefix}.orderInformation.amountDetail.currency"),
+                currency_code,
+            )?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn merchant(
         prefix: &str,
         merchant: &types::TransactionMerchantInformation,
@@ -550,28 +582,16 @@ impl CredentialsRequest {
             &self.payment_information.instrument_identifier.id,
         )?;
         check::token("tokenizedCard.number", &self.tokenized_card.number)?;
-        if self.transaction_data.is_empty() {
-            return Err(check::err(
-                "transactionData",
-                "must hold at least one transaction",
-            ));
-        }
+        check::transactions(self.transaction_data.iter().map(|t| {
+            (
+                &t.client_reference_information.code,
+                &t.merchant_information,
+                &t.order_information.amount_detail.total_amount,
+                &t.order_information.amount_detail.currency,
+            )
+        }))?;
         for (i, t) in self.transaction_data.iter().enumerate() {
             let prefix = format!("transactionData[{i}]");
-            check::non_empty(
-                &format!("{prefix}.clientReferenceInformation.code"),
-                &t.client_reference_information.code,
-            )?;
-            check::merchant(&prefix, &t.merchant_information)?;
-            let detail = &t.order_information.amount_detail;
-            check::amount(
-                &format!("{prefix}.orderInformation.amountDetail.totalAmount"),
-                &detail.total_amount,
-            )?;
-            check::currency(
-                &format!("{prefix}.orderInformation.amountDetail.currency"),
-                &detail.currency,
-            )?;
             for (j, p) in t.products.iter().flatten().enumerate() {
                 if let Some(q) = &p.quantity {
                     check::count(&format!("{prefix}.products[{j}].quantity"), q)?;
@@ -592,29 +612,14 @@ impl TransactionConfirmation {
         self,
     ) -> Result<types::ConfirmTransactionEventsRequest, ValidationError> {
         let client_correlation_id = check::correlation_id(self.client_correlation_id)?;
-        if self.transaction_data.is_empty() {
-            return Err(check::err(
-                "transactionData",
-                "must hold at least one transaction",
-            ));
-        }
-        for (i, t) in self.transaction_data.iter().enumerate() {
-            let prefix = format!("transactionData[{i}]");
-            check::non_empty(
-                &format!("{prefix}.clientReferenceInformation.code"),
+        check::transactions(self.transaction_data.iter().map(|t| {
+            (
                 &t.client_reference_information.code,
-            )?;
-            check::merchant(&prefix, &t.merchant_information)?;
-            let detail = &t.order_information.amount_detail;
-            check::amount(
-                &format!("{prefix}.orderInformation.amountDetail.totalAmount"),
-                &detail.total_amount,
-            )?;
-            check::currency(
-                &format!("{prefix}.orderInformation.amountDetail.currency"),
-                &detail.currency,
-            )?;
-        }
+                &t.merchant_information,
+                &t.order_information.amount_detail.total_amount,
+                &t.order_information.amount_detail.currency,
+            )
+        }))?;
         Ok(types::ConfirmTransactionEventsRequest {
             client_correlation_id,
             transaction_data: self.transaction_data,

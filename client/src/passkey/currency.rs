@@ -163,20 +163,20 @@ const ISO_4217: &[(&str, &str)] = &[
 /// The numeric code for `code`, given either way (`"EUR"`, `"eur"` or
 /// `"978"`); `None` for a code that is not an active ISO 4217 currency.
 pub fn numeric_currency(code: &str) -> Option<&'static str> {
-    let code = code.trim();
-    ISO_4217
-        .iter()
-        .find(|(alpha, numeric)| alpha.eq_ignore_ascii_case(code) || *numeric == code)
-        .map(|(_, numeric)| *numeric)
+    find(code).map(|(_, numeric)| numeric)
 }
 
 /// The alphabetic code for `code`, given either way.
 pub fn alphabetic_currency(code: &str) -> Option<&'static str> {
+    find(code).map(|(alpha, _)| alpha)
+}
+
+fn find(code: &str) -> Option<(&'static str, &'static str)> {
     let code = code.trim();
     ISO_4217
         .iter()
         .find(|(alpha, numeric)| alpha.eq_ignore_ascii_case(code) || *numeric == code)
-        .map(|(alpha, _)| *alpha)
+        .copied()
 }
 
 #[cfg(test)]

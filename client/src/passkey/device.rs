@@ -226,17 +226,7 @@ pub fn amount_numeric(
     total: &str,
     currency: &str,
 ) -> Result<types::AmountDetails, ValidationError> {
-    let total_amount = amount(total)?;
-    let currency = numeric_currency(currency).ok_or_else(|| {
-        ValidationError::new(
-            "orderInformation.amountDetails.currency",
-            "is not an ISO 4217 currency code",
-        )
-    })?;
-    Ok(types::AmountDetails {
-        total_amount,
-        currency: currency.to_owned(),
-    })
+    amount_details(total, numeric_currency(currency))
 }
 
 /// The amount as the payment-credentials request sends it: a decimal total
@@ -245,8 +235,15 @@ pub fn amount_alphabetic(
     total: &str,
     currency: &str,
 ) -> Result<types::AmountDetails, ValidationError> {
+    amount_details(total, alphabetic_currency(currency))
+}
+
+fn amount_details(
+    total: &str,
+    currency: Option<&'static str>,
+) -> Result<types::AmountDetails, ValidationError> {
     let total_amount = amount(total)?;
-    let currency = alphabetic_currency(currency).ok_or_else(|| {
+    let currency = currency.ok_or_else(|| {
         ValidationError::new(
             "orderInformation.amountDetails.currency",
             "is not an ISO 4217 currency code",
