@@ -289,6 +289,21 @@ impl ValidationError {
     }
 }
 
+/// Refuses an empty (or blank) required value, naming the field.
+#[cfg(any(
+    feature = "cybersource-passkey",
+    feature = "cybersource-intelligent-commerce"
+))]
+pub(crate) fn non_empty(field: &str, value: &str) -> Result<(), ValidationError> {
+    if value.trim().is_empty() {
+        return Err(ValidationError::new(
+            field,
+            "is required and must not be empty",
+        ));
+    }
+    Ok(())
+}
+
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "`{}` {}", self.field, self.reason)

@@ -72,6 +72,80 @@ pub(crate) fn compact_jwe(
     Ok(out)
 }
 
+#[cfg(any(
+    feature = "cybersource-flex",
+    feature = "cybersource-intelligent-commerce"
+))]
+pub(crate) use compact_jws::*;
+
+/// Splitting a compact JWS, shared by Flex token validation and the
+/// Intelligent Commerce `signedPayload`.
+#[cfg(any(
+    feature = "cybersource-flex",
+    feature = "cybersource-intelligent-commerce"
+))]
+mod compact_jws {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    /// Compact JWS larger than this are refused before parsing (Flex tokens,
+    /// Intelligent Commerce `signedPayload`).
+    pub(crate) const MAX_COMPACT_JWS_BYTES: usize = 64 * 1024;
+
+    /// A compact JWS split into its segments, with the header decoded into a
+    /// JSON object; payload and signature are decoded by the caller, after its
+    /// own header rules.
+    pub(crate) struct CompactJws<'a> {
+        pub header: serde_json::Map<String, serde_json::Value>,
+        pub payload: &'a str,
+        pub signature: &'a str,
+        /// `header.payload`, the bytes the signature covers.
+        pub signing_input: &'a [u8],
+    }
+
+    /// A refusal of the token named `what`.
+    pub(crate) fn refuse(what: &'static str, reason: &'static str) -> crate::Error {
+        crate::Error::Verification(crate::VerificationError { what, reason })
+    }
+
+    /// Decodes one base64url segment.
+    pub(crate) fn decode_segment(
+        segment: &str,
+        what: &'static str,
+    ) -> Result<Vec<u8>, crate::Error> {
+        URL_SAFE_NO_PAD
+            .decode(segment)
+            .map_err(|_| refuse(what, "has a segment that is not base64url"))
+    }
+
+    /// Size first, then three segments, then a header that is a JSON object.
+    pub(crate) fn split_compact_jws<'a>(
+        token: &'a str,
+        what: &'static str,
+    ) -> Result<CompactJws<'a>, crate::Error> {
+        if token.len() > MAX_COMPACT_JWS_BYTES {
+            return Err(refuse(what, "is larger than 64 KiB"));
+        }
+        let mut parts = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(refuse(what, "is not a compact JWS (three segments)"));
+        };
+        let header_json: serde_json::Value = serde_json::from_slice(&decode_segment(header, what)?)
+            .map_err(|_| refuse(what, "has a header that is not JSON"))?;
+        let serde_json::Value::Object(header_map) = header_json else {
+            return Err(refuse(what, "has a header that is not a JSON object"));
+        };
+        Ok(CompactJws {
+            header: header_map,
+            payload,
+            signature,
+            signing_input: &token.as_bytes()[..header.len() + 1 + payload.len()],
+        })
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod test_support {
     //! Decrypting a compact JWE, for tests that play the server.

@@ -97,6 +97,13 @@ pub use payclient_runtime::{
 /// stepped one in tests.
 pub type Clock = std::sync::Arc<dyn Fn() -> std::time::SystemTime + Send + Sync>;
 
+/// Seconds since the epoch; 0 before it, saturating far after it.
+pub(crate) fn unix_seconds(time: std::time::SystemTime) -> i64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 mod amount;
 mod call;
 pub mod cybersource;

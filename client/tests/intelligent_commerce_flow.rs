@@ -273,6 +273,11 @@ async fn the_purchase_workflow_sends_the_guides_bodies_encrypted() {
         Some("1-5C8B7367EC00114ddb4b-f06a-0bff-7430-18d285223901")
     );
     assert_eq!(creds.reply.value.extra["credentials"]["encrypted"], "kept");
+    let shown = format!("{creds:?}");
+    assert!(
+        shown.contains("credentials") && !shown.contains("kept"),
+        "member names only: {shown}"
+    );
     assert_eq!(instruction.state(), InstructionState::CredentialsRetrieved);
     assert_eq!(instruction.mandates()[0].quantity_used, 10);
 

@@ -5,7 +5,9 @@
 //! policy allows and traces each attempt without bodies or secrets.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
+
+use crate::unix_seconds as now_unix;
 
 use payclient_runtime::{BoxFuture, HookError, Operation, RequestHook};
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
@@ -24,12 +26,6 @@ const DIGEST: HeaderName = HeaderName::from_static("digest");
 #[derive(Debug, Clone)]
 pub(crate) struct CybersourceTransport {
     config: Arc<CybersourceConfig>,
-}
-
-fn now_unix(now: SystemTime) -> i64 {
-    now.duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 fn header(value: &str) -> Result<HeaderValue, HookError> {

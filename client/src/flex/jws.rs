@@ -4,15 +4,13 @@
 //! Header members that name keys (`jwk`, `jku`, `x5u`, `x5c`) are ignored:
 //! the key only ever comes from the vendor's key endpoint.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-use crate::error::{Error, VerificationError};
+use crate::error::Error;
+use crate::jose::decode_segment;
 
 /// Tokens larger than this are refused before parsing.
-pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
+pub const MAX_TOKEN_BYTES: usize = crate::jose::MAX_COMPACT_JWS_BYTES;
 
 /// The longest `kid` accepted.
 pub const MAX_KID_LEN: usize = 128;
@@ -27,9 +25,7 @@ pub(crate) struct ParsedJws<'a> {
     pub payload: Vec<u8>,
 }
 
-pub(crate) fn refuse(what: &'static str, reason: &'static str) -> Error {
-    Error::Verification(VerificationError { what, reason })
-}
+pub(crate) use crate::jose::refuse;
 
 /// Whether `kid` may be sent to the key endpoint: `[A-Za-z0-9._-]`, not empty,
 /// not only dots (no path traversal), at most [`MAX_KID_LEN`].
@@ -44,49 +40,30 @@ pub fn kid_is_acceptable(kid: &str) -> bool {
 
 /// Splits and decodes `token` and checks its header.
 pub(crate) fn parse<'a>(token: &'a str, what: &'static str) -> Result<ParsedJws<'a>, Error> {
-    if token.len() > MAX_TOKEN_BYTES {
-        return Err(refuse(what, "is larger than 64 KiB"));
-    }
-    let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(refuse(what, "is not a compact JWS (three segments)"));
-    };
-    let decode = |segment: &str| {
-        URL_SAFE_NO_PAD
-            .decode(segment)
-            .map_err(|_| refuse(what, "has a segment that is not base64url"))
-    };
-    let header_json: serde_json::Value = serde_json::from_slice(&decode(header)?)
-        .map_err(|_| refuse(what, "has a header that is not JSON"))?;
-    let header_obj = header_json
-        .as_object()
-        .ok_or_else(|| refuse(what, "has a header that is not a JSON object"))?;
-    if header_obj.get("alg").and_then(serde_json::Value::as_str) != Some("RS256") {
+    let jws = crate::jose::split_compact_jws(token, what)?;
+    let header = &jws.header;
+    if header.get("alg").and_then(serde_json::Value::as_str) != Some("RS256") {
         return Err(refuse(what, "is not signed RS256"));
     }
-    if header_obj.contains_key("crit") {
+    if header.contains_key("crit") {
         return Err(refuse(what, "has a `crit` header"));
     }
-    let kid = header_obj
+    let kid = header
         .get("kid")
         .and_then(serde_json::Value::as_str)
         .ok_or_else(|| refuse(what, "has no `kid`"))?;
     if !kid_is_acceptable(kid) {
         return Err(refuse(what, "has a `kid` outside [A-Za-z0-9._-]"));
     }
-    let signature = decode(signature)?;
+    let signature = decode_segment(jws.signature, what)?;
     if signature.is_empty() {
         return Err(refuse(what, "has no signature"));
     }
-    let payload_bytes = decode(payload)?;
-    let signing_input_len = header.len() + 1 + payload.len();
     Ok(ParsedJws {
         kid: kid.to_owned(),
-        signing_input: &token.as_bytes()[..signing_input_len],
+        signing_input: jws.signing_input,
         signature,
-        payload: payload_bytes,
+        payload: decode_segment(jws.payload, what)?,
     })
 }
 
@@ -112,10 +89,7 @@ pub(crate) fn check_times(
     }
     let times: Times = serde_json::from_slice(payload)
         .map_err(|_| refuse(what, "has a payload that is not JSON"))?;
-    let now = now
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0) as i128;
+    let now = i128::from(crate::unix_seconds(now));
     let leeway = leeway.as_secs() as i128;
     let seconds = |value: &Option<serde_json::Value>| -> Result<Option<i128>, Error> {
         match value {
@@ -150,11 +124,7 @@ pub(crate) fn check_typed_times(
     leeway: Duration,
     what: &'static str,
 ) -> Result<(), Error> {
-    let now = i128::from(
-        now.duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-    );
+    let now = i128::from(crate::unix_seconds(now));
     let leeway = i128::from(leeway.as_secs());
     let exp = i128::from(exp.ok_or_else(|| refuse(what, "has no `exp`"))?);
     if now > exp + leeway {
@@ -180,6 +150,9 @@ pub(crate) fn claims<T: serde::de::DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use std::time::UNIX_EPOCH;
 
     fn token(header: &str, payload: &str, signature: &[u8]) -> String {
         format!(

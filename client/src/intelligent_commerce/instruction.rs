@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::raw::types;
+use super::requests::check;
 use crate::amount::Amount;
 use crate::error::{MandateLimit, MandateViolation, ValidationError, WorkflowError};
 
@@ -162,19 +163,12 @@ impl Instruction {
             };
             let detail = &t.order_information.amount_detail;
             let amount_field = format!("{prefix}.orderInformation.amountDetail.totalAmount");
-            let amount = Amount::parse(&detail.total_amount).ok_or_else(|| {
-                ValidationError::new(amount_field.clone(), "must be a decimal amount")
-            })?;
+            let amount = check::amount(&amount_field, &detail.total_amount)?;
             let mut items = 0u64;
             let mut counted = false;
             for (j, p) in t.products.iter().flatten().enumerate() {
                 if let Some(q) = &p.quantity {
-                    let q: u64 = q.parse().map_err(|_| {
-                        ValidationError::new(
-                            format!("{prefix}.products[{j}].quantity"),
-                            "must be a whole number as a decimal string",
-                        )
-                    })?;
+                    let q = check::count(&format!("{prefix}.products[{j}].quantity"), q)?;
                     items = items.saturating_add(q);
                     counted = true;
                 }

@@ -29,7 +29,7 @@ mod requests;
 mod signed_payload;
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 pub use crate::amount::Amount;
 pub use instruction::{Instruction, InstructionState, MandateRecord};
@@ -44,7 +44,7 @@ pub use signed_payload::{MAX_SIGNED_PAYLOAD_BYTES, PayloadKey, SignedPayload};
 use crate::Clock;
 use crate::call::Reply;
 use crate::cybersource::CybersourceClient;
-use crate::error::{DecodeError, Error, WorkflowError};
+use crate::error::{DecodeError, Error};
 use raw::types;
 
 /// The status of an enrolled card.
@@ -95,8 +95,9 @@ impl TransactionStatus {
 
 /// The answer to a credentials retrieval. The vendor delivers the
 /// credentials message-level encrypted; `reply.value.extra` keeps every
-/// member it sends.
-#[derive(Debug, Clone)]
+/// member it sends. `Debug` names those members without their values,
+/// since they may carry the credentials.
+#[derive(Clone)]
 pub struct PaymentCredentials {
     /// The `clientCorrelationId` that was sent.
     pub client_correlation_id: String,
@@ -106,6 +107,20 @@ pub struct PaymentCredentials {
     pub transaction_id: Option<String>,
     /// The whole answer.
     pub reply: Reply<types::TransactionResponse>,
+}
+
+impl std::fmt::Debug for PaymentCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let members: Vec<&String> = self.reply.value.extra.keys().collect();
+        f.debug_struct("PaymentCredentials")
+            .field("client_correlation_id", &self.client_correlation_id)
+            .field("status", &self.status)
+            .field("transaction_id", &self.transaction_id)
+            .field("http_status", &self.reply.status)
+            .field("request_id", &self.reply.request_id)
+            .field("other_members", &members)
+            .finish()
+    }
 }
 
 /// The answer to a confirmation.
@@ -148,12 +163,6 @@ impl std::fmt::Debug for IntelligentCommerceClient {
     }
 }
 
-fn unix(time: SystemTime) -> i64 {
-    time.duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 impl IntelligentCommerceClient {
     /// With the system clock.
     pub fn new(cybersource: CybersourceClient) -> Self {
@@ -166,7 +175,7 @@ impl IntelligentCommerceClient {
     }
 
     fn now(&self) -> i64 {
-        unix((self.clock)())
+        crate::unix_seconds((self.clock)())
     }
 
     /// Enrolls a card: `ACTIVE`, or `PENDING` until the customer verifies
@@ -363,24 +372,16 @@ impl IntelligentCommerceClient {
         instruction: &mut Instruction,
         request: TransactionConfirmation,
     ) -> Result<Confirmation, Error> {
-        match instruction.state {
-            InstructionState::CredentialsRetrieved => {}
-            InstructionState::Active => {
-                return Err(WorkflowError::new(
-                    "confirm_transaction_events",
-                    "Active",
-                    "retrieve payment credentials before confirming",
-                )
-                .into());
-            }
-            _ => {
-                instruction.require(
-                    "confirm_transaction_events",
-                    &[],
-                    "a cancelled or confirmed instruction cannot be confirmed",
-                )?;
-            }
-        }
+        let reason = if instruction.state == InstructionState::Active {
+            "retrieve payment credentials before confirming"
+        } else {
+            "a cancelled or confirmed instruction cannot be confirmed"
+        };
+        instruction.require(
+            "confirm_transaction_events",
+            &[InstructionState::CredentialsRetrieved],
+            reason,
+        )?;
         let body = request.into_body()?;
         let client_correlation_id = body.client_correlation_id.clone();
         let raw = self.cybersource.intelligent_commerce();

@@ -193,12 +193,7 @@ pub(crate) mod check {
         ValidationError::new(field, reason)
     }
 
-    pub(crate) fn non_empty(field: &str, value: &str) -> Result<(), ValidationError> {
-        if value.trim().is_empty() {
-            return Err(err(field, "is required and must not be empty"));
-        }
-        Ok(())
-    }
+    pub(crate) use crate::error::non_empty;
 
     /// Seconds since the epoch, as the vendor writes them.
     pub(crate) fn epoch(field: &str, value: &str) -> Result<i64, ValidationError> {
@@ -590,14 +585,8 @@ impl CredentialsRequest {
                 &t.order_information.amount_detail.currency,
             )
         }))?;
-        for (i, t) in self.transaction_data.iter().enumerate() {
-            let prefix = format!("transactionData[{i}]");
-            for (j, p) in t.products.iter().flatten().enumerate() {
-                if let Some(q) = &p.quantity {
-                    check::count(&format!("{prefix}.products[{j}].quantity"), q)?;
-                }
-            }
-        }
+        // Product quantities are read (and checked) once, by the mandate
+        // guard rails of the instruction.
         Ok(types::RetrievePaymentCredentialsRequest {
             client_correlation_id,
             payment_information: self.payment_information,

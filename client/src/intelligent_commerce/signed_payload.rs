@@ -10,15 +10,16 @@ use aws_lc_rs::signature::{
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::error::{ConfigError, Error, VerificationError};
+use crate::error::{ConfigError, Error};
+use crate::jose::{decode_segment, split_compact_jws};
 
 const WHAT: &str = "signedPayload";
 
 /// Payloads larger than this are refused before parsing.
-pub const MAX_SIGNED_PAYLOAD_BYTES: usize = 64 * 1024;
+pub const MAX_SIGNED_PAYLOAD_BYTES: usize = crate::jose::MAX_COMPACT_JWS_BYTES;
 
 fn refuse(reason: &'static str) -> Error {
-    Error::Verification(VerificationError { what: WHAT, reason })
+    crate::jose::refuse(WHAT, reason)
 }
 
 /// A public key to verify `signedPayload` with.
@@ -136,39 +137,22 @@ impl std::fmt::Debug for SignedPayload {
 impl SignedPayload {
     /// Splits and decodes a compact JWS. Nothing is trusted yet.
     pub fn parse(compact: &str) -> Result<Self, Error> {
-        if compact.len() > MAX_SIGNED_PAYLOAD_BYTES {
-            return Err(refuse("is larger than 64 KiB"));
-        }
-        let mut parts = compact.split('.');
-        let (Some(header), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(refuse("is not a compact JWS (three segments)"));
-        };
-        let decode = |segment: &str| {
-            URL_SAFE_NO_PAD
-                .decode(segment)
-                .map_err(|_| refuse("has a segment that is not base64url"))
-        };
-        let header_json: serde_json::Value = serde_json::from_slice(&decode(header)?)
-            .map_err(|_| refuse("has a header that is not JSON"))?;
-        let serde_json::Value::Object(header_map) = header_json else {
-            return Err(refuse("has a header that is not a JSON object"));
-        };
-        if header_map
+        let jws = split_compact_jws(compact, WHAT)?;
+        if jws
+            .header
             .get("alg")
             .and_then(serde_json::Value::as_str)
             .is_none()
         {
             return Err(refuse("has no `alg`"));
         }
-        let claims: serde_json::Value = serde_json::from_slice(&decode(payload)?)
+        let claims: serde_json::Value = serde_json::from_slice(&decode_segment(jws.payload, WHAT)?)
             .map_err(|_| refuse("has a payload that is not JSON"))?;
-        let signature = decode(signature)?;
+        let signature = decode_segment(jws.signature, WHAT)?;
         Ok(Self {
             compact: compact.to_owned(),
-            signing_input_len: header.len() + 1 + payload.len(),
-            header: header_map,
+            signing_input_len: jws.signing_input.len(),
+            header: jws.header,
             claims,
             signature,
         })

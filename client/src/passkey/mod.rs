@@ -47,7 +47,7 @@ pub use payclient_raw_cybersource_passkey as raw;
 use crate::Sensitive;
 use crate::call::Reply;
 use crate::cybersource::CybersourceClient;
-use crate::error::{DecodeError, Error, ValidationError, WorkflowError};
+use crate::error::{DecodeError, Error, ValidationError, WorkflowError, non_empty};
 use raw::types;
 
 /// The `action` values of the guide.
@@ -354,23 +354,12 @@ pub struct OtpLimits {
     pub code_expiration: Option<i64>,
 }
 
-fn required(field: &str, value: &str) -> Result<(), ValidationError> {
-    if value.trim().is_empty() {
-        Err(ValidationError::new(
-            field,
-            "is required and must not be empty",
-        ))
-    } else {
-        Ok(())
-    }
-}
-
 fn check_shared(request: &AuthenticationRequest) -> Result<(), ValidationError> {
-    required(
+    non_empty(
         "sessionInformation.secureToken",
         request.secure_token.expose(),
     )?;
-    required(
+    non_empty(
         "authenticatorRenderMethod",
         &request.authenticator_render_method,
     )?;
@@ -396,11 +385,11 @@ fn check_amount_and_merchant(
             "must be a decimal amount",
         ));
     }
-    required(
+    non_empty(
         "merchantInformation.merchantDescriptor.name",
         &merchant.merchant_descriptor.name,
     )?;
-    required(
+    non_empty(
         "merchantInformation.merchantDescriptor.url",
         &merchant.merchant_descriptor.url,
     )
@@ -428,11 +417,25 @@ fn check_device(device: &types::BrowserDeviceInformation) -> Result<(), Validati
 
 /// The tokenized credentials: `tokenizedCard` (number, cryptogram, ECI),
 /// `card`, `issuer.paymentAccountReference` and `processingInformation`,
-/// with unknown members kept. Numbers and cryptograms are redacted in `Debug`.
-#[derive(Debug, Clone)]
+/// with unknown members kept. `Debug` shows only the token's state, type
+/// and ECI: no number, cryptogram or member the vendor may add later.
+#[derive(Clone)]
 pub struct TokenizedCredentials {
     /// The whole answer.
     pub reply: Reply<types::PaymentCredentialsResponse>,
+}
+
+impl std::fmt::Debug for TokenizedCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let card = self.reply.value.tokenized_card.as_ref();
+        f.debug_struct("TokenizedCredentials")
+            .field("http_status", &self.reply.status)
+            .field("request_id", &self.reply.request_id)
+            .field("state", &card.and_then(|c| c.state.as_deref()))
+            .field("type", &card.and_then(|c| c.type_.as_deref()))
+            .field("eci", &self.eci())
+            .finish()
+    }
 }
 
 impl TokenizedCredentials {
@@ -483,10 +486,10 @@ impl PasskeyClient {
         client_correlation_id: Option<String>,
         request: &AuthenticationRequest,
     ) -> Result<PasskeySession, Error> {
-        required("tokenId", token_id)?;
+        non_empty("tokenId", token_id)?;
         let client_correlation_id = match client_correlation_id {
             Some(id) => {
-                required("clientCorrelationId", &id)?;
+                non_empty("clientCorrelationId", &id)?;
                 id
             }
             None => uuid::Uuid::new_v4().to_string(),
@@ -583,7 +586,7 @@ impl PasskeyClient {
         let choice = session.choice("validate", option_id)?;
         let (otp, issuer_auth_code) = match proof {
             StepUpProof::Otp(code) => {
-                required("otp", code.expose())?;
+                non_empty("otp", code.expose())?;
                 let sent = matches!(&session.step, PasskeyStep::StepUp { otp_sent_for: Some(id), .. } if *id == choice.id);
                 if !sent {
                     return Err(session.refuse(
@@ -594,7 +597,7 @@ impl PasskeyClient {
                 (Some(code), None)
             }
             StepUpProof::IssuerAuthCode(code) => {
-                required("issuerAuthCode", code.expose())?;
+                non_empty("issuerAuthCode", code.expose())?;
                 (None, Some(code))
             }
         };
@@ -636,7 +639,7 @@ impl PasskeyClient {
             ));
         }
         check_shared(request)?;
-        required("buyerInformation.language", &registrant.language)?;
+        non_empty("buyerInformation.language", &registrant.language)?;
         if !registrant.email.contains('@') || registrant.email.trim().len() < 3 {
             return Err(ValidationError::new(
                 "orderInformation.billTo.email",
@@ -704,7 +707,7 @@ impl PasskeyClient {
                 "payment credentials need a cardholder authenticated or registered through the iframe",
             ));
         }
-        required("transactionType", &request.transaction_type)?;
+        non_empty("transactionType", &request.transaction_type)?;
         check_amount_and_merchant(&request.amount, &request.merchant)?;
         if currency::alphabetic_currency(&request.amount.currency).is_none() {
             return Err(ValidationError::new(
@@ -728,7 +731,7 @@ impl PasskeyClient {
             ("orderInformation.billTo.postalCode", &b.postal_code),
             ("orderInformation.billTo.country", &b.country),
         ] {
-            required(field, value)?;
+            non_empty(field, value)?;
         }
         if request.identities.is_empty() {
             return Err(ValidationError::new(
@@ -738,16 +741,16 @@ impl PasskeyClient {
             .into());
         }
         for (i, identity) in request.identities.iter().enumerate() {
-            required(
+            non_empty(
                 &format!("authenticatedIdentities[{i}].data"),
                 identity.data.expose(),
             )?;
-            required(&format!("authenticatedIdentities[{i}].id"), &identity.id)?;
-            required(
+            non_empty(&format!("authenticatedIdentities[{i}].id"), &identity.id)?;
+            non_empty(
                 &format!("authenticatedIdentities[{i}].provider"),
                 &identity.provider,
             )?;
-            required(
+            non_empty(
                 &format!("authenticatedIdentities[{i}].relyingPartyId"),
                 &identity.relying_party_id,
             )?;
