@@ -1,25 +1,41 @@
 //! Creates a Flow payment session, submits a payment for it and handles both
 //! outcomes (processed, or action required such as 3DS).
 //!
-//! Against the vendor's sandbox: set `CHECKOUT_SECRET_KEY` (or
-//! `CHECKOUT_CLIENT_ID` + `CHECKOUT_CLIENT_SECRET`), `CHECKOUT_PREFIX` and
-//! `CHECKOUT_SESSION_DATA` (what Flow's `handleSubmit` received in the
-//! browser), then `cargo run -p payclient --example checkout_flow`. Without
-//! them it explains what to set (a local sandbox comes with a later change).
+//! `cargo run -p payclient --example checkout_flow` runs against the local
+//! sandbox (`payclient-sandbox`), started in-process. Against Checkout.com's
+//! sandbox instead: set `CHECKOUT_SECRET_KEY` (or `CHECKOUT_CLIENT_ID` +
+//! `CHECKOUT_CLIENT_SECRET`), `CHECKOUT_PREFIX` and `CHECKOUT_SESSION_DATA`
+//! (what Flow's `handleSubmit` received in the browser).
 
 use payclient::checkout::raw::types;
-use payclient::checkout::{CheckoutClient, CheckoutConfig, SubmitOutcome};
+use payclient::checkout::{
+    CheckoutClient, CheckoutConfig, CheckoutCredentials, CheckoutEnvironment, SubmitOutcome,
+};
+use payclient_sandbox::Sandbox;
+use secrecy::SecretString;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let config = match CheckoutConfig::from_env() {
-        Ok(config) => config,
-        Err(missing) => {
-            eprintln!(
-                "checkout_flow: {missing}; set CHECKOUT_SECRET_KEY and CHECKOUT_PREFIX to run against the sandbox."
-            );
-            return Ok(());
-        }
+    let vendor = std::env::var_os("CHECKOUT_SECRET_KEY").is_some()
+        || std::env::var_os("CHECKOUT_CLIENT_ID").is_some();
+    // Kept alive until the end of main.
+    let mut sandbox = None;
+    let config = if vendor {
+        CheckoutConfig::from_env()?
+    } else {
+        let local = Sandbox::start().await?;
+        println!("using the local sandbox at {}", local.base_url());
+        let config = CheckoutConfig::builder()
+            .environment(CheckoutEnvironment::Custom {
+                base_url: local.base_url().to_owned(),
+                token_url: None,
+            })
+            .credentials(CheckoutCredentials::SecretKey(SecretString::from(
+                local.config().checkout_secret_key.clone(),
+            )))
+            .build()?;
+        sandbox = Some(local);
+        config
     };
     let client = CheckoutClient::new(config)?;
 
@@ -40,9 +56,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         session.raw().len()
     );
 
-    let Ok(session_data) = std::env::var("CHECKOUT_SESSION_DATA") else {
-        println!("set CHECKOUT_SESSION_DATA to submit a payment for this session");
-        return Ok(());
+    let session_data = match (std::env::var("CHECKOUT_SESSION_DATA"), &sandbox) {
+        (Ok(data), _) => data,
+        // The local sandbox takes any session data.
+        (Err(_), Some(_)) => "session-data-from-flow".to_owned(),
+        (Err(_), None) => {
+            println!("set CHECKOUT_SESSION_DATA to submit a payment for this session");
+            return Ok(());
+        }
     };
     let submit: types::SubmitPaymentSessionRequest = serde_json::from_value(serde_json::json!({
         "session_data": session_data,

@@ -3,22 +3,24 @@
 //! within the mandate, and is refused (before anything is sent) when it
 //! tries to spend above it.
 //!
-//! Against the vendor's test host: set the `CYBERSOURCE_*` variables (JWT
-//! authentication with `CYBERSOURCE_MLE_CERTIFICATE_PATH`, since the vendor
-//! requires message-level encryption here) and optionally
-//! `ICC_INSTRUMENT_IDENTIFIER_ID` and `ICC_TOKENIZED_CARD_NUMBER` (TMS tokens
-//! of an enrolled card), then
-//! `cargo run -p payclient --example intelligent_commerce_agent`. Without
-//! them it explains what to set (a local sandbox comes with a later change).
+//! `cargo run -p payclient --example intelligent_commerce_agent` runs
+//! against the local sandbox (`payclient-sandbox`), started in-process.
+//! Against the vendor's test host instead: set the `CYBERSOURCE_*`
+//! variables (JWT authentication with `CYBERSOURCE_MLE_CERTIFICATE_PATH`,
+//! since the vendor requires message-level encryption here) and optionally
+//! `ICC_INSTRUMENT_IDENTIFIER_ID` and `ICC_TOKENIZED_CARD_NUMBER` (TMS
+//! tokens of an enrolled card).
 
 use chrono::{Duration, Utc};
 use payclient::Sensitive;
-use payclient::cybersource::{CybersourceClient, CybersourceConfig};
+use payclient::cybersource::{CybersourceClient, CybersourceConfig, Environment};
 use payclient::intelligent_commerce::raw::types;
 use payclient::intelligent_commerce::{
     Amount, CredentialsRequest, IntelligentCommerceClient, MandateTerms, PurchaseIntent,
     TransactionConfirmation, epoch_seconds,
 };
+use payclient_sandbox::Sandbox;
+use secrecy::SecretString;
 
 fn device() -> types::DeviceInformation {
     types::DeviceInformation {
@@ -60,15 +62,26 @@ fn purchase(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let config = match CybersourceConfig::from_env() {
-        Ok(config) => config,
-        Err(missing) => {
-            eprintln!(
-                "intelligent_commerce_agent: {missing}; set CYBERSOURCE_MERCHANT_ID, CYBERSOURCE_KEY_ID, \
-                 CYBERSOURCE_SHARED_SECRET and CYBERSOURCE_MLE_CERTIFICATE_PATH to run against the test host."
-            );
-            return Ok(());
-        }
+    // Kept alive until the end of main.
+    let mut _sandbox = None;
+    let config = if std::env::var_os("CYBERSOURCE_MERCHANT_ID").is_some() {
+        CybersourceConfig::from_env()?
+    } else {
+        let local = Sandbox::start().await?;
+        println!("using the local sandbox at {}", local.base_url());
+        let c = local.config();
+        let config = CybersourceConfig::builder()
+            .merchant_id(&c.merchant_id)
+            .key_id(&c.key_id)
+            .shared_secret(SecretString::from(c.shared_secret.clone()))
+            .environment(Environment::Custom {
+                base_url: local.base_url().to_owned(),
+                signing_host: c.signing_host.clone(),
+            })
+            .mle_certificate(local.mle_certificate_pem().as_bytes().to_vec())
+            .build()?;
+        _sandbox = Some(local);
+        config
     };
     let icc = IntelligentCommerceClient::new(CybersourceClient::new(config));
     let env =

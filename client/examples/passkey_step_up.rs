@@ -5,22 +5,24 @@
 //! received) validates it, registers the device and prints what the iframe
 //! needs next.
 //!
-//! Against the vendor's test host: set the `CYBERSOURCE_*` variables,
-//! `PASSKEY_TOKEN_ID` (a tokenized card) and `PASSKEY_SECURE_TOKEN` (the
-//! iframe's `sessionContext.secureToken`), run
-//! `cargo run -p payclient --example passkey_step_up`, then run it again with
-//! `PASSKEY_OTP` set. Without them it explains what to set (a local sandbox
-//! comes with a later change).
+//! `cargo run -p payclient --example passkey_step_up` runs both halves in
+//! one go against the local sandbox (`payclient-sandbox`), started
+//! in-process. Against the vendor's test host instead: set the
+//! `CYBERSOURCE_*` variables, `PASSKEY_TOKEN_ID` (a tokenized card) and
+//! `PASSKEY_SECURE_TOKEN` (the iframe's `sessionContext.secureToken`), run
+//! it, then run it again with `PASSKEY_OTP` set.
 
 use std::path::PathBuf;
 
 use payclient::Sensitive;
-use payclient::cybersource::{CybersourceClient, CybersourceConfig};
+use payclient::cybersource::{CybersourceClient, CybersourceConfig, Environment};
 use payclient::passkey::{
     AuthenticationRequest, BrowserDevice, IframeOutput, PasskeyClient, PasskeySession, PasskeyStep,
     Registrant, StepUpProof, amount_numeric, encoded_merchant,
 };
+use payclient_sandbox::{Sandbox, passkey as sandbox_tokens};
 use reqwest::header::{ACCEPT, ACCEPT_LANGUAGE, HeaderMap, HeaderValue, USER_AGENT};
+use secrecy::SecretString;
 
 fn session_file() -> PathBuf {
     std::env::var_os("PASSKEY_SESSION_FILE")
@@ -62,6 +64,9 @@ fn authentication_request(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if std::env::var_os("CYBERSOURCE_MERCHANT_ID").is_none() {
+        return against_the_local_sandbox().await;
+    }
     let (config, token_id, secure_token) = match (
         CybersourceConfig::from_env(),
         std::env::var("PASSKEY_TOKEN_ID"),
@@ -80,52 +85,87 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let passkey = PasskeyClient::new(CybersourceClient::new(config));
     let request = authentication_request(&secure_token)?;
-    let file = session_file();
+    match std::env::var("PASSKEY_OTP") {
+        // First run: which authentication applies? Ask for an OTP.
+        Err(_) => first_run(&passkey, &token_id, &request).await,
+        // Second run: the cardholder typed the code.
+        Ok(otp) => second_run(&passkey, &request, otp.trim()).await,
+    }
+}
 
-    let Ok(otp) = std::env::var("PASSKEY_OTP") else {
-        // First run: which authentication applies?
-        let mut session = passkey
-            .authentication_options(&token_id, None, &request)
-            .await?;
-        println!("authentication-options: {:?}", step_name(session.step()));
-        if !matches!(session.step(), PasskeyStep::StepUp { .. }) {
-            println!("not a step-up; this example walks the step-up branch only");
-            return Ok(());
-        }
-        for choice in session.step_up_choices() {
-            println!(
-                "  option {:?} {} ({})",
-                choice.method,
-                choice.value.as_deref().unwrap_or("-"),
-                if choice.is_out_of_band() {
-                    "out of band"
-                } else {
-                    "OTP"
-                }
-            );
-        }
-        let Some(choice) = session
-            .step_up_choices()
-            .into_iter()
-            .find(|c| !c.is_out_of_band())
-        else {
-            println!("no OTP option: wait for the issuer, then call out_of_band_approved");
-            return Ok(());
-        };
-        let limits = passkey.send_otp(&mut session, &choice.id).await?;
+/// Both runs in one process against the local sandbox, whose step-up card
+/// and OTP are documented (`payclient_sandbox::passkey`).
+async fn against_the_local_sandbox() -> Result<(), Box<dyn std::error::Error>> {
+    let sandbox = Sandbox::start().await?;
+    println!("using the local sandbox at {}", sandbox.base_url());
+    let c = sandbox.config();
+    let config = CybersourceConfig::builder()
+        .merchant_id(&c.merchant_id)
+        .key_id(&c.key_id)
+        .shared_secret(SecretString::from(c.shared_secret.clone()))
+        .environment(Environment::Custom {
+            base_url: sandbox.base_url().to_owned(),
+            signing_host: c.signing_host.clone(),
+        })
+        .build()?;
+    let passkey = PasskeyClient::new(CybersourceClient::new(config));
+    let request = authentication_request("secure-token-from-the-iframe")?;
+    first_run(&passkey, sandbox_tokens::STEP_UP_TOKEN_ID, &request).await?;
+    second_run(&passkey, &request, sandbox_tokens::OTP).await?;
+    sandbox.shutdown().await;
+    Ok(())
+}
+
+async fn first_run(
+    passkey: &PasskeyClient,
+    token_id: &str,
+    request: &AuthenticationRequest,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut session = passkey
+        .authentication_options(token_id, None, request)
+        .await?;
+    println!("authentication-options: {:?}", step_name(session.step()));
+    if !matches!(session.step(), PasskeyStep::StepUp { .. }) {
+        println!("not a step-up; this example walks the step-up branch only");
+        return Ok(());
+    }
+    for choice in session.step_up_choices() {
         println!(
-            "one-time-passwords: sent by {:?}, limits {limits:?}",
-            choice.method
+            "  option {:?} {} ({})",
+            choice.method,
+            choice.value.as_deref().unwrap_or("-"),
+            if choice.is_out_of_band() {
+                "out of band"
+            } else {
+                "OTP"
+            }
         );
-        std::fs::write(&file, serde_json::to_vec(&session)?)?;
-        println!(
-            "session stored in {}; run again with PASSKEY_OTP=<code>",
-            file.display()
-        );
+    }
+    let Some(choice) = session
+        .step_up_choices()
+        .into_iter()
+        .find(|c| !c.is_out_of_band())
+    else {
+        println!("no OTP option: wait for the issuer, then call out_of_band_approved");
         return Ok(());
     };
+    let limits = passkey.send_otp(&mut session, &choice.id).await?;
+    println!(
+        "one-time-passwords: sent by {:?}, limits {limits:?}",
+        choice.method
+    );
+    let file = session_file();
+    std::fs::write(&file, serde_json::to_vec(&session)?)?;
+    println!("session stored in {}", file.display());
+    Ok(())
+}
 
-    // Second run: the cardholder typed the code.
+async fn second_run(
+    passkey: &PasskeyClient,
+    request: &AuthenticationRequest,
+    otp: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let file = session_file();
     let mut session: PasskeySession = serde_json::from_slice(&std::fs::read(&file)?)?;
     let option = match session.step() {
         PasskeyStep::StepUp {
@@ -140,14 +180,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .validate(
             &mut session,
             &option,
-            StepUpProof::Otp(Sensitive::from(otp.trim())),
+            StepUpProof::Otp(Sensitive::from(otp)),
         )
         .await?;
     println!("validate: {}", step_name(&step));
     passkey
         .register(
             &mut session,
-            &request,
+            request,
             &Registrant {
                 language: "en_US".to_owned(),
                 email: "cardholder@example.com".to_owned(),

@@ -104,6 +104,24 @@ pub(crate) fn unix_seconds(time: std::time::SystemTime) -> i64 {
         .unwrap_or(0)
 }
 
+/// A random (version 4) UUID from aws-lc's generator, which reseeds from
+/// the OS on its own schedule rather than making a system call per id.
+pub(crate) fn random_uuid() -> String {
+    let mut bytes = [0u8; 16];
+    match aws_lc_rs::rand::fill(&mut bytes) {
+        Ok(()) => {
+            let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+            uuid::Builder::from_random_bytes(bytes)
+                .into_uuid()
+                .hyphenated()
+                .encode_lower(&mut text)
+                .to_owned()
+        }
+        // Only without a working OS generator; uuid then asks the OS itself.
+        Err(_) => uuid::Uuid::new_v4().to_string(),
+    }
+}
+
 mod amount;
 mod call;
 pub mod cybersource;

@@ -10,7 +10,7 @@ use aws_lc_rs::signature::RSA_PKCS1_SHA256;
 
 use super::certificate::P12SigningKey;
 use super::signature::SignatureKey;
-use crate::jose::{b64url, b64url_into};
+use crate::jose::b64url_into;
 
 /// How a JWT is signed.
 #[derive(Debug, Clone)]
@@ -35,6 +35,37 @@ pub(crate) struct JwtRequest<'a> {
     pub jti: &'a str,
 }
 
+/// The JOSE header, in the vendor SDKs' member order.
+#[derive(serde::Serialize)]
+struct Header<'a> {
+    kid: &'a str,
+    alg: &'a str,
+    typ: &'a str,
+}
+
+/// The claims, in the vendor SDKs' member order.
+#[derive(serde::Serialize)]
+struct Claims<'a> {
+    iat: i64,
+    exp: i64,
+    #[serde(rename = "request-method")]
+    request_method: &'a str,
+    #[serde(rename = "request-host")]
+    request_host: &'a str,
+    #[serde(rename = "request-resource-path")]
+    request_resource_path: &'a str,
+    iss: &'a str,
+    jti: &'a str,
+    #[serde(rename = "v-c-merchant-id")]
+    merchant_id: &'a str,
+    #[serde(rename = "v-c-jwt-version")]
+    jwt_version: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    digest: Option<&'a str>,
+    #[serde(rename = "digestAlgorithm", skip_serializing_if = "Option::is_none")]
+    digest_algorithm: Option<&'a str>,
+}
+
 /// A signing failure (RSA signing can fail in principle; HMAC cannot).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct JwtError;
@@ -45,28 +76,37 @@ impl JwtSigner {
             JwtSigner::SharedSecret(key) => (key.key_id(), "HS256"),
             JwtSigner::Certificate(key) => (key.kid(), "RS256"),
         };
-        let header = serde_json::json!({"kid": kid, "alg": alg, "typ": "JWT"});
         let method = request.method.to_ascii_uppercase();
-        let mut claims = serde_json::json!({
-            "iat": request.now_unix,
-            "exp": request.now_unix + 120,
-            "request-method": method,
-            "request-host": request.host,
-            "request-resource-path": request.request_target,
-            "iss": request.issuer,
-            "jti": request.jti,
-            "v-c-merchant-id": request.merchant_id,
-            "v-c-jwt-version": "2",
-        });
-        if let Some(digest) = request.digest {
-            // The claim is the bare base64 of the SHA-256, without the header's prefix.
-            let value = digest.strip_prefix("SHA-256=").unwrap_or(digest);
-            claims["digest"] = serde_json::Value::String(value.to_owned());
-            claims["digestAlgorithm"] = serde_json::Value::String("SHA-256".to_owned());
-        }
-        let mut token = b64url(header.to_string().as_bytes());
+        // The claim is the bare base64 of the SHA-256, without the header's prefix.
+        let digest = request
+            .digest
+            .map(|d| d.strip_prefix("SHA-256=").unwrap_or(d));
+        let claims = Claims {
+            iat: request.now_unix,
+            exp: request.now_unix + 120,
+            request_method: &method,
+            request_host: request.host,
+            request_resource_path: request.request_target,
+            iss: request.issuer,
+            jti: request.jti,
+            merchant_id: request.merchant_id,
+            jwt_version: "2",
+            digest,
+            digest_algorithm: digest.map(|_| "SHA-256"),
+        };
+        // Structs rather than `json!` maps: the same bytes, without building
+        // and hashing a map on every request.
+        let header = serde_json::to_vec(&Header {
+            kid,
+            alg,
+            typ: "JWT",
+        })
+        .map_err(|_| JwtError)?;
+        let claims = serde_json::to_vec(&claims).map_err(|_| JwtError)?;
+        let mut token = String::with_capacity((header.len() + claims.len()) * 4 / 3 + 360);
+        b64url_into(&header, &mut token);
         token.push('.');
-        b64url_into(claims.to_string().as_bytes(), &mut token);
+        b64url_into(&claims, &mut token);
         let signature = match self {
             JwtSigner::SharedSecret(key) => key.mac(token.as_bytes()).as_ref().to_vec(),
             JwtSigner::Certificate(key) => {

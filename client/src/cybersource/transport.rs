@@ -73,7 +73,7 @@ impl CybersourceTransport {
                 Some((SIGNATURE, value))
             }
             AuthMode::Jwt(signer) => {
-                let jti = uuid::Uuid::new_v4().to_string();
+                let jti = crate::random_uuid();
                 let token = signer
                     .token(&JwtRequest {
                         method: &method,

@@ -43,10 +43,7 @@ impl MandateTerms {
     /// The wire form.
     pub fn to_mandate(&self) -> types::Mandate {
         types::Mandate {
-            mandate_id: self
-                .mandate_id
-                .clone()
-                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            mandate_id: self.mandate_id.clone().unwrap_or_else(crate::random_uuid),
             decline_threshold: types::MandateDeclineThreshold {
                 amount: self.decline_threshold.as_str().to_owned(),
                 currency_code: self.currency.clone(),
@@ -236,7 +233,7 @@ pub(crate) mod check {
 
     pub(crate) fn correlation_id(given: Option<String>) -> Result<String, ValidationError> {
         match given {
-            None => Ok(uuid::Uuid::new_v4().to_string()),
+            None => Ok(crate::random_uuid()),
             Some(id) => {
                 non_empty("clientCorrelationId", &id)?;
                 Ok(id)

@@ -98,10 +98,12 @@ impl BrowserDevice {
     /// The wire form, with every required member present and well formed.
     pub fn build(self) -> Result<types::BrowserDeviceInformation, ValidationError> {
         fn text(name: &str, value: Option<String>) -> Result<String, ValidationError> {
-            let field = format!("deviceInformation.{name}");
             match value {
                 Some(v) if !v.trim().is_empty() => Ok(v),
-                _ => Err(ValidationError::new(field, "is required")),
+                _ => Err(ValidationError::new(
+                    format!("deviceInformation.{name}"),
+                    "is required",
+                )),
             }
         }
         fn number(

@@ -492,7 +492,7 @@ impl PasskeyClient {
                 non_empty("clientCorrelationId", &id)?;
                 id
             }
-            None => uuid::Uuid::new_v4().to_string(),
+            None => crate::random_uuid(),
         };
         check_shared(request)?;
         let body = types::AuthenticationOptionsRequest {

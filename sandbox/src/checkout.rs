@@ -1,0 +1,328 @@
+//! Checkout.com Flow: OAuth client credentials or a secret key, payment
+//! sessions created, submitted and read, the 422 validation errors, and 3DS
+//! for the trigger amounts in the crate docs.
+
+use std::collections::HashMap;
+
+use axum::http::HeaderMap;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+
+use crate::crypto::{b64url, hex, random_bytes};
+use crate::reply::Reply;
+use crate::{Shared, now_with_offset};
+
+/// A submitted amount (minor units) whose last two digits are this value
+/// asks the customer for 3DS: 202 `Action Required`.
+pub const THREE_DS_AMOUNT_SUFFIX: u64 = 50;
+/// A submitted amount whose last two digits are this value is declined
+/// (201 with `status: Declined`).
+pub const DECLINED_AMOUNT_SUFFIX: u64 = 5;
+/// How long an OAuth access token lives, in seconds.
+pub const TOKEN_LIFETIME_SECONDS: i64 = 3600;
+
+/// One payment session.
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    request: Value,
+    status: &'static str,
+    payments: Vec<String>,
+}
+
+/// The Checkout part of the sandbox's state.
+#[derive(Debug, Default)]
+pub(crate) struct CheckoutState {
+    pub tokens: HashMap<String, i64>,
+    pub sessions: HashMap<String, Session>,
+    pub token_requests: u32,
+}
+
+fn request_id() -> String {
+    hex(&random_bytes::<8>()).to_ascii_uppercase()
+}
+
+fn invalid(codes: Vec<&str>) -> Reply {
+    let id = request_id();
+    Reply::json(
+        422,
+        json!({"request_id": id, "error_type": "request_invalid", "error_codes": codes}),
+    )
+    .with_header("cko-request-id", id)
+}
+
+pub(crate) fn unauthorized() -> Reply {
+    Reply::empty(401).with_header("cko-request-id", request_id())
+}
+
+pub(crate) fn not_found() -> Reply {
+    Reply::empty(404).with_header("cko-request-id", request_id())
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let pair = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match pair.and_then(|p| u8::from_str_radix(p, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `POST /connect/token`: client credentials in the form or HTTP Basic.
+pub(crate) fn token(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Reply {
+    let form: HashMap<String, String> = std::str::from_utf8(body)
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
+        .collect();
+    let basic = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|v| STANDARD.decode(v).ok())
+        .and_then(|v| String::from_utf8(v).ok())
+        .and_then(|v| v.split_once(':').map(|(a, b)| (a.to_owned(), b.to_owned())));
+    let (id, secret) = match (form.get("client_id"), form.get("client_secret"), basic) {
+        (Some(id), Some(secret), _) => (id.clone(), secret.clone()),
+        (_, _, Some(pair)) => pair,
+        _ => return Reply::json(400, json!({"error": "invalid_request"})),
+    };
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
+        return Reply::json(400, json!({"error": "unsupported_grant_type"}));
+    }
+    if id != shared.config.checkout_client_id || secret != shared.config.checkout_client_secret {
+        return Reply::json(401, json!({"error": "invalid_client"}));
+    }
+    let scopes = form.get("scope").map(String::as_str).unwrap_or_default();
+    if !scopes.split(' ').any(|s| s == "payment-sessions") {
+        return Reply::json(400, json!({"error": "invalid_scope"}));
+    }
+    let token = format!("sbx_at_{}", b64url(random_bytes::<24>()));
+    let mut state = shared.lock();
+    state.checkout.token_requests += 1;
+    state.checkout.tokens.insert(
+        token.clone(),
+        now_with_offset(shared) + TOKEN_LIFETIME_SECONDS,
+    );
+    Reply::json(
+        200,
+        json!({"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_SECONDS}),
+    )
+}
+
+/// A secret key or a live access token.
+pub(crate) fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
+    let Some(bearer) = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    if bearer == shared.config.checkout_secret_key {
+        return true;
+    }
+    let now = now_with_offset(shared);
+    shared
+        .lock()
+        .checkout
+        .tokens
+        .get(bearer)
+        .is_some_and(|expires| *expires > now)
+}
+
+fn text_len(value: &Value, max: usize) -> Option<bool> {
+    value.as_str().map(|s| s.chars().count() <= max)
+}
+
+/// The 422 codes a create request earns (empty when it is valid).
+fn create_errors(request: &Value) -> Vec<&'static str> {
+    let mut codes = Vec::new();
+    match &request["amount"] {
+        Value::Null => codes.push("amount_required"),
+        v if v.as_u64().is_none() => codes.push("amount_invalid"),
+        _ => {}
+    }
+    match request["currency"].as_str() {
+        None => codes.push("currency_required"),
+        Some(c) if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()) => {
+            codes.push("currency_invalid")
+        }
+        _ => {}
+    }
+    if request["billing"].is_null() {
+        codes.push("billing_required");
+    } else if request["billing"]["address"]["country"]
+        .as_str()
+        .is_none_or(|c| c.len() != 2)
+    {
+        codes.push("billing_address_country_invalid");
+    }
+    for (field, required, invalid) in [
+        ("success_url", "success_url_required", "success_url_invalid"),
+        ("failure_url", "failure_url_required", "failure_url_invalid"),
+    ] {
+        match text_len(&request[field], 1024) {
+            None => codes.push(required),
+            Some(false) => codes.push(invalid),
+            Some(true) => {}
+        }
+    }
+    if text_len(&request["reference"], 50) == Some(false) {
+        codes.push("reference_invalid");
+    }
+    if text_len(&request["description"], 100) == Some(false) {
+        codes.push("description_invalid");
+    }
+    if let Some(channel) = request["processing_channel_id"].as_str() {
+        let ok = channel.strip_prefix("pc_").is_some_and(|rest| {
+            rest.len() == 26 && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        });
+        if !ok {
+            codes.push("processing_channel_id_invalid");
+        }
+    }
+    codes
+}
+
+/// `POST /payment-sessions`.
+pub(crate) fn create(shared: &Shared, body: &[u8]) -> Reply {
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        return invalid(vec!["request_body_malformed"]);
+    };
+    let codes = create_errors(&request);
+    if !codes.is_empty() {
+        return invalid(codes);
+    }
+    let id = format!(
+        "ps_{}",
+        &b64url(random_bytes::<21>()).replace(['-', '_'], "x")[..27]
+    );
+    let link = format!("{}/payment-sessions/{id}", shared.base_url);
+    let token_body = json!({"id": id}).to_string();
+    shared.lock().checkout.sessions.insert(
+        id.clone(),
+        Session {
+            request,
+            status: "Active",
+            payments: Vec::new(),
+        },
+    );
+    Reply::json(
+        201,
+        json!({
+            "id": id,
+            "payment_session_token": format!("YmFzZTY0:{}", STANDARD.encode(token_body)),
+            "payment_session_secret": format!("pss_{}", uuid::Uuid::new_v4()),
+            "_links": {"self": {"href": link}},
+        }),
+    )
+    .with_header("cko-request-id", request_id())
+}
+
+/// `POST /payment-sessions/{id}/submit`.
+pub(crate) fn submit(shared: &Shared, id: &str, body: &[u8]) -> Reply {
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        return invalid(vec!["request_body_malformed"]);
+    };
+    let mut codes = Vec::new();
+    if request["session_data"].as_str().is_none_or(str::is_empty) {
+        codes.push("session_data_required");
+    }
+    let amount = request["amount"].as_u64();
+    if amount.is_none() {
+        codes.push(if request["amount"].is_null() {
+            "amount_required"
+        } else {
+            "amount_invalid"
+        });
+    }
+    if text_len(&request["reference"], 50) == Some(false) {
+        codes.push("reference_invalid");
+    }
+    if !codes.is_empty() {
+        return invalid(codes);
+    }
+    let amount = amount.unwrap_or_default();
+    let mut state = shared.lock();
+    let Some(session) = state.checkout.sessions.get_mut(id) else {
+        return not_found();
+    };
+    if session.status != "Active" {
+        return invalid(vec!["payment_session_not_active"]);
+    }
+    let payment = format!("pay_{}", crate::crypto::hex(&random_bytes::<13>()));
+    session.payments.push(payment.clone());
+    match amount % 100 {
+        THREE_DS_AMOUNT_SUFFIX => {
+            session.status = "Pending";
+            let sid = format!("sid_{}", hex(&random_bytes::<13>()));
+            Reply::json(
+                202,
+                json!({
+                    "id": payment,
+                    "status": "Action Required",
+                    "type": "card",
+                    "action": {"type": "3ds", "url": format!("{}/3ds/{sid}", shared.base_url)}
+                }),
+            )
+        }
+        DECLINED_AMOUNT_SUFFIX => {
+            session.status = "Completed";
+            Reply::json(
+                201,
+                json!({"id": payment, "status": "Declined", "type": "card", "decline_reason": "card_declined"}),
+            )
+        }
+        _ => {
+            session.status = "Completed";
+            Reply::json(201, json!({"id": payment, "status": "Approved", "type": "card"}))
+        }
+    }
+    .with_header("cko-request-id", request_id())
+}
+
+/// `GET /payment-sessions/{id}`.
+pub(crate) fn get(shared: &Shared, id: &str) -> Reply {
+    let state = shared.lock();
+    let Some(session) = state.checkout.sessions.get(id) else {
+        return not_found();
+    };
+    let mut body = json!({
+        "id": id,
+        "status": session.status,
+        "_links": {"self": {"href": format!("{}/payment-sessions/{id}", shared.base_url)}},
+    });
+    if let Some(payment) = session.payments.last() {
+        body["payment_id"] = json!(payment);
+    }
+    for field in [
+        "amount",
+        "currency",
+        "reference",
+        "billing",
+        "description",
+        "customer",
+    ] {
+        if !session.request[field].is_null() {
+            body[field] = session.request[field].clone();
+        }
+    }
+    Reply::json(200, body).with_header("cko-request-id", request_id())
+}

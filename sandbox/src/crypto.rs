@@ -1,0 +1,220 @@
+//! The sandbox's own cryptography, on aws-lc-rs and independent of
+//! `payclient`: HMAC and SHA-256 for Cybersource authentication, RS256 for
+//! the JWTs it issues, RSA-OAEP + A256GCM to open the JWEs it receives.
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rsa::{
+    OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepAlgorithm, OaepPrivateDecryptingKey,
+    PrivateDecryptingKey, PublicKeyComponents,
+};
+use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256, RsaKeyPair};
+use aws_lc_rs::{digest, rand};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::{Value, json};
+
+/// Base64url without padding, as JOSE writes it.
+pub(crate) fn b64url(bytes: impl AsRef<[u8]>) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Decodes base64url without padding.
+pub(crate) fn from_b64url(text: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(text).ok()
+}
+
+/// Standard base64 of SHA-256 of `bytes` (the `Digest` header and claim).
+pub(crate) fn sha256_b64(bytes: &[u8]) -> String {
+    STANDARD.encode(digest::digest(&digest::SHA256, bytes))
+}
+
+/// Random bytes.
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    // The system RNG only fails when the OS has none; the sandbox cannot run then.
+    if rand::fill(&mut out).is_err() {
+        out.iter_mut().for_each(|b| *b = fastrand::u8(..));
+    }
+    out
+}
+
+/// Lower-case hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An RSA key that signs RS256 JWTs, with its public JWK.
+pub(crate) struct SigningKey {
+    pair: RsaKeyPair,
+    pub(crate) kid: String,
+}
+
+impl SigningKey {
+    pub(crate) fn from_pkcs8(der: &[u8], kid: String) -> Result<Self, String> {
+        let pair = RsaKeyPair::from_pkcs8(der).map_err(|e| format!("signing key: {e}"))?;
+        Ok(Self { pair, kid })
+    }
+
+    /// The public key as `/flex/v2/public-keys/{kid}` serves it.
+    pub(crate) fn jwk(&self) -> Value {
+        let c = PublicKeyComponents::<Vec<u8>>::from(self.pair.public_key());
+        json!({"kty": "RSA", "use": "enc", "kid": self.kid, "e": b64url(&c.e), "n": b64url(&c.n)})
+    }
+
+    /// A compact JWS, RS256, `kid` = this key.
+    pub(crate) fn sign(&self, claims: &Value) -> Result<String, String> {
+        let header = json!({"kid": self.kid, "alg": "RS256"});
+        let input = format!(
+            "{}.{}",
+            b64url(header.to_string()),
+            b64url(claims.to_string())
+        );
+        let mut signature = vec![0u8; self.pair.public_modulus_len()];
+        self.pair
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &rand::SystemRandom::new(),
+                input.as_bytes(),
+                &mut signature,
+            )
+            .map_err(|_| "RSA signing failed".to_owned())?;
+        Ok(format!("{input}.{}", b64url(signature)))
+    }
+
+    /// Checks an RS256 compact JWS made by this key and returns its claims.
+    pub(crate) fn verify(&self, jws: &str) -> Option<Value> {
+        let mut parts = jws.split('.');
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        let header: Value = serde_json::from_slice(&from_b64url(h)?).ok()?;
+        if header["alg"] != "RS256" || header["kid"] != self.kid.as_str() {
+            return None;
+        }
+        let c = PublicKeyComponents::<Vec<u8>>::from(self.pair.public_key());
+        let public = aws_lc_rs::signature::RsaPublicKeyComponents { n: &c.n, e: &c.e };
+        public
+            .verify(
+                &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+                format!("{h}.{p}").as_bytes(),
+                &from_b64url(s)?,
+            )
+            .ok()?;
+        serde_json::from_slice(&from_b64url(p)?).ok()
+    }
+}
+
+/// An RSA key that opens JWEs sent to the sandbox.
+pub(crate) struct DecryptionKey {
+    private: PrivateDecryptingKey,
+    public: PublicKeyComponents<Vec<u8>>,
+    pub(crate) kid: String,
+}
+
+/// Why a JWE could not be opened.
+pub(crate) type JweRefusal = &'static str;
+
+impl DecryptionKey {
+    pub(crate) fn from_pkcs8(der: &[u8], kid: String) -> Result<Self, String> {
+        let private =
+            PrivateDecryptingKey::from_pkcs8(der).map_err(|e| format!("decryption key: {e}"))?;
+        // The same key read as a key pair gives the public components.
+        let pair = RsaKeyPair::from_pkcs8(der).map_err(|e| format!("decryption key: {e}"))?;
+        let public = PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+        Ok(Self {
+            private,
+            public,
+            kid,
+        })
+    }
+
+    /// PKCS#8 of the private key (to make the MLE certificate).
+    pub(crate) fn pkcs8(&self) -> Result<Vec<u8>, String> {
+        self.private
+            .as_der()
+            .map(|d| d.as_ref().to_vec())
+            .map_err(|e| format!("decryption key: {e}"))
+    }
+
+    /// The public key as a JWK with `use: enc` (a capture context's `flx.jwk`).
+    pub(crate) fn jwk(&self) -> Value {
+        let c = &self.public;
+        json!({"kty": "RSA", "e": b64url(&c.e), "use": "enc", "n": b64url(&c.n), "kid": self.kid})
+    }
+
+    /// Opens a Flex JWE (`RSA-OAEP`, SHA-1) and returns its plaintext.
+    pub(crate) fn open_flex(&self, jwe: &str) -> Result<Vec<u8>, JweRefusal> {
+        self.open(jwe, "RSA-OAEP", &OAEP_SHA1_MGF1SHA1)
+    }
+
+    /// Opens an MLE JWE (`RSA-OAEP-256`) and returns its plaintext.
+    pub(crate) fn open_mle(&self, jwe: &str) -> Result<Vec<u8>, JweRefusal> {
+        self.open(jwe, "RSA-OAEP-256", &OAEP_SHA256_MGF1SHA256)
+    }
+
+    fn open(
+        &self,
+        jwe: &str,
+        alg: &str,
+        oaep_alg: &'static OaepAlgorithm,
+    ) -> Result<Vec<u8>, JweRefusal> {
+        let parts: Vec<&str> = jwe.trim().split('.').collect();
+        let [h, k, iv, ct, tag] = parts.as_slice() else {
+            return Err("is not a compact JWE of five segments");
+        };
+        let header: Value = from_b64url(h)
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or("has a header that is not base64url JSON")?;
+        if header["alg"] != alg || header["enc"] != "A256GCM" {
+            return Err("uses an algorithm this key does not accept");
+        }
+        if header["kid"] != self.kid.as_str() {
+            return Err("names another key (kid)");
+        }
+        let oaep = OaepPrivateDecryptingKey::new(self.private.clone())
+            .map_err(|_| "cannot be opened with this key")?;
+        let wrapped = from_b64url(k).ok_or("has a malformed encrypted key")?;
+        let mut cek = vec![0u8; oaep.min_output_size()];
+        let cek = oaep
+            .decrypt(oaep_alg, &wrapped, &mut cek, None)
+            .map_err(|_| "has an encrypted key that does not decrypt")?;
+        let key = UnboundKey::new(&AES_256_GCM, cek)
+            .map_err(|_| "has a content key of the wrong size")?;
+        let iv: [u8; 12] = from_b64url(iv)
+            .and_then(|v| v.try_into().ok())
+            .ok_or("has a malformed IV")?;
+        let mut data = from_b64url(ct).ok_or("has malformed ciphertext")?;
+        data.extend(from_b64url(tag).ok_or("has a malformed tag")?);
+        let plain = LessSafeKey::new(key)
+            .open_in_place(
+                Nonce::assume_unique_for_key(iv),
+                Aad::from(h.as_bytes()),
+                &mut data,
+            )
+            .map_err(|_| "fails authentication (altered or wrong key)")?;
+        Ok(plain.to_vec())
+    }
+}
+
+/// A self-signed certificate for `key` whose subject SERIALNUMBER is the
+/// key's kid, as the vendor's MLE certificates carry it.
+pub(crate) fn mle_certificate_pem(key: &DecryptionKey) -> Result<String, String> {
+    let pkcs8 = key.pkcs8()?;
+    let pair = rcgen::KeyPair::try_from(pkcs8.as_slice()).map_err(|e| format!("MLE key: {e}"))?;
+    let mut params = rcgen::CertificateParams::new(vec!["sandbox.payclient.invalid".to_owned()])
+        .map_err(|e| format!("MLE certificate: {e}"))?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "payclient sandbox MLE");
+    params.distinguished_name.push(
+        rcgen::DnType::CustomDnType(vec![2, 5, 4, 5]),
+        key.kid.clone(),
+    );
+    let cert = params
+        .self_signed(&pair)
+        .map_err(|e| format!("MLE certificate: {e}"))?;
+    Ok(cert.pem())
+}

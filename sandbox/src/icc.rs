@@ -1,0 +1,594 @@
+//! Intelligent Commerce under `/acp/v1` or `/icc/v1`: enrollment (PENDING
+//! on the first call for an instrument, ACTIVE after), instructions with
+//! their lifecycle, the mandates enforced on the server side too, and a
+//! signed `signedPayload` on confirmation. Bodies are message-level
+//! encrypted (`{"encryptedRequest": "<JWE>"}`), which the sandbox requires
+//! unless configured otherwise.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use crate::crypto::{hex, random_bytes};
+use crate::reply::{self, Reply};
+use crate::{Shared, now_with_offset};
+
+/// Where an instruction stands, as the sandbox sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InstructionStatus {
+    /// Initiated or updated; credentials may be retrieved.
+    Active,
+    /// Credentials were retrieved at least once; it may be confirmed.
+    CredentialsRetrieved,
+    /// Cancelled; nothing more is allowed.
+    Cancelled,
+    /// Confirmed; nothing more is allowed.
+    Confirmed,
+}
+
+/// One mandate as the sandbox enforces it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MandateUsage {
+    /// `mandateId`.
+    pub mandate_id: String,
+    /// How many items the mandate allows, if limited.
+    pub quantity: Option<u64>,
+    /// How many items were bought under it.
+    pub used: u64,
+    amount: String,
+    currency: String,
+    until: i64,
+}
+
+/// What the sandbox holds for one instruction (no card data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstructionRecord {
+    /// `instructionId`.
+    pub id: String,
+    /// Where it stands.
+    pub status: InstructionStatus,
+    /// Its mandates and what was spent of them.
+    pub mandates: Vec<MandateUsage>,
+    /// The `transactionId` of every credentials retrieval, in order.
+    pub transactions: Vec<String>,
+    /// How many confirmations it received.
+    pub confirmations: u32,
+    /// How many updates it received.
+    pub updates: u32,
+}
+
+/// The Intelligent Commerce part of the sandbox's state.
+#[derive(Debug, Default)]
+pub(crate) struct IccState {
+    pub enrollments: HashMap<String, u32>,
+    pub instructions: HashMap<String, InstructionRecord>,
+}
+
+/// Opens the body: decrypts MLE, or accepts plaintext when allowed.
+fn open(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
+    let value: Value = serde_json::from_slice(body).map_err(|_| {
+        reply::agentic_error(400, "INVALID_DATA", "The request body is not JSON", "body")
+    })?;
+    let Some(jwe) = value.get("encryptedRequest") else {
+        if shared.config.icc_requires_mle {
+            return Err(reply::agentic_error(
+                400,
+                "MLE_REQUIRED",
+                "Message-level encryption is required for this resource",
+                "encryptedRequest",
+            ));
+        }
+        return Ok(value);
+    };
+    let jwe = jwe.as_str().unwrap_or_default();
+    let plain = shared.mle.open_mle(jwe).map_err(|why| {
+        reply::agentic_error(
+            400,
+            "INVALID_DATA",
+            &format!("The encrypted request {why}"),
+            "encryptedRequest",
+        )
+    })?;
+    serde_json::from_slice(&plain).map_err(|_| {
+        reply::agentic_error(
+            400,
+            "INVALID_DATA",
+            "The decrypted request is not JSON",
+            "encryptedRequest",
+        )
+    })
+}
+
+fn require(value: &Value, fields: &[&str]) -> Result<(), Reply> {
+    match fields
+        .iter()
+        .find(|name| value.get(**name).is_none_or(Value::is_null))
+    {
+        Some(name) => Err(reply::agentic_error(
+            400,
+            "MISSING_FIELD",
+            &format!("{name} is required"),
+            name,
+        )),
+        None => Ok(()),
+    }
+}
+
+fn correlation(value: &Value) -> Value {
+    value["clientCorrelationId"].clone()
+}
+
+fn not_found() -> Reply {
+    reply::agentic_error(
+        404,
+        "NOT_FOUND",
+        "The instruction was not found",
+        "instructionId",
+    )
+}
+
+fn wrong_state(status: InstructionStatus, what: &str) -> Reply {
+    reply::agentic_error(
+        409,
+        "INVALID_STATE",
+        &format!("The instruction is {status:?}; {what} is not allowed"),
+        "instructionId",
+    )
+}
+
+/// The instruction `id`, if it is still open (Active or CredentialsRetrieved).
+fn open_instruction<'a>(
+    icc: &'a mut IccState,
+    id: &str,
+    what: &str,
+) -> Result<&'a mut InstructionRecord, Reply> {
+    let record = icc.instructions.get_mut(id).ok_or_else(not_found)?;
+    match record.status {
+        InstructionStatus::Active | InstructionStatus::CredentialsRetrieved => Ok(record),
+        other => Err(wrong_state(other, what)),
+    }
+}
+
+/// Splits a decimal `123.45` into integer and fraction digits.
+fn decimal(text: &str) -> Option<(&str, &str)> {
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    (!int.is_empty() && digits(int) && digits(frac))
+        .then_some((int.trim_start_matches('0'), frac.trim_end_matches('0')))
+}
+
+/// Compares two decimal strings exactly.
+fn compare_decimal(a: &str, b: &str) -> Option<Ordering> {
+    let (ai, af) = decimal(a)?;
+    let (bi, bf) = decimal(b)?;
+    Some(
+        ai.len()
+            .cmp(&bi.len())
+            .then_with(|| ai.cmp(bi))
+            .then_with(|| af.cmp(bf)),
+    )
+}
+
+fn mandates(
+    value: &Value,
+    now: i64,
+    previous: &[MandateUsage],
+) -> Result<Vec<MandateUsage>, Reply> {
+    let list = value["mandates"]
+        .as_array()
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| {
+            reply::agentic_error(400, "MISSING_FIELD", "mandates is required", "mandates")
+        })?;
+    let mut out = Vec::new();
+    for (i, m) in list.iter().enumerate() {
+        let field = |name: &str| format!("mandates[{i}].{name}");
+        let text = |path: &[&str]| {
+            let mut v = m;
+            for p in path {
+                v = &v[*p];
+            }
+            v.as_str().map(str::to_owned)
+        };
+        let id = text(&["mandateId"]).ok_or_else(|| {
+            reply::agentic_error(
+                400,
+                "MISSING_FIELD",
+                "mandateId is required",
+                &field("mandateId"),
+            )
+        })?;
+        let amount = text(&["declineThreshold", "amount"])
+            .filter(|a| decimal(a).is_some())
+            .ok_or_else(|| {
+                reply::agentic_error(
+                    400,
+                    "INVALID_DATA",
+                    "declineThreshold.amount must be a decimal",
+                    &field("declineThreshold.amount"),
+                )
+            })?;
+        let currency = text(&["declineThreshold", "currencyCode"]).ok_or_else(|| {
+            reply::agentic_error(
+                400,
+                "MISSING_FIELD",
+                "declineThreshold.currencyCode is required",
+                &field("declineThreshold.currencyCode"),
+            )
+        })?;
+        let until = text(&["effectiveUntilTime"])
+            .and_then(|t| t.parse::<i64>().ok())
+            .ok_or_else(|| {
+                reply::agentic_error(
+                    400,
+                    "INVALID_DATA",
+                    "effectiveUntilTime must be epoch seconds",
+                    &field("effectiveUntilTime"),
+                )
+            })?;
+        if until <= now {
+            return Err(reply::agentic_error(
+                400,
+                "INVALID_DATA",
+                "effectiveUntilTime is in the past",
+                &field("effectiveUntilTime"),
+            ));
+        }
+        let quantity = match text(&["quantity"]) {
+            None => None,
+            Some(q) => Some(q.parse::<u64>().map_err(|_| {
+                reply::agentic_error(
+                    400,
+                    "INVALID_DATA",
+                    "quantity must be a whole number",
+                    &field("quantity"),
+                )
+            })?),
+        };
+        let used = previous
+            .iter()
+            .find(|p| p.mandate_id == id)
+            .map_or(0, |p| p.used);
+        out.push(MandateUsage {
+            mandate_id: id,
+            quantity,
+            used,
+            amount,
+            currency,
+            until,
+        });
+    }
+    Ok(out)
+}
+
+/// Routes one Intelligent Commerce request (`rest` is the path after `/acp/v1/`).
+pub(crate) fn handle(
+    shared: &Shared,
+    method: &axum::http::Method,
+    rest: &[&str],
+    body: &[u8],
+) -> Reply {
+    use axum::http::Method;
+    let request = match open(shared, body) {
+        Ok(v) => v,
+        Err(reply) => return reply,
+    };
+    match (method, rest) {
+        (&Method::POST, ["tokens"]) => enroll(shared, &request),
+        (&Method::POST, ["instructions"]) => initiate(shared, &request),
+        (&Method::PUT, ["instructions", id]) => update(shared, id, &request),
+        (&Method::PUT, ["instructions", id, "cancel"]) => cancel(shared, id, &request),
+        (&Method::POST, ["instructions", id, "credentials"]) => credentials(shared, id, &request),
+        (&Method::POST, ["instructions", id, "confirmations"]) => confirm(shared, id, &request),
+        _ => Reply::json(404, json!({})),
+    }
+}
+
+fn enroll(shared: &Shared, request: &Value) -> Reply {
+    if let Err(r) = require(
+        request,
+        &[
+            "clientCorrelationId",
+            "deviceInformation",
+            "billTo",
+            "consumerIdentity",
+            "paymentInformation",
+        ],
+    ) {
+        return r;
+    }
+    let Some(instrument) = request["paymentInformation"]["instrumentIdentifier"]["id"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+    else {
+        return reply::agentic_error(
+            400,
+            "MISSING_FIELD",
+            "instrumentIdentifier.id is required",
+            "paymentInformation.instrumentIdentifier.id",
+        );
+    };
+    let mut state = shared.lock();
+    let calls = state
+        .icc
+        .enrollments
+        .entry(instrument.to_owned())
+        .or_default();
+    *calls += 1;
+    if *calls == 1 {
+        Reply::json(
+            202,
+            json!({"clientCorrelationId": correlation(request), "status": "PENDING", "pendingEvents": ["PENDING_CARDHOLDER_AUTHENTICATION"]}),
+        )
+    } else {
+        Reply::json(
+            200,
+            json!({"clientCorrelationId": correlation(request), "status": "ACTIVE"}),
+        )
+    }
+}
+
+const INTENT_FIELDS: [&str; 6] = [
+    "clientCorrelationId",
+    "paymentInformation",
+    "deviceInformation",
+    "tokenizedCard",
+    "assuranceData",
+    "mandates",
+];
+
+fn initiate(shared: &Shared, request: &Value) -> Reply {
+    if let Err(r) = require(request, &INTENT_FIELDS) {
+        return r;
+    }
+    let mandates = match mandates(request, now_with_offset(shared), &[]) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let id = format!("1-{}", hex(&random_bytes::<20>()).to_ascii_uppercase());
+    shared.lock().icc.instructions.insert(
+        id.clone(),
+        InstructionRecord {
+            id: id.clone(),
+            status: InstructionStatus::Active,
+            mandates,
+            transactions: Vec::new(),
+            confirmations: 0,
+            updates: 0,
+        },
+    );
+    Reply::json(
+        201,
+        json!({"clientCorrelationId": correlation(request), "instructionId": id}),
+    )
+}
+
+fn update(shared: &Shared, id: &str, request: &Value) -> Reply {
+    if let Err(r) = require(request, &INTENT_FIELDS) {
+        return r;
+    }
+    let now = now_with_offset(shared);
+    let mut state = shared.lock();
+    let record = match open_instruction(&mut state.icc, id, "an update") {
+        Ok(record) => record,
+        Err(reply) => return reply,
+    };
+    match mandates(request, now, &record.mandates) {
+        Ok(m) => record.mandates = m,
+        Err(r) => return r,
+    }
+    record.updates += 1;
+    Reply::json(
+        200,
+        json!({"clientCorrelationId": correlation(request), "instructionId": id}),
+    )
+}
+
+fn cancel(shared: &Shared, id: &str, request: &Value) -> Reply {
+    if let Err(r) = require(
+        request,
+        &["clientCorrelationId", "deviceInformation", "assuranceData"],
+    ) {
+        return r;
+    }
+    let mut state = shared.lock();
+    let record = match open_instruction(&mut state.icc, id, "a cancellation") {
+        Ok(record) => record,
+        Err(reply) => return reply,
+    };
+    record.status = InstructionStatus::Cancelled;
+    Reply::json(
+        200,
+        json!({"clientCorrelationId": correlation(request), "instructionId": id}),
+    )
+}
+
+/// The mandate one transaction spends: the one it names, or the only one.
+fn mandate_for<'a>(
+    record: &'a mut InstructionRecord,
+    transaction: &Value,
+) -> Option<&'a mut MandateUsage> {
+    let named = transaction["agreementInformation"]
+        .as_array()
+        .and_then(|a| a.iter().find_map(|e| e["id"].as_str()));
+    match named {
+        Some(name) => record.mandates.iter_mut().find(|m| m.mandate_id == name),
+        None if record.mandates.len() == 1 => record.mandates.first_mut(),
+        None => None,
+    }
+}
+
+fn credentials(shared: &Shared, id: &str, request: &Value) -> Reply {
+    if let Err(r) = require(
+        request,
+        &[
+            "clientCorrelationId",
+            "paymentInformation",
+            "tokenizedCard",
+            "transactionData",
+        ],
+    ) {
+        return r;
+    }
+    let now = now_with_offset(shared);
+    let mut state = shared.lock();
+    let record = match open_instruction(&mut state.icc, id, "a credentials retrieval") {
+        Ok(record) => record,
+        Err(reply) => return reply,
+    };
+    let transactions = request["transactionData"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if transactions.is_empty() {
+        return reply::agentic_error(
+            400,
+            "MISSING_FIELD",
+            "transactionData is required",
+            "transactionData",
+        );
+    }
+    // Check every transaction before spending any quantity.
+    let mut spend: Vec<(String, u64)> = Vec::new();
+    for (i, t) in transactions.iter().enumerate() {
+        let at = |name: &str| format!("transactionData[{i}].{name}");
+        let amount = t["orderInformation"]["amountDetail"]["totalAmount"]
+            .as_str()
+            .unwrap_or_default();
+        let currency = t["orderInformation"]["amountDetail"]["currency"]
+            .as_str()
+            .unwrap_or_default();
+        let items: u64 = match t["products"].as_array() {
+            Some(products) if !products.is_empty() => products
+                .iter()
+                .map(|p| {
+                    p["quantity"]
+                        .as_str()
+                        .and_then(|q| q.parse::<u64>().ok())
+                        .unwrap_or(1)
+                })
+                .sum(),
+            _ => 1,
+        };
+        let Some(mandate) = mandate_for(record, t) else {
+            return reply::agentic_error(
+                400,
+                "INVALID_DATA",
+                "The transaction names no mandate of this instruction",
+                &at("agreementInformation"),
+            );
+        };
+        if mandate.until <= now {
+            return reply::agentic_error(
+                400,
+                "MANDATE_EXPIRED",
+                "The mandate has expired",
+                &at("agreementInformation"),
+            );
+        }
+        if currency != mandate.currency {
+            return reply::agentic_error(
+                400,
+                "MANDATE_CURRENCY",
+                "The currency is not the mandate's",
+                &at("orderInformation.amountDetail.currency"),
+            );
+        }
+        if !matches!(
+            compare_decimal(amount, &mandate.amount),
+            Some(Ordering::Less | Ordering::Equal)
+        ) {
+            return reply::agentic_error(
+                400,
+                "DECLINE_THRESHOLD_EXCEEDED",
+                "The amount is above the mandate's declineThreshold",
+                &at("orderInformation.amountDetail.totalAmount"),
+            );
+        }
+        let already: u64 = spend
+            .iter()
+            .filter(|(m, _)| *m == mandate.mandate_id)
+            .map(|(_, q)| q)
+            .sum();
+        if let Some(allowed) = mandate.quantity
+            && mandate.used + already + items > allowed
+        {
+            return reply::agentic_error(
+                400,
+                "MANDATE_QUANTITY",
+                "The mandate's quantity is spent",
+                &at("products"),
+            );
+        }
+        spend.push((mandate.mandate_id.clone(), items));
+    }
+    for (mandate_id, items) in spend {
+        if let Some(m) = record
+            .mandates
+            .iter_mut()
+            .find(|m| m.mandate_id == mandate_id)
+        {
+            m.used += items;
+        }
+    }
+    let transaction_id = format!("1-{}", hex(&random_bytes::<20>()).to_ascii_uppercase());
+    record.transactions.push(transaction_id.clone());
+    record.status = InstructionStatus::CredentialsRetrieved;
+    Reply::json(
+        200,
+        json!({"clientCorrelationId": correlation(request), "transactionId": transaction_id, "status": "COMPLETED"}),
+    )
+}
+
+fn confirm(shared: &Shared, id: &str, request: &Value) -> Reply {
+    if let Err(r) = require(request, &["clientCorrelationId", "transactionData"]) {
+        return r;
+    }
+    let (transaction_id, claims) = {
+        let mut state = shared.lock();
+        let Some(record) = state.icc.instructions.get_mut(id) else {
+            return not_found();
+        };
+        if record.status != InstructionStatus::CredentialsRetrieved {
+            return wrong_state(record.status, "a confirmation");
+        }
+        record.status = InstructionStatus::Confirmed;
+        record.confirmations += 1;
+        let transaction_id = record.transactions.last().cloned().unwrap_or_default();
+        let claims = json!({
+            "iss": "payclient-sandbox",
+            "iat": now_with_offset(shared),
+            "instructionId": id,
+            "transactionId": transaction_id,
+            "status": "COMPLETED",
+            "transactionData": request["transactionData"],
+        });
+        (transaction_id, claims)
+    };
+    let Ok(signed) = shared.payload_signing.sign(&claims) else {
+        return reply::server_error();
+    };
+    Reply::json(
+        200,
+        json!({"clientCorrelationId": correlation(request), "transactionId": transaction_id, "status": "COMPLETED", "signedPayload": signed}),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_compare_exactly() {
+        assert_eq!(compare_decimal("19.99", "50.00"), Some(Ordering::Less));
+        assert_eq!(compare_decimal("50", "50.00"), Some(Ordering::Equal));
+        assert_eq!(
+            compare_decimal("100.000000000000000001", "100.00"),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(compare_decimal("0099.5", "99.50"), Some(Ordering::Equal));
+        assert_eq!(compare_decimal("1e3", "10"), None);
+    }
+}

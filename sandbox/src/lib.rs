@@ -1,0 +1,466 @@
+//! A local, stateful stand-in for the four products `payclient` talks to:
+//! Cybersource Flex API v2, the Passkey Service, Intelligent Commerce and
+//! Checkout.com Flow. It runs on loopback, starts in milliseconds on a
+//! random port, keeps its state in memory and shuts down cleanly.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), payclient_sandbox::SandboxError> {
+//! let sandbox = payclient_sandbox::Sandbox::start().await?;
+//! println!("Cybersource and Checkout at {}", sandbox.base_url());
+//! // … point payclient at sandbox.base_url() with sandbox.config()'s credentials …
+//! sandbox.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! It behaves as the vendors' documents describe, and it checks what it is
+//! sent with its own code (aws-lc-rs), independent of `payclient`:
+//!
+//! - **Cybersource authentication**: HTTP Signature and HS256 JWTs against
+//!   the configured merchant, key id and shared secret (stale `Date`/`iat`
+//!   beyond 5 minutes, digest mismatch, altered body, wrong key or secret
+//!   all answer 401 `{"response":{"rmsg":"Authentication Failed"}}`;
+//!   [`Sandbox::auth_failures`] says why).
+//! - **Flex**: capture contexts signed RS256 with the sandbox's key (served
+//!   unauthenticated at `/flex/v2/public-keys/{kid}`), with an `flx.jwk`
+//!   whose private half it keeps and `flx.origin` = the sandbox itself; the
+//!   token endpoint opens the JWE, checks its capture context (signed here,
+//!   known, not expired, required fields present, none extra, a Luhn-valid
+//!   number) and answers a signed transient token with masked card data.
+//! - **Passkey Service**: the branch is chosen by the tokenized card:
+//!
+//!   | `tokenId` | `action` |
+//!   |---|---|
+//!   | [`passkey::REGISTERED_DEVICE_TOKEN_ID`] | `AUTHENTICATE` |
+//!   | [`passkey::STEP_UP_TOKEN_ID`] | `STEP_UP_AUTHENTICATE` (the guide's seven options) |
+//!   | [`passkey::NEW_DEVICE_TOKEN_ID`] | `AUTHENTICATION_REGISTRATION` |
+//!   | anything else | 404 |
+//!
+//!   Every OTP option "sends" [`passkey::OTP`]; out-of-band options accept
+//!   [`passkey::ISSUER_AUTH_CODE`]. Payment credentials carry ECI 05 after a
+//!   passkey authentication or registration, 07 otherwise.
+//! - **Intelligent Commerce** under `/acp/v1` and `/icc/v1`: the body must
+//!   be message-level encrypted to [`Sandbox::mle_certificate_pem`] (unless
+//!   [`SandboxConfig::icc_requires_mle`] is off); enrollment answers PENDING
+//!   on the first call for an instrument and ACTIVE after; instructions go
+//!   Active → CredentialsRetrieved → Confirmed (or Cancelled), a call in the
+//!   wrong state is 409, and mandates are enforced here too (amount,
+//!   currency, expiry, quantity). `signedPayload` is RS256 with
+//!   [`Sandbox::signed_payload_jwk`].
+//! - **Checkout.com Flow**: `Authorization: Bearer` with the secret key or a
+//!   token from `POST /connect/token` (client credentials, scope
+//!   `payment-sessions`); the 422 `request_invalid` codes for bad sessions;
+//!   a submitted amount ending in [`checkout::THREE_DS_AMOUNT_SUFFIX`] (e.g.
+//!   1050) answers 202 with a 3DS action, one ending in
+//!   [`checkout::DECLINED_AMOUNT_SUFFIX`] (e.g. 1005) is declined, any
+//!   other is approved.
+//!
+//! Its keys are fixed and public (in `sandbox/keys/`) so that it starts at
+//! once; never trust anything they sign.
+
+mod auth;
+pub mod checkout;
+mod crypto;
+pub mod flex;
+pub mod icc;
+pub mod passkey;
+mod reply;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State as AxumState;
+use axum::http::{HeaderMap, Method, Response, Uri};
+use tokio::sync::oneshot;
+
+pub use icc::{InstructionRecord, InstructionStatus, MandateUsage};
+
+/// The credentials and behaviour of a sandbox. The defaults are fixed
+/// values, documented here, so that a second process can use them too.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Cybersource merchant id (`v-c-merchant-id`).
+    pub merchant_id: String,
+    /// Cybersource REST key id.
+    pub key_id: String,
+    /// Cybersource shared secret, base64.
+    pub shared_secret: String,
+    /// The host Cybersource signatures must name.
+    pub signing_host: String,
+    /// Checkout.com secret key (`Authorization: Bearer …`).
+    pub checkout_secret_key: String,
+    /// Checkout.com OAuth client id.
+    pub checkout_client_id: String,
+    /// Checkout.com OAuth client secret.
+    pub checkout_client_secret: String,
+    /// Refuse plaintext Intelligent Commerce bodies, as the vendor does (default on).
+    pub icc_requires_mle: bool,
+    /// How long a capture context lives (default 900 s).
+    pub capture_context_ttl_seconds: i64,
+    /// The port to listen on (default 0: any free port).
+    pub port: u16,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            merchant_id: "payclient_sandbox".to_owned(),
+            key_id: "5a1f0c2e-sandbox-key".to_owned(),
+            // 32 bytes 0x00..0x1f; a sandbox value, not a secret.
+            shared_secret: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_owned(),
+            signing_host: "apitest.cybersource.com".to_owned(),
+            checkout_secret_key: "sk_sbox_payclientsandboxkey2345".to_owned(),
+            checkout_client_id: "cli_payclientsandbox".to_owned(),
+            checkout_client_secret: "sandbox-client-secret".to_owned(),
+            icc_requires_mle: true,
+            capture_context_ttl_seconds: 900,
+            port: 0,
+        }
+    }
+}
+
+/// Why the sandbox could not start.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SandboxError {
+    /// The shared secret is not base64.
+    Config(&'static str),
+    /// A key or certificate could not be built.
+    Keys(String),
+    /// The listener could not be bound.
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for SandboxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SandboxError::Config(why) => write!(f, "sandbox configuration: {why}"),
+            SandboxError::Keys(why) => write!(f, "sandbox keys: {why}"),
+            SandboxError::Io(e) => write!(f, "sandbox listener: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for SandboxError {}
+
+/// Everything the handlers need.
+pub(crate) struct Shared {
+    pub config: SandboxConfig,
+    pub base_url: String,
+    merchant: auth::MerchantKeys,
+    pub flex_signing: crypto::SigningKey,
+    pub flex_encryption: crypto::DecryptionKey,
+    pub mle: crypto::DecryptionKey,
+    mle_certificate_pem: String,
+    pub payload_signing: crypto::SigningKey,
+    clock_offset: AtomicI64,
+    state: Mutex<SandboxState>,
+}
+
+/// The in-memory state.
+#[derive(Default)]
+pub(crate) struct SandboxState {
+    pub auth_failures: Vec<String>,
+    pub flex_contexts: HashMap<String, flex::IssuedContext>,
+    pub transient_tokens: u64,
+    pub passkey: HashMap<(String, String), passkey::Flow>,
+    pub icc: icc::IccState,
+    pub checkout: checkout::CheckoutState,
+    pub requests: u64,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, SandboxState> {
+        // A handler that panicked cannot leave the maps half-written in a
+        // way that matters to a simulator: keep serving.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Seconds since the epoch on the sandbox's clock (the system clock plus
+/// [`Sandbox::advance_clock`]).
+pub(crate) fn now_with_offset(shared: &Shared) -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    now + shared.clock_offset.load(Ordering::Relaxed)
+}
+
+const FLEX_SIGNING_KEY: &[u8] = include_bytes!("../keys/flex_signing.pk8");
+const FLEX_ENCRYPTION_KEY: &[u8] = include_bytes!("../keys/flex_encryption.pk8");
+const MLE_KEY: &[u8] = include_bytes!("../keys/mle.pk8");
+const PAYLOAD_SIGNING_KEY: &[u8] = include_bytes!("../keys/payload_signing.pk8");
+
+/// A running sandbox. Dropping it stops the server too; [`Sandbox::shutdown`]
+/// waits for it.
+pub struct Sandbox {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox").field("addr", &self.addr).finish()
+    }
+}
+
+impl Sandbox {
+    /// Starts a sandbox with the default configuration on a free port.
+    pub async fn start() -> Result<Self, SandboxError> {
+        Self::start_with(SandboxConfig::default()).await
+    }
+
+    /// Starts a sandbox with `config`.
+    pub async fn start_with(config: SandboxConfig) -> Result<Self, SandboxError> {
+        use base64::Engine as _;
+        let secret = base64::engine::general_purpose::STANDARD
+            .decode(config.shared_secret.trim())
+            .map_err(|_| SandboxError::Config("shared_secret is not base64"))?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
+            .await
+            .map_err(SandboxError::Io)?;
+        let addr = listener.local_addr().map_err(SandboxError::Io)?;
+        let base_url = format!("http://{addr}");
+        let flex_signing =
+            crypto::SigningKey::from_pkcs8(FLEX_SIGNING_KEY, "sbx-flex-1".to_owned())
+                .map_err(SandboxError::Keys)?;
+        let flex_encryption =
+            crypto::DecryptionKey::from_pkcs8(FLEX_ENCRYPTION_KEY, "sbx-enc-1".to_owned())
+                .map_err(SandboxError::Keys)?;
+        let mle = crypto::DecryptionKey::from_pkcs8(MLE_KEY, "sbx-mle-1".to_owned())
+            .map_err(SandboxError::Keys)?;
+        let mle_certificate_pem = crypto::mle_certificate_pem(&mle).map_err(SandboxError::Keys)?;
+        let payload_signing =
+            crypto::SigningKey::from_pkcs8(PAYLOAD_SIGNING_KEY, "sbx-payload-1".to_owned())
+                .map_err(SandboxError::Keys)?;
+        let shared = Arc::new(Shared {
+            merchant: auth::MerchantKeys {
+                merchant_id: config.merchant_id.clone(),
+                key_id: config.key_id.clone(),
+                secret: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret),
+                signing_host: config.signing_host.clone(),
+            },
+            config,
+            base_url,
+            flex_signing,
+            flex_encryption,
+            mle,
+            mle_certificate_pem,
+            payload_signing,
+            clock_offset: AtomicI64::new(0),
+            state: Mutex::new(SandboxState::default()),
+        });
+        let router = Router::new().fallback(dispatch).with_state(shared.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let serve = axum::serve(listener, router).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(e) = serve.await {
+                eprintln!("payclient-sandbox: server stopped: {e}");
+            }
+        });
+        Ok(Self {
+            shared,
+            addr,
+            stop: Some(stop),
+            server: Some(server),
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`: the base URL of every product, and the
+    /// `flx.origin` of its capture contexts.
+    pub fn base_url(&self) -> &str {
+        &self.shared.base_url
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The credentials it accepts.
+    pub fn config(&self) -> &SandboxConfig {
+        &self.shared.config
+    }
+
+    /// The MLE certificate (PEM) Intelligent Commerce bodies are encrypted to.
+    pub fn mle_certificate_pem(&self) -> &str {
+        &self.shared.mle_certificate_pem
+    }
+
+    /// The public JWK that verifies `signedPayload`.
+    pub fn signed_payload_jwk(&self) -> serde_json::Value {
+        let mut jwk = self.shared.payload_signing.jwk();
+        jwk["use"] = serde_json::Value::String("sig".to_owned());
+        jwk["alg"] = serde_json::Value::String("RS256".to_owned());
+        jwk
+    }
+
+    /// Why each refused Cybersource request was refused, oldest first.
+    pub fn auth_failures(&self) -> Vec<String> {
+        self.shared.lock().auth_failures.clone()
+    }
+
+    /// Every Intelligent Commerce instruction it holds.
+    pub fn instructions(&self) -> Vec<InstructionRecord> {
+        self.shared
+            .lock()
+            .icc
+            .instructions
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// One instruction.
+    pub fn instruction(&self, id: &str) -> Option<InstructionRecord> {
+        self.shared.lock().icc.instructions.get(id).cloned()
+    }
+
+    /// How many Checkout payment sessions exist.
+    pub fn payment_sessions(&self) -> usize {
+        self.shared.lock().checkout.sessions.len()
+    }
+
+    /// How many OAuth tokens it issued.
+    pub fn oauth_tokens_issued(&self) -> u32 {
+        self.shared.lock().checkout.token_requests
+    }
+
+    /// How many transient tokens it issued.
+    pub fn transient_tokens_issued(&self) -> u64 {
+        self.shared.lock().transient_tokens
+    }
+
+    /// How many requests reached it.
+    pub fn requests(&self) -> u64 {
+        self.shared.lock().requests
+    }
+
+    /// Moves its clock forward (expiry of capture contexts, mandates, tokens).
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        let secs = i64::try_from(by.as_secs()).unwrap_or(i64::MAX);
+        self.shared.clock_offset.fetch_add(secs, Ordering::Relaxed);
+    }
+
+    /// Stops accepting connections, finishes what is in flight, and returns.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Routes every request; unknown paths are 404.
+async fn dispatch(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
+    shared.lock().requests += 1;
+    // Handled inline: the slowest handler is one RSA private-key operation
+    // (about a millisecond), and staying on the caller's runtime keeps the
+    // sandbox usable on a single-threaded one (benchmarks, examples).
+    route(&shared, &method, &uri, &headers, &body).into_response()
+}
+
+fn route(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> reply::Reply {
+    let path = uri.path();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    // Unauthenticated endpoints first.
+    match (method, segments.as_slice()) {
+        (&Method::GET, ["flex", "v2", "public-keys", kid]) => return flex::public_key(shared, kid),
+        (&Method::POST, ["flex", "v2", "tokens"]) => {
+            return flex::create_transient_token(shared, body);
+        }
+        (&Method::POST, ["connect", "token"]) => return checkout::token(shared, headers, body),
+        (_, ["payment-sessions", ..]) => {
+            return checkout_route(shared, method, &segments, headers, body);
+        }
+        _ => {}
+    }
+    let cybersource = matches!(
+        segments.as_slice(),
+        ["flex", "v2", "sessions"] | ["tms", "v2", ..] | ["acp" | "icc", "v1", ..]
+    );
+    if !cybersource {
+        return reply::Reply::json(404, serde_json::json!({}));
+    }
+    let received = auth::Received {
+        method,
+        path_and_query: uri.path_and_query().map_or(path, |p| p.as_str()),
+        headers,
+        body,
+        now: now_with_offset(shared),
+    };
+    if let Err(why) = auth::check(&shared.merchant, &received) {
+        shared.lock().auth_failures.push(why.to_owned());
+        return reply::authentication_failed();
+    }
+    let correlation = uuid::Uuid::new_v4().to_string();
+    match (method, segments.as_slice()) {
+        (&Method::POST, ["flex", "v2", "sessions"]) => flex::create_capture_context(shared, body),
+        (&Method::POST, ["tms", "v2", "tokenized-cards", id, rest @ ..]) => match rest {
+            ["authentication-options"] => passkey::authentication_options(shared, id, body),
+            ["authentication-options", "one-time-passwords"] => {
+                passkey::one_time_password(shared, id, body)
+            }
+            ["authentication-options", "validate"] => passkey::validate(shared, id, body),
+            ["authentication-registrations"] => passkey::register(shared, id, body),
+            _ => reply::Reply::json(404, serde_json::json!({})),
+        },
+        (&Method::POST, ["tms", "v2", "tokens", id, "payment-credentials"]) => {
+            passkey::payment_credentials(shared, id, body)
+        }
+        (_, ["acp" | "icc", "v1", rest @ ..]) => icc::handle(shared, method, rest, body),
+        _ => reply::Reply::json(404, serde_json::json!({})),
+    }
+    .with_header("v-c-correlation-id", correlation)
+}
+
+fn checkout_route(
+    shared: &Shared,
+    method: &Method,
+    segments: &[&str],
+    headers: &HeaderMap,
+    body: &[u8],
+) -> reply::Reply {
+    if !checkout::authorized(shared, headers) {
+        return checkout::unauthorized();
+    }
+    match (method, segments) {
+        (&Method::POST, ["payment-sessions"]) => checkout::create(shared, body),
+        (&Method::POST, ["payment-sessions", id, "submit"]) => checkout::submit(shared, id, body),
+        (&Method::GET, ["payment-sessions", id]) => checkout::get(shared, id),
+        _ => checkout::not_found(),
+    }
+}
