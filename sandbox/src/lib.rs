@@ -193,6 +193,9 @@ pub(crate) fn now_with_offset(shared: &Shared) -> i64 {
     now + shared.clock_offset.load(Ordering::Relaxed)
 }
 
+/// How many refusal reasons [`Sandbox::auth_failures`] keeps.
+pub const MAX_AUTH_FAILURES: usize = 1000;
+
 const FLEX_SIGNING_KEY: &[u8] = include_bytes!("../keys/flex_signing.pk8");
 const FLEX_ENCRYPTION_KEY: &[u8] = include_bytes!("../keys/flex_encryption.pk8");
 const MLE_KEY: &[u8] = include_bytes!("../keys/mle.pk8");
@@ -306,7 +309,8 @@ impl Sandbox {
         jwk
     }
 
-    /// Why each refused Cybersource request was refused, oldest first.
+    /// Why each refused Cybersource request was refused, oldest first (the
+    /// last [`MAX_AUTH_FAILURES`]).
     pub fn auth_failures(&self) -> Vec<String> {
         self.shared.lock().auth_failures.clone()
     }
@@ -423,7 +427,13 @@ fn route(
         now: now_with_offset(shared),
     };
     if let Err(why) = auth::check(&shared.merchant, &received) {
-        shared.lock().auth_failures.push(why.to_owned());
+        let mut state = shared.lock();
+        // The most recent reasons only: a long-running sandbox fed bad
+        // requests must not grow without bound.
+        if state.auth_failures.len() >= MAX_AUTH_FAILURES {
+            state.auth_failures.remove(0);
+        }
+        state.auth_failures.push(why.to_owned());
         return reply::authentication_failed();
     }
     let correlation = uuid::Uuid::new_v4().to_string();
