@@ -59,38 +59,9 @@ pub(crate) fn not_found() -> Reply {
     Reply::empty(404).with_header("cko-request-id", request_id())
 }
 
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let pair = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match pair.and_then(|p| u8::from_str_radix(p, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// `POST /connect/token`: client credentials in the form or HTTP Basic.
 pub(crate) fn token(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Reply {
-    let form: HashMap<String, String> = std::str::from_utf8(body)
-        .unwrap_or_default()
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
-        .collect();
+    let form: HashMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
     let basic = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())

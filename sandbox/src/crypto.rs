@@ -47,18 +47,20 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// An RSA key that signs RS256 JWTs, with its public JWK.
 pub(crate) struct SigningKey {
     pair: RsaKeyPair,
+    public: PublicKeyComponents<Vec<u8>>,
     pub(crate) kid: String,
 }
 
 impl SigningKey {
     pub(crate) fn from_pkcs8(der: &[u8], kid: String) -> Result<Self, String> {
         let pair = RsaKeyPair::from_pkcs8(der).map_err(|e| format!("signing key: {e}"))?;
-        Ok(Self { pair, kid })
+        let public = PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+        Ok(Self { pair, public, kid })
     }
 
     /// The public key as `/flex/v2/public-keys/{kid}` serves it.
     pub(crate) fn jwk(&self) -> Value {
-        let c = PublicKeyComponents::<Vec<u8>>::from(self.pair.public_key());
+        let c = &self.public;
         json!({"kty": "RSA", "use": "enc", "kid": self.kid, "e": b64url(&c.e), "n": b64url(&c.n)})
     }
 
@@ -94,8 +96,10 @@ impl SigningKey {
         if header["alg"] != "RS256" || header["kid"] != self.kid.as_str() {
             return None;
         }
-        let c = PublicKeyComponents::<Vec<u8>>::from(self.pair.public_key());
-        let public = aws_lc_rs::signature::RsaPublicKeyComponents { n: &c.n, e: &c.e };
+        let public = aws_lc_rs::signature::RsaPublicKeyComponents {
+            n: &self.public.n,
+            e: &self.public.e,
+        };
         public
             .verify(
                 &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,

@@ -68,7 +68,7 @@ mod reply;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
@@ -158,6 +158,7 @@ pub(crate) struct Shared {
     mle_certificate_pem: String,
     pub payload_signing: crypto::SigningKey,
     clock_offset: AtomicI64,
+    requests: AtomicU64,
     state: Mutex<SandboxState>,
 }
 
@@ -170,7 +171,6 @@ pub(crate) struct SandboxState {
     pub passkey: HashMap<(String, String), passkey::Flow>,
     pub icc: icc::IccState,
     pub checkout: checkout::CheckoutState,
-    pub requests: u64,
 }
 
 impl Shared {
@@ -260,6 +260,7 @@ impl Sandbox {
             mle_certificate_pem,
             payload_signing,
             clock_offset: AtomicI64::new(0),
+            requests: AtomicU64::new(0),
             state: Mutex::new(SandboxState::default()),
         });
         let router = Router::new().fallback(dispatch).with_state(shared.clone());
@@ -348,7 +349,7 @@ impl Sandbox {
 
     /// How many requests reached it.
     pub fn requests(&self) -> u64 {
-        self.shared.lock().requests
+        self.shared.requests.load(Ordering::Relaxed)
     }
 
     /// Moves its clock forward (expiry of capture contexts, mandates, tokens).
@@ -384,7 +385,7 @@ async fn dispatch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response<Body> {
-    shared.lock().requests += 1;
+    shared.requests.fetch_add(1, Ordering::Relaxed);
     // Handled inline: the slowest handler is one RSA private-key operation
     // (about a millisecond), and staying on the caller's runtime keeps the
     // sandbox usable on a single-threaded one (benchmarks, examples).

@@ -3,6 +3,8 @@
 //! tokenized card's id (see the crate docs' table); a flow is keyed by
 //! `(tokenId, clientCorrelationId)`, as one cardholder's attempt.
 
+use std::sync::LazyLock;
+
 use serde_json::{Value, json};
 
 use crate::Shared;
@@ -40,8 +42,9 @@ pub(crate) struct Flow {
     registered: bool,
 }
 
-/// The guide's step-up options (the document's example, values quoted).
-fn step_up_options() -> Value {
+/// The guide's step-up options (the document's example, values quoted),
+/// built once: every OTP and validation request looks its option up here.
+static STEP_UP_OPTIONS: LazyLock<Value> = LazyLock::new(|| {
     json!([
         {"method": "OTP_SMS", "value": "415****000", "source": "1-800-847-291", "id": "YWEwMjFhZmFkZDU4ZWI0NDJjYTM0MzY4OTY1YjdhMDE="},
         {"method": "OTP_EMAIL", "value": "ip****@email.com", "source": "email@issuer.com", "id": "ZTk1OGUyODM4ZjAzN2MzMmQzZGMyMjZjNGQwZTcyMDE="},
@@ -50,14 +53,14 @@ fn step_up_options() -> Value {
         {"method": "CUSTOMER_SERVICE", "value": "1-800-847-2911", "id": "ODk3Zjk1ODhhMzI1YTllOTY1ZGU0NjhhMDY4OGE3MDE="},
         {"method": "OUTBOUND_CALL", "value": "415****000", "id": "YmIwMjFhZmFkZDU5ZWI0NDJjYTM1MzY4OTY1YjdhMDI="}
     ])
-}
+});
 
-fn option_method(id: &str) -> Option<String> {
-    step_up_options()
+fn option_method(id: &str) -> Option<&'static str> {
+    STEP_UP_OPTIONS
         .as_array()?
         .iter()
         .find(|o| o["id"] == id)
-        .and_then(|o| o["method"].as_str().map(str::to_owned))
+        .and_then(|o| o["method"].as_str())
 }
 
 fn is_otp_method(method: &str) -> bool {
@@ -172,7 +175,7 @@ pub(crate) fn authentication_options(shared: &Shared, token_id: &str, body: &[u8
             json!({"action": "AUTHENTICATE", "authenticationContext": authentication_context()})
         }
         Branch::StepUp => {
-            json!({"action": "STEP_UP_AUTHENTICATE", "stepUpOptions": step_up_options()})
+            json!({"action": "STEP_UP_AUTHENTICATE", "stepUpOptions": *STEP_UP_OPTIONS})
         }
         Branch::Register => json!({"action": "AUTHENTICATION_REGISTRATION"}),
     };
@@ -194,7 +197,7 @@ pub(crate) fn one_time_password(shared: &Shared, token_id: &str, body: &[u8]) ->
         return conflict("No step-up is pending for this token");
     }
     match option_method(option) {
-        Some(method) if is_otp_method(&method) => {}
+        Some(method) if is_otp_method(method) => {}
         _ => {
             return reply::tms_error(
                 400,
@@ -250,7 +253,7 @@ pub(crate) fn validate(shared: &Shared, token_id: &str, body: &[u8]) -> Reply {
             otp == OTP
         }
         (None, Some(code)) => {
-            if is_otp_method(&method) {
+            if is_otp_method(method) {
                 return reply::tms_error(
                     400,
                     "invalidFields",
