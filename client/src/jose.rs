@@ -5,17 +5,25 @@
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use aws_lc_rs::rsa::{OaepAlgorithm, OaepPublicEncryptingKey};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// base64url without padding, as JOSE requires.
 pub(crate) fn b64url(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    base64_simd::URL_SAFE_NO_PAD.encode_to_string(bytes)
 }
 
 /// Appends base64url of `bytes` to `out`.
 pub(crate) fn b64url_into(bytes: &[u8], out: &mut String) {
-    URL_SAFE_NO_PAD.encode_string(bytes, out);
+    base64_simd::URL_SAFE_NO_PAD.encode_append(bytes, out);
+}
+
+/// Decodes base64url without padding, strictly: no `=`, no whitespace, no
+/// characters of the standard alphabet, no non-zero trailing bits.
+#[cfg(any(
+    feature = "cybersource-flex",
+    feature = "cybersource-intelligent-commerce"
+))]
+pub(crate) fn b64url_decode(text: &str) -> Option<Vec<u8>> {
+    base64_simd::URL_SAFE_NO_PAD.decode_to_vec(text).ok()
 }
 
 /// Why a JWE could not be built. Never carries plaintext.
@@ -85,18 +93,15 @@ pub(crate) use compact_jws::*;
     feature = "cybersource-intelligent-commerce"
 ))]
 mod compact_jws {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
     /// Compact JWS larger than this are refused before parsing (Flex tokens,
     /// Intelligent Commerce `signedPayload`).
     pub(crate) const MAX_COMPACT_JWS_BYTES: usize = 64 * 1024;
 
-    /// A compact JWS split into its segments, with the header decoded into a
-    /// JSON object; payload and signature are decoded by the caller, after its
-    /// own header rules.
-    pub(crate) struct CompactJws<'a> {
-        pub header: serde_json::Map<String, serde_json::Value>,
+    /// A compact JWS split into its segments, with the header decoded from a
+    /// JSON object into `H`; payload and signature are decoded by the caller,
+    /// after its own header rules.
+    pub(crate) struct CompactJws<'a, H> {
+        pub header: H,
         pub payload: &'a str,
         pub signature: &'a str,
         /// `header.payload`, the bytes the signature covers.
@@ -113,16 +118,15 @@ mod compact_jws {
         segment: &str,
         what: &'static str,
     ) -> Result<Vec<u8>, crate::Error> {
-        URL_SAFE_NO_PAD
-            .decode(segment)
-            .map_err(|_| refuse(what, "has a segment that is not base64url"))
+        super::b64url_decode(segment)
+            .ok_or_else(|| refuse(what, "has a segment that is not base64url"))
     }
 
     /// Size first, then three segments, then a header that is a JSON object.
-    pub(crate) fn split_compact_jws<'a>(
+    pub(crate) fn split_compact_jws<'a, H: serde::de::DeserializeOwned>(
         token: &'a str,
         what: &'static str,
-    ) -> Result<CompactJws<'a>, crate::Error> {
+    ) -> Result<CompactJws<'a, H>, crate::Error> {
         if token.len() > MAX_COMPACT_JWS_BYTES {
             return Err(refuse(what, "is larger than 64 KiB"));
         }
@@ -132,13 +136,23 @@ mod compact_jws {
         else {
             return Err(refuse(what, "is not a compact JWS (three segments)"));
         };
-        let header_json: serde_json::Value = serde_json::from_slice(&decode_segment(header, what)?)
+        let header_bytes = decode_segment(header, what)?;
+        // A typed `H` would also be read from a JSON array.
+        if header_bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            let is_json = serde_json::from_slice::<serde::de::IgnoredAny>(&header_bytes).is_ok();
+            return Err(refuse(
+                what,
+                if is_json {
+                    "has a header that is not a JSON object"
+                } else {
+                    "has a header that is not JSON"
+                },
+            ));
+        }
+        let header_value: H = serde_json::from_slice(&header_bytes)
             .map_err(|_| refuse(what, "has a header that is not JSON"))?;
-        let serde_json::Value::Object(header_map) = header_json else {
-            return Err(refuse(what, "has a header that is not a JSON object"));
-        };
         Ok(CompactJws {
-            header: header_map,
+            header: header_value,
             payload,
             signature,
             signing_input: &token.as_bytes()[..header.len() + 1 + payload.len()],

@@ -7,8 +7,6 @@ use std::sync::{Arc, OnceLock};
 use aws_lc_rs::rsa::{
     OAEP_SHA1_MGF1SHA1, OaepPublicEncryptingKey, PublicEncryptingKey, PublicKeyComponents,
 };
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::card::PaymentData;
 use super::fields::{CaptureField, insert_path};
@@ -63,7 +61,7 @@ fn rsa_encryption_components(
         .kid
         .clone()
         .ok_or_else(|| refuse(WHAT, "has an encryption key without a kid"))?;
-    let decode = |v: &Option<String>| v.as_deref().and_then(|s| URL_SAFE_NO_PAD.decode(s).ok());
+    let decode = |v: &Option<String>| v.as_deref().and_then(crate::jose::b64url_decode);
     let (Some(n), Some(e)) = (decode(&jwk.n), decode(&jwk.e)) else {
         return Err(refuse(
             WHAT,

@@ -38,21 +38,46 @@ pub fn kid_is_acceptable(kid: &str) -> bool {
         && !kid.bytes().all(|b| b == b'.')
 }
 
+/// Whether a header member is present, whatever its value (`null` too).
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> serde::Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer)?;
+        Ok(Self(true))
+    }
+}
+
+/// The header members these rules read; others (`typ`, and the key-naming
+/// `jwk`, `jku`, `x5u`, `x5c`) are skipped unread. A member given twice
+/// makes the header unreadable, so no duplicate can smuggle an `alg` past
+/// the check.
+#[derive(serde::Deserialize)]
+struct Header {
+    #[serde(default)]
+    alg: Option<serde_json::Value>,
+    #[serde(default)]
+    kid: Option<serde_json::Value>,
+    #[serde(default)]
+    crit: Present,
+}
+
 /// Splits and decodes `token` and checks its header.
 pub(crate) fn parse<'a>(token: &'a str, what: &'static str) -> Result<ParsedJws<'a>, Error> {
-    let jws = crate::jose::split_compact_jws(token, what)?;
-    let header = &jws.header;
-    if header.get("alg").and_then(serde_json::Value::as_str) != Some("RS256") {
+    let jws = crate::jose::split_compact_jws::<Header>(token, what)?;
+    let header = jws.header;
+    if header.alg.as_ref().and_then(serde_json::Value::as_str) != Some("RS256") {
         return Err(refuse(what, "is not signed RS256"));
     }
-    if header.contains_key("crit") {
+    if header.crit.0 {
         return Err(refuse(what, "has a `crit` header"));
     }
-    let kid = header
-        .get("kid")
-        .and_then(serde_json::Value::as_str)
-        .ok_or_else(|| refuse(what, "has no `kid`"))?;
-    if !kid_is_acceptable(kid) {
+    let kid = match header.kid {
+        Some(serde_json::Value::String(kid)) => kid,
+        _ => return Err(refuse(what, "has no `kid`")),
+    };
+    if !kid_is_acceptable(&kid) {
         return Err(refuse(what, "has a `kid` outside [A-Za-z0-9._-]"));
     }
     let signature = decode_segment(jws.signature, what)?;
@@ -60,7 +85,7 @@ pub(crate) fn parse<'a>(token: &'a str, what: &'static str) -> Result<ParsedJws<
         return Err(refuse(what, "has no signature"));
     }
     Ok(ParsedJws {
-        kid: kid.to_owned(),
+        kid,
         signing_input: jws.signing_input,
         signature,
         payload: decode_segment(jws.payload, what)?,
@@ -143,7 +168,10 @@ pub(crate) fn claims<T: serde::de::DeserializeOwned>(
     payload: &[u8],
     what: &'static str,
 ) -> Result<T, Error> {
-    serde_json::from_slice(payload)
+    // Checked as UTF-8 once, in bulk, rather than string by string.
+    let text = std::str::from_utf8(payload)
+        .map_err(|_| refuse(what, "has claims that do not have the documented shape"))?;
+    serde_json::from_str(text)
         .map_err(|_| refuse(what, "has claims that do not have the documented shape"))
 }
 

@@ -7,8 +7,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// A verification key from `GET /flex/v2/public-keys/{kid}`.
 pub(crate) struct VerificationKey {
@@ -21,8 +19,8 @@ impl VerificationKey {
         if kty != "RSA" {
             return None;
         }
-        let n = URL_SAFE_NO_PAD.decode(n).ok()?;
-        let e = URL_SAFE_NO_PAD.decode(e).ok()?;
+        let n = crate::jose::b64url_decode(n)?;
+        let e = crate::jose::b64url_decode(e)?;
         let key = RsaPublicKeyComponents {
             n: n.as_slice(),
             e: e.as_slice(),
@@ -50,10 +48,11 @@ fn store(slot: &mut Slot, key: VerificationKey) -> Result<Arc<VerificationKey>, 
     Ok(key)
 }
 
-/// The cache; shared by every validation of one client.
+/// The cache; shared by every validation of one client. Keyed by host, then
+/// kid, so that a lookup allocates nothing.
 pub(crate) struct KeyCache {
     ttl: Duration,
-    slots: Mutex<HashMap<(String, String), SharedSlot>>,
+    slots: Mutex<HashMap<String, HashMap<String, SharedSlot>>>,
 }
 
 impl KeyCache {
@@ -64,16 +63,69 @@ impl KeyCache {
         }
     }
 
-    fn slot(&self, host: &str, kid: &str) -> Arc<tokio::sync::Mutex<Slot>> {
-        let mut slots = match self.slots.lock() {
+    fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<String, HashMap<String, SharedSlot>>> {
+        match self.slots.lock() {
             Ok(slots) => slots,
             // A panic elsewhere while holding the lock leaves the map usable.
             Err(poisoned) => poisoned.into_inner(),
-        };
+        }
+    }
+
+    fn slot(&self, host: &str, kid: &str) -> SharedSlot {
+        let mut slots = self.slots();
+        if let Some(slot) = slots.get(host).and_then(|kids| kids.get(kid)) {
+            return slot.clone();
+        }
         slots
-            .entry((host.to_owned(), kid.to_owned()))
+            .entry(host.to_owned())
+            .or_default()
+            .entry(kid.to_owned())
             .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(Slot { key: None })))
             .clone()
+    }
+
+    /// Drops the slot of a kid whose first fetch failed, so that kids the
+    /// vendor does not have (a token may name any) do not pile up.
+    fn forget(&self, host: &str, kid: &str, slot: &SharedSlot) {
+        let mut slots = self.slots();
+        if let Some(kids) = slots.get_mut(host)
+            && kids.get(kid).is_some_and(|s| Arc::ptr_eq(s, slot))
+        {
+            kids.remove(kid);
+            if kids.is_empty() {
+                slots.remove(host);
+            }
+        }
+    }
+
+    /// Fetches into `slot`; a failed first fetch forgets the slot.
+    async fn fill<F, Fut>(
+        &self,
+        host: &str,
+        kid: &str,
+        shared: &SharedSlot,
+        slot: &mut Slot,
+        fetch: F,
+    ) -> Result<Arc<VerificationKey>, crate::Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<VerificationKey, crate::Error>>,
+    {
+        match fetch().await {
+            Ok(key) => store(slot, key),
+            Err(error) => {
+                if slot.key.is_none() {
+                    self.forget(host, kid, shared);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// How many kids have a slot (for tests).
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.slots().values().map(HashMap::len).sum()
     }
 
     /// The cached key, or the one `fetch` returns (one fetch per kid at a time).
@@ -87,14 +139,14 @@ impl KeyCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<VerificationKey, crate::Error>>,
     {
-        let slot = self.slot(host, kid);
-        let mut slot = slot.lock().await;
+        let shared = self.slot(host, kid);
+        let mut slot = shared.lock().await;
         if let Some((key, fetched)) = &slot.key
             && fetched.elapsed() < self.ttl
         {
             return Ok(key.clone());
         }
-        store(&mut slot, fetch().await?)
+        self.fill(host, kid, &shared, &mut slot, fetch).await
     }
 
     /// After `stale` failed to verify: a fresh key, unless another caller has
@@ -110,13 +162,76 @@ impl KeyCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<VerificationKey, crate::Error>>,
     {
-        let slot = self.slot(host, kid);
-        let mut slot = slot.lock().await;
+        let shared = self.slot(host, kid);
+        let mut slot = shared.lock().await;
         if let Some((key, _)) = &slot.key
             && !Arc::ptr_eq(key, stale)
         {
             return Ok(key.clone());
         }
-        store(&mut slot, fetch().await?)
+        self.fill(host, kid, &shared, &mut slot, fetch).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lc_rs::rsa::{KeyPair, KeySize, PublicKeyComponents};
+    use aws_lc_rs::signature::KeyPair as _;
+
+    fn key() -> VerificationKey {
+        let pair = KeyPair::generate(KeySize::Rsa2048).expect("key");
+        let c = PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+        VerificationKey::from_jwk(
+            "RSA",
+            &crate::jose::b64url(&c.n),
+            &crate::jose::b64url(&c.e),
+        )
+        .expect("jwk")
+    }
+
+    fn missing() -> crate::Error {
+        crate::jose::refuse("test token", "names a key the vendor does not have")
+    }
+
+    #[tokio::test]
+    async fn kids_whose_fetch_fails_leave_no_slot() {
+        let cache = KeyCache::new(Duration::from_secs(60));
+        for kid in ["a", "b", "c"] {
+            let result = cache
+                .get("host", kid, || async {
+                    Err::<VerificationKey, _>(missing())
+                })
+                .await;
+            assert!(result.is_err());
+        }
+        assert_eq!(cache.len(), 0);
+
+        let first = cache
+            .get("host", "known", || async { Ok(key()) })
+            .await
+            .expect("fetched");
+        let again = cache
+            .get("host", "known", || async {
+                panic!("cached: no second fetch")
+            })
+            .await
+            .expect("cached");
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(cache.len(), 1);
+
+        // A failed refresh keeps the key already held.
+        let refreshed = cache
+            .refresh("host", "known", &first, || async {
+                Err::<VerificationKey, _>(missing())
+            })
+            .await;
+        assert!(refreshed.is_err());
+        assert_eq!(cache.len(), 1);
+        let kept = cache
+            .get("host", "known", || async { panic!("still cached") })
+            .await
+            .expect("kept");
+        assert!(Arc::ptr_eq(&first, &kept));
     }
 }

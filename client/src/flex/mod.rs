@@ -244,14 +244,19 @@ impl FlexClient {
         let host = self.cybersource.config().signing_host();
         let key = self
             .keys
-            .get(host, &parsed.kid, || self.fetch_key(&parsed.kid, what))
+            // Boxed: the fetch is a whole HTTP call, rare once the key is
+            // cached; inline it would make every validation's future kilobytes
+            // larger, copied on each move.
+            .get(host, &parsed.kid, || {
+                Box::pin(self.fetch_key(&parsed.kid, what))
+            })
             .await?;
         if !key.verify(parsed.signing_input, &parsed.signature) {
             // The vendor may have rotated the key behind this kid: fetch once more.
             let fresh = self
                 .keys
                 .refresh(host, &parsed.kid, &key, || {
-                    self.fetch_key(&parsed.kid, what)
+                    Box::pin(self.fetch_key(&parsed.kid, what))
                 })
                 .await?;
             if !fresh.verify(parsed.signing_input, &parsed.signature) {

@@ -137,7 +137,7 @@ impl std::fmt::Debug for SignedPayload {
 impl SignedPayload {
     /// Splits and decodes a compact JWS. Nothing is trusted yet.
     pub fn parse(compact: &str) -> Result<Self, Error> {
-        let jws = split_compact_jws(compact, WHAT)?;
+        let jws = split_compact_jws::<serde_json::Map<String, serde_json::Value>>(compact, WHAT)?;
         if jws
             .header
             .get("alg")

@@ -240,9 +240,14 @@ impl JwtSigner {
         header: &serde_json::Value,
         claims: &serde_json::Value,
     ) -> String {
+        self.sign_with_raw_header(&header.to_string(), claims)
+    }
+
+    /// Signs with `header` as exact text (e.g. with a member given twice).
+    pub fn sign_with_raw_header(&self, header: &str, claims: &serde_json::Value) -> String {
         let input = format!(
             "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(header),
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
         let mut signature = vec![0u8; self.pair.public_modulus_len()];
