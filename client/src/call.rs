@@ -104,7 +104,27 @@ async fn collect(mut stream: ByteStream, limit: usize) -> Result<Bytes, reqwest:
 }
 
 /// Runs one generated call and maps its outcome.
-pub(crate) async fn run<T, F>(vendor: Vendor, operation: &str, call: F) -> Result<Reply<T>, Error>
+///
+/// The call is boxed before anything awaits it: a generated call's future
+/// is kilobytes (10 KB for a Passkey call), and every async layer above it
+/// would otherwise carry that size and copy it on each move.
+pub(crate) fn run<T, F>(
+    vendor: Vendor,
+    operation: &str,
+    call: F,
+) -> impl Future<Output = Result<Reply<T>, Error>>
+where
+    F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ByteStream>>>,
+{
+    let call = Box::pin(call);
+    async move { run_boxed(vendor, operation, call).await }
+}
+
+async fn run_boxed<T, F>(
+    vendor: Vendor,
+    operation: &str,
+    call: std::pin::Pin<Box<F>>,
+) -> Result<Reply<T>, Error>
 where
     F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ByteStream>>>,
 {
@@ -132,16 +152,24 @@ where
 }
 
 /// Like [`run`] for raw success bodies: collects the exact bytes.
-pub(crate) async fn run_bytes<F>(
+pub(crate) fn run_bytes<F>(
     vendor: Vendor,
     operation: &str,
     limit: usize,
     call: F,
-) -> Result<Reply<Bytes>, Error>
+) -> impl Future<Output = Result<Reply<Bytes>, Error>>
 where
     F: Future<Output = Result<ResponseValue<ByteStream>, progenitor_client::Error<ByteStream>>>,
 {
-    let reply = run(vendor, operation, call).await?;
+    let reply = run(vendor, operation, call);
+    async move { collect_reply(operation, limit, reply.await?).await }
+}
+
+async fn collect_reply(
+    operation: &str,
+    limit: usize,
+    reply: Reply<ByteStream>,
+) -> Result<Reply<Bytes>, Error> {
     let value = collect(reply.value, limit).await.map_err(|e| {
         Error::Transport(TransportError::from_reqwest(operation, reply.attempts, e))
     })?;

@@ -623,6 +623,18 @@ async fn every_refusal_names_the_field_and_sends_nothing() {
         "deviceInformation.httpBrowserScreenWidth"
     );
     let mut r = base();
+    r.device.http_browser_time_difference = "--480".to_owned();
+    assert_eq!(
+        field(start(r, TOKEN, None).await),
+        "deviceInformation.httpBrowserTimeDifference"
+    );
+    let mut r = base();
+    r.device.user_agent_browser_value = "  ".to_owned();
+    assert_eq!(
+        field(start(r, TOKEN, None).await),
+        "deviceInformation.userAgentBrowserValue"
+    );
+    let mut r = base();
     r.merchant.merchant_descriptor.name = String::new();
     assert_eq!(
         field(start(r, TOKEN, None).await),
@@ -1018,4 +1030,17 @@ fn the_iframe_mapping_covers_every_row_of_the_table_both_ways() {
         }
     }
     assert_eq!(covered, 5);
+}
+
+/// A generated call's future is boxed where the client runs it: inline, a
+/// Passkey call's future was 10.5 KB, carried and copied by every caller.
+#[tokio::test]
+async fn a_passkey_call_future_stays_small() {
+    let h = harness().await;
+    let request = authentication_request();
+    let size = std::mem::size_of_val(&h.passkey.authentication_options(TOKEN, None, &request));
+    assert!(
+        size <= 4096,
+        "authentication_options' future is {size} bytes"
+    );
 }

@@ -84,24 +84,24 @@ impl CybersourceClient {
 
     /// Sends one generated call and maps its outcome onto [`Error`]:
     /// `client.send("get_public_key", client.flex().get_public_key().kid("zu").send())`.
-    pub async fn send<T>(
+    pub fn send<T>(
         &self,
         operation: &str,
         call: impl Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ByteStream>>>,
-    ) -> Result<Reply<T>, Error> {
-        call::run(Vendor::Cybersource, operation, call).await
+    ) -> impl Future<Output = Result<Reply<T>, Error>> {
+        call::run(Vendor::Cybersource, operation, call)
     }
 
     /// [`CybersourceClient::send`] for an operation whose success body is raw
     /// (a JWT, or mixed bodies): returns the exact bytes, at most `limit`.
-    pub async fn send_bytes(
+    pub fn send_bytes(
         &self,
         operation: &str,
         limit: usize,
         call: impl Future<
             Output = Result<ResponseValue<ByteStream>, progenitor_client::Error<ByteStream>>,
         >,
-    ) -> Result<Reply<Bytes>, Error> {
-        call::run_bytes(Vendor::Cybersource, operation, limit, call).await
+    ) -> impl Future<Output = Result<Reply<Bytes>, Error>> {
+        call::run_bytes(Vendor::Cybersource, operation, limit, call)
     }
 }

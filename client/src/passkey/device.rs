@@ -98,41 +98,20 @@ impl BrowserDevice {
     /// The wire form, with every required member present and well formed.
     pub fn build(self) -> Result<types::BrowserDeviceInformation, ValidationError> {
         fn text(name: &str, value: Option<String>) -> Result<String, ValidationError> {
-            match value {
-                Some(v) if !v.trim().is_empty() => Ok(v),
-                _ => Err(ValidationError::new(
-                    format!("deviceInformation.{name}"),
-                    "is required",
-                )),
-            }
+            check_text(name, value.as_deref())?;
+            // Checked just above: present.
+            Ok(value.unwrap_or_default())
         }
         fn number(
             name: &str,
             value: Option<String>,
             signed: bool,
         ) -> Result<String, ValidationError> {
-            let v = text(name, value)?;
-            let digits = if signed {
-                v.strip_prefix('-').unwrap_or(&v)
-            } else {
-                &v
-            };
-            if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|b| b.is_ascii_digit())
-            {
-                return Err(ValidationError::new(
-                    format!("deviceInformation.{name}"),
-                    "must be a whole number",
-                ));
-            }
-            Ok(v)
+            check_number(name, value.as_deref(), signed)?;
+            Ok(value.unwrap_or_default())
         }
-        let ip_address = text("ipAddress", self.ip_address)?;
-        if ip_address.parse::<IpAddr>().is_err() {
-            return Err(ValidationError::new(
-                "deviceInformation.ipAddress",
-                "must be an IPv4 or IPv6 address",
-            ));
-        }
+        check_ip_address(self.ip_address.as_deref())?;
+        let ip_address = self.ip_address.unwrap_or_default();
         Ok(types::BrowserDeviceInformation {
             platform_type: text("platformType", self.platform_type)?,
             ip_address,
@@ -162,6 +141,77 @@ impl BrowserDevice {
             user_agent_browser_value: text("userAgentBrowserValue", self.user_agent)?,
         })
     }
+}
+
+/// A required text member: present and not blank.
+fn check_text(name: &str, value: Option<&str>) -> Result<(), ValidationError> {
+    match value {
+        Some(v) if !v.trim().is_empty() => Ok(()),
+        _ => Err(ValidationError::new(
+            format!("deviceInformation.{name}"),
+            "is required",
+        )),
+    }
+}
+
+/// A required whole number of at most six digits, `-` allowed if `signed`.
+fn check_number(name: &str, value: Option<&str>, signed: bool) -> Result<(), ValidationError> {
+    check_text(name, value)?;
+    let v = value.unwrap_or_default();
+    let digits = if signed {
+        v.strip_prefix('-').unwrap_or(v)
+    } else {
+        v
+    };
+    if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ValidationError::new(
+            format!("deviceInformation.{name}"),
+            "must be a whole number",
+        ));
+    }
+    Ok(())
+}
+
+fn check_ip_address(value: Option<&str>) -> Result<(), ValidationError> {
+    check_text("ipAddress", value)?;
+    if value.unwrap_or_default().parse::<IpAddr>().is_err() {
+        return Err(ValidationError::new(
+            "deviceInformation.ipAddress",
+            "must be an IPv4 or IPv6 address",
+        ));
+    }
+    Ok(())
+}
+
+/// The rules of [`BrowserDevice::build`], applied to a wire form however it
+/// was made, without copying it.
+pub(crate) fn check_wire(device: &types::BrowserDeviceInformation) -> Result<(), ValidationError> {
+    let d = device;
+    check_ip_address(Some(&d.ip_address))?;
+    check_text("platformType", Some(&d.platform_type))?;
+    check_text("httpAcceptContent", Some(&d.http_accept_content))?;
+    check_text("httpBrowserLanguage", Some(&d.http_browser_language))?;
+    check_number(
+        "httpBrowserColorDepth",
+        Some(&d.http_browser_color_depth),
+        false,
+    )?;
+    check_number(
+        "httpBrowserScreenHeight",
+        Some(&d.http_browser_screen_height),
+        false,
+    )?;
+    check_number(
+        "httpBrowserScreenWidth",
+        Some(&d.http_browser_screen_width),
+        false,
+    )?;
+    check_number(
+        "httpBrowserTimeDifference",
+        Some(&d.http_browser_time_difference),
+        true,
+    )?;
+    check_text("userAgentBrowserValue", Some(&d.user_agent_browser_value))
 }
 
 fn check_descriptor(name: &str, url: &str) -> Result<(), ValidationError> {

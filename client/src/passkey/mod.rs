@@ -395,24 +395,10 @@ fn check_amount_and_merchant(
     )
 }
 
-/// The device may come from anywhere; rebuild it through [`BrowserDevice`]
-/// so the same rules apply however it was made.
+/// The device may come from anywhere; the rules of [`BrowserDevice::build`]
+/// apply however it was made.
 fn check_device(device: &types::BrowserDeviceInformation) -> Result<(), ValidationError> {
-    BrowserDevice {
-        platform_type: Some(device.platform_type.clone()),
-        ip_address: Some(device.ip_address.clone()),
-        accept: Some(device.http_accept_content.clone()),
-        language: Some(device.http_browser_language.clone()),
-        java_enabled: Some(device.http_browser_java_enabled),
-        javascript_enabled: Some(device.http_browser_java_script_enabled),
-        color_depth: Some(device.http_browser_color_depth.clone()),
-        screen_height: Some(device.http_browser_screen_height.clone()),
-        screen_width: Some(device.http_browser_screen_width.clone()),
-        time_difference: Some(device.http_browser_time_difference.clone()),
-        user_agent: Some(device.user_agent_browser_value.clone()),
-    }
-    .build()
-    .map(|_| ())
+    device::check_wire(device)
 }
 
 /// The tokenized credentials: `tokenizedCard` (number, cryptogram, ECI),
