@@ -116,8 +116,7 @@ pub(crate) fn run<T, F>(
 where
     F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ByteStream>>>,
 {
-    let call = Box::pin(call);
-    async move { run_boxed(vendor, operation, call).await }
+    run_boxed(vendor, operation, Box::pin(call))
 }
 
 async fn run_boxed<T, F>(

@@ -55,9 +55,7 @@ impl<'de> serde::Deserialize<'de> for Present {
 /// the check.
 #[derive(serde::Deserialize)]
 struct Header {
-    #[serde(default)]
     alg: Option<serde_json::Value>,
-    #[serde(default)]
     kid: Option<serde_json::Value>,
     #[serde(default)]
     crit: Present,

@@ -7,8 +7,6 @@ use aws_lc_rs::signature::{
     self, ECDSA_P256_SHA256_FIXED, ECDSA_P384_SHA384_FIXED, RsaParameters, RsaPublicKeyComponents,
     UnparsedPublicKey,
 };
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::{ConfigError, Error};
 use crate::jose::{decode_segment, split_compact_jws};
@@ -64,9 +62,8 @@ impl PayloadKey {
                 .get(name)
                 .and_then(serde_json::Value::as_str)
                 .ok_or_else(|| jwk_error(&format!("has no `{name}`")))?;
-            URL_SAFE_NO_PAD
-                .decode(text)
-                .map_err(|_| jwk_error(&format!("`{name}` is not base64url")))
+            crate::jose::b64url_decode(text)
+                .ok_or_else(|| jwk_error(&format!("`{name}` is not base64url")))
         };
         let alg = jwk
             .get("alg")
