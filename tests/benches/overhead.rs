@@ -7,11 +7,12 @@
 //! `cargo bench -p payclient-workspace-tests --bench overhead`
 //!
 //! Client and sandbox run on one single-threaded runtime; each iteration is
-//! one request on a kept-alive loopback connection. The variants are
-//! measured in pairs: each timed call follows an untimed call of the other
-//! variant, so a drift of the machine (seen here: a fifth of the call time
-//! between two runs minutes apart) hits both alike and cancels out of the
-//! ratio.
+//! one request on a kept-alive loopback connection. Each timed call follows
+//! an untimed call of the other variant, so both see the same connection
+//! and sandbox state. Criterion still measures the two variants in separate
+//! windows about 13 s apart, so a drift of the machine between them (seen
+//! here: a fifth of the call time) does not cancel out of the ratio: compare
+//! medians from one run, and repeat the run.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime};
