@@ -20,13 +20,16 @@ use crate::error::{
 const MAX_ERROR_BODY: usize = 1 << 20;
 
 /// What the transport learned during one call.
+///
+/// Kept small (the rare parts boxed): the task-local that holds it moves it
+/// in and out of its slot on every poll of the call.
 #[derive(Debug, Default)]
 pub(crate) struct CallRecord {
     pub attempts: u32,
-    pub signed: Option<SigningInputs>,
-    pub refusal: Option<ConfigError>,
+    pub signed: Option<Box<SigningInputs>>,
+    pub refusal: Option<Box<ConfigError>>,
     /// Why a hook could not send (e.g. the OAuth token request failed).
-    pub failure: Option<Error>,
+    pub failure: Option<Box<Error>>,
 }
 
 tokio::task_local! {
@@ -93,14 +96,30 @@ fn request_id(vendor: Vendor, headers: &reqwest::header::HeaderMap) -> Option<St
         .map(str::to_owned)
 }
 
+/// The body, cut at `limit` bytes. A body that arrives in one chunk (most
+/// answers) is returned as that chunk, without a copy.
 async fn collect(mut stream: ByteStream, limit: usize) -> Result<Bytes, reqwest::Error> {
+    let Some(first) = stream.next().await else {
+        return Ok(Bytes::new());
+    };
+    let mut first = first?;
+    let Some(second) = stream.next().await else {
+        first.truncate(limit);
+        return Ok(first);
+    };
     let mut out = BytesMut::new();
+    for chunk in [Ok(first), second] {
+        append(&mut out, &chunk?, limit);
+    }
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk?;
-        let room = limit.saturating_sub(out.len());
-        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        append(&mut out, &chunk?, limit);
     }
     Ok(out.freeze())
+}
+
+fn append(out: &mut BytesMut, chunk: &[u8], limit: usize) {
+    let room = limit.saturating_sub(out.len());
+    out.extend_from_slice(&chunk[..chunk.len().min(room)]);
 }
 
 /// Runs one generated call and maps its outcome.
@@ -146,7 +165,9 @@ where
                 attempts,
             })
         }
-        Err(error) => Err(map_error(vendor, operation, error, record).await),
+        // Boxed: the error path reads a body and would otherwise make the
+        // future of every call (successful ones too) kilobytes larger.
+        Err(error) => Err(Box::pin(map_error(vendor, operation, error, record)).await),
     }
 }
 
@@ -191,11 +212,12 @@ async fn map_error(
     match error {
         P::InvalidRequest(reason) => Error::Validation(ValidationError::new(operation, reason)),
         P::Custom(reason) => match (record.failure, record.refusal) {
-            (Some(failure), _) => failure,
-            (None, refusal) => Error::Configuration(refusal.unwrap_or(ConfigError::Operation {
+            (Some(failure), _) => *failure,
+            (None, Some(refusal)) => Error::Configuration(*refusal),
+            (None, None) => Error::Configuration(ConfigError::Operation {
                 operation: operation.to_owned(),
                 reason,
-            })),
+            }),
         },
         P::CommunicationError(e) | P::ResponseBodyError(e) => {
             Error::Transport(TransportError::from_reqwest(operation, attempts, e))
@@ -255,13 +277,13 @@ fn api_error(
     id: Option<String>,
     raw: Bytes,
     attempts: u32,
-    signed: Option<SigningInputs>,
+    signed: Option<Box<SigningInputs>>,
 ) -> Error {
     let body = vendor.parse_error(&raw);
     let mut error = ApiError::new(operation, status, id, body, raw);
     error.attempts = attempts;
     if status == 401 {
-        error.signed = signed;
+        error.signed = signed.map(|s| *s);
     }
     Error::Api(Box::new(error))
 }

@@ -323,6 +323,48 @@ async fn get_returns_the_session_and_its_bytes() {
     );
 }
 
+/// A body that arrives in many chunks is read whole, byte for byte; one
+/// larger than the 1 MiB limit is cut there and so fails to decode.
+#[tokio::test]
+async fn large_bodies_are_read_whole_up_to_the_limit() {
+    let server = MockServer::start().await;
+    let with_description = |n: usize| {
+        let mut session: serde_json::Value = serde_json::from_str(SESSION).expect("json");
+        session["description"] = "d".repeat(n).into();
+        session.to_string()
+    };
+    let large = with_description(600 * 1024);
+    let oversized = with_description(1024 * 1024);
+    for (id, body) in [("ps_large", &large), ("ps_oversized", &oversized)] {
+        Mock::given(method("GET"))
+            .and(path(format!("/payment-sessions/{id}")))
+            .respond_with(ResponseTemplate::new(200).set_body_string(body.clone()))
+            .mount(&server)
+            .await;
+    }
+    let client = secret_key_client(&server);
+    let session = client
+        .get_payment_session("ps_large")
+        .await
+        .expect("session");
+    assert_eq!(session.raw(), large.as_bytes());
+    assert_eq!(session.value.description.map(|d| d.len()), Some(600 * 1024));
+    match client.get_payment_session("ps_oversized").await {
+        Err(Error::Decode(e)) => assert_eq!(e.status, 200),
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+}
+
+/// The error mapping is boxed, off the success path: with it inline, a
+/// call's future was 4 KB, carried and copied by every caller.
+#[tokio::test]
+async fn a_checkout_call_future_stays_small() {
+    let server = MockServer::start().await;
+    let client = secret_key_client(&server);
+    let size = std::mem::size_of_val(&client.get_payment_session("ps_1"));
+    assert!(size <= 1024, "get_payment_session's future is {size} bytes");
+}
+
 #[tokio::test]
 async fn each_error_status_carries_the_request_id_and_body() {
     let cases: [(u16, &str); 5] = [

@@ -1032,15 +1032,16 @@ fn the_iframe_mapping_covers_every_row_of_the_table_both_ways() {
     assert_eq!(covered, 5);
 }
 
-/// A generated call's future is boxed where the client runs it: inline, a
-/// Passkey call's future was 10.5 KB, carried and copied by every caller.
+/// A generated call's future is boxed where the client runs it, and so is
+/// the error mapping: inline, a Passkey call's future was 10.5 KB, then
+/// 2.3 KB, carried and copied by every caller.
 #[tokio::test]
 async fn a_passkey_call_future_stays_small() {
     let h = harness().await;
     let request = authentication_request();
     let size = std::mem::size_of_val(&h.passkey.authentication_options(TOKEN, None, &request));
     assert!(
-        size <= 4096,
+        size <= 1024,
         "authentication_options' future is {size} bytes"
     );
 }

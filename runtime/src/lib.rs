@@ -261,7 +261,7 @@ fn apply_media_types(
 ) -> Result<(), HookError> {
     let headers = request.headers_mut();
     if let Some(content_type) = operation.request_content_type {
-        let value = HeaderValue::from_str(content_type).map_err(|_| {
+        let value = static_header(content_type).ok_or_else(|| {
             HookError::new(format!(
                 "operation `{}`: invalid Content-Type in spec",
                 operation.id
@@ -270,7 +270,7 @@ fn apply_media_types(
         headers.insert(CONTENT_TYPE, value);
     }
     if let Some(accept) = operation.accept {
-        let value = HeaderValue::from_str(accept).map_err(|_| {
+        let value = static_header(accept).ok_or_else(|| {
             HookError::new(format!(
                 "operation `{}`: invalid Accept in spec",
                 operation.id
@@ -279,6 +279,17 @@ fn apply_media_types(
         headers.insert(ACCEPT, value);
     }
     Ok(())
+}
+
+/// A header value that borrows the spec's `'static` text instead of copying
+/// it on every request, or `None` where the text is not a valid value.
+fn static_header(text: &'static str) -> Option<HeaderValue> {
+    // The rule `HeaderValue::from_static` checks (it panics on a byte
+    // outside it): visible ASCII or tab.
+    let valid = text
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b));
+    valid.then(|| HeaderValue::from_static(text))
 }
 
 #[cfg(test)]
@@ -315,6 +326,25 @@ mod tests {
             .expect("known operation");
         assert_eq!(req.headers()[CONTENT_TYPE], "application/jwt");
         assert_eq!(req.headers()[ACCEPT], "application/jwt");
+    }
+
+    #[tokio::test]
+    async fn a_media_type_that_is_no_header_value_is_an_error_not_a_panic() {
+        static BAD: &[Operation] = &[Operation {
+            accept: Some("application/json\r\nx-injected: 1"),
+            ..OPS[0]
+        }];
+        let err = Hooks::none()
+            .prepare(BAD, "tokenize", &mut request())
+            .await
+            .unwrap_err();
+        assert!(err.message().contains("invalid Accept"), "{err}");
+        for text in ["t\u{e9}xt/plain", "a\u{7f}b", "a\nb"] {
+            let leaked: &'static str = Box::leak(text.to_owned().into_boxed_str());
+            assert!(static_header(leaked).is_none(), "{text:?}");
+        }
+        let tab = static_header("text/plain;\tq=1").expect("a tab is allowed");
+        assert_eq!(tab, "text/plain;\tq=1");
     }
 
     #[tokio::test]

@@ -77,7 +77,7 @@ impl RequestHook for CheckoutTransport {
                     Ok(value) => value,
                     Err(error) => {
                         let message = format!("the OAuth token request failed: {error}");
-                        record(|r| r.failure = Some(error));
+                        record(|r| r.failure = Some(Box::new(error)));
                         return Err(HookError::new(message));
                     }
                 },

@@ -153,10 +153,10 @@ impl RequestHook for CybersourceTransport {
                 MlePlan::Plain => Ok(()),
                 MlePlan::Refuse(reason) => {
                     record(|r| {
-                        r.refusal = Some(ConfigError::Operation {
+                        r.refusal = Some(Box::new(ConfigError::Operation {
                             operation: operation.id.to_owned(),
                             reason: reason.to_owned(),
-                        });
+                        }));
                     });
                     Err(HookError::new(format!(
                         "operation `{}`: {reason}",
@@ -212,7 +212,7 @@ impl crate::retry::Authorizer for CybersourceTransport {
         // in practice; if it did, the request goes unsigned and the vendor's
         // 401 reports it, rather than a panic here.
         if let Ok(signed) = self.sign(request, SystemTime::now()) {
-            record(|r| r.signed = Some(signed));
+            record(|r| r.signed = Some(Box::new(signed)));
         }
     }
 }
