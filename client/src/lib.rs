@@ -104,8 +104,8 @@ pub(crate) fn unix_seconds(time: std::time::SystemTime) -> i64 {
         .unwrap_or(0)
 }
 
-/// A random (version 4) UUID from aws-lc's generator, which reseeds from
-/// the OS on its own schedule rather than making a system call per id.
+/// A random (version 4) UUID from aws-lc's generator (which reseeds from
+/// the OS on its own schedule), through the per-thread batch of [`id_pool`].
 pub(crate) fn random_uuid() -> String {
     match id_pool::take() {
         Some(bytes) => {
