@@ -110,6 +110,22 @@ fn compare(
     );
 }
 
+/// One plain call, timed from building the request to its last body byte:
+/// the answer must have `status`; its bytes are read and not parsed.
+fn plain_call(
+    runtime: &tokio::runtime::Runtime,
+    status: u16,
+    request: impl FnOnce() -> reqwest::RequestBuilder,
+) -> Duration {
+    let start = Instant::now();
+    runtime.block_on(async {
+        let r = request().send().await.expect("sent");
+        assert_eq!(r.status().as_u16(), status);
+        black_box(r.bytes().await.expect("body"));
+    });
+    start.elapsed()
+}
+
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -244,21 +260,14 @@ fn bench(c: &mut Criterion) {
     // Signed outside the timing: the plain call is the bare HTTP exchange.
     let passkey_plain = || {
         let (token, body) = passkey_sign();
-        let start = Instant::now();
-        runtime.block_on(async {
-            let r = plain
+        plain_call(&runtime, 200, || {
+            plain
                 .post(format!("{base}{path}"))
                 .headers(sent_headers.clone())
                 .header("date", httpdate::fmt_http_date(SystemTime::now()))
                 .bearer_auth(token)
                 .body(body)
-                .send()
-                .await
-                .expect("sent");
-            assert_eq!(r.status().as_u16(), 200);
-            black_box(r.bytes().await.expect("body"));
-        });
-        start.elapsed()
+        })
     };
     compare(
         c,
@@ -310,19 +319,12 @@ fn bench(c: &mut Criterion) {
         start.elapsed()
     };
     let checkout_plain = || {
-        let start = Instant::now();
-        runtime.block_on(async {
-            let r = plain
+        plain_call(&runtime, 200, || {
+            plain
                 .get(format!("{base}/payment-sessions/{session}"))
                 .headers(checkout_headers.clone())
                 .bearer_auth(&key)
-                .send()
-                .await
-                .expect("sent");
-            assert_eq!(r.status().as_u16(), 200);
-            black_box(r.bytes().await.expect("body"));
-        });
-        start.elapsed()
+        })
     };
     compare(
         c,
@@ -358,21 +360,14 @@ fn bench(c: &mut Criterion) {
     let flex_sign = || jwt(sandbox, "POST", "/flex/v2/sessions", Some(&flex_body));
     let flex_plain = || {
         let token = flex_sign();
-        let start = Instant::now();
-        runtime.block_on(async {
-            let r = plain
+        plain_call(&runtime, 201, || {
+            plain
                 .post(format!("{base}/flex/v2/sessions"))
                 .headers(flex_headers.clone())
                 .header("date", httpdate::fmt_http_date(SystemTime::now()))
                 .bearer_auth(token)
                 .body(flex_body.clone())
-                .send()
-                .await
-                .expect("sent");
-            assert_eq!(r.status().as_u16(), 201);
-            black_box(r.bytes().await.expect("body"));
-        });
-        start.elapsed()
+        })
     };
     compare(
         c,
