@@ -6,8 +6,12 @@
 //!
 //! `cargo bench -p payclient-workspace-tests --bench overhead`
 //!
-//! Client and sandbox run on one single-threaded runtime; each call is one
-//! request on a kept-alive loopback connection. Every iteration makes one
+//! Each workflow is measured twice. First the sandbox shares the client's
+//! single-threaded runtime (`same_thread`): a call is the bare work of both
+//! sides, the strictest baseline. Then it runs on a runtime thread of its
+//! own (`server_thread`), as a server would, so a call also includes the
+//! wake-ups of a real exchange. Each call is one request on a kept-alive
+//! loopback connection. Every iteration makes one
 //! call of each variant, in alternating order, and times both: criterion's
 //! figure for `payclient` and `reqwest` is that variant's share, and after
 //! each group the bench prints the medians of all the per-call times it
@@ -199,18 +203,56 @@ fn cybersource_at(base_url: String) -> payclient::cybersource::CybersourceClient
     )
 }
 
+/// Where the sandbox runs while the client calls it.
+#[derive(Clone, Copy)]
+enum Arrangement {
+    /// On the client's single-threaded runtime: a call is the bare work of
+    /// both sides with no wake-up between them, so the plain call is as
+    /// short as it can be and the overhead as large as it can look.
+    SameThread,
+    /// On a runtime thread of its own, as a server would be: a call also
+    /// waits for the other thread to wake, as every real exchange does.
+    ServerThread,
+}
+
+impl Arrangement {
+    fn label(self) -> &'static str {
+        match self {
+            Arrangement::SameThread => "same_thread",
+            Arrangement::ServerThread => "server_thread",
+        }
+    }
+}
+
 fn bench(c: &mut Criterion) {
-    // Client and sandbox share one single-threaded runtime, so a call is
-    // the work both sides do, without cross-thread wake-ups: on two busy
-    // cores those drift by a third of the call time between runs (measured
-    // with the sandbox on its own thread), which would drown the overhead.
+    for arrangement in [Arrangement::SameThread, Arrangement::ServerThread] {
+        workflows(c, arrangement);
+    }
+}
+
+/// The three workflows, each compared with its plain requests, with the
+/// sandbox where `arrangement` puts it.
+fn workflows(c: &mut Criterion, arrangement: Arrangement) {
+    let label = arrangement.label();
+    // The client always runs on one single-threaded runtime; both variants
+    // of a workflow are timed call by call in one loop, so a drift of the
+    // machine hits both alike.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let sandbox = &runtime
-        .block_on(Sandbox::start_with(SandboxConfig::default()))
-        .expect("sandbox");
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("server runtime");
+    let sandbox = &match arrangement {
+        Arrangement::SameThread => &runtime,
+        // Started from the server runtime, so its tasks run on its thread.
+        Arrangement::ServerThread => &server,
+    }
+    .block_on(Sandbox::start_with(SandboxConfig::default()))
+    .expect("sandbox");
     // One reqwest client for both sides: the same pool and settings.
     let plain = reqwest::Client::new();
     let cybersource = payclient::cybersource::CybersourceClient::new(
@@ -271,7 +313,7 @@ fn bench(c: &mut Criterion) {
     };
     compare(
         c,
-        "passkey_authentication_options",
+        &format!("{label}/passkey_authentication_options"),
         100,
         &passkey_payclient,
         &passkey_plain,
@@ -328,7 +370,7 @@ fn bench(c: &mut Criterion) {
     };
     compare(
         c,
-        "checkout_get_payment_session",
+        &format!("{label}/checkout_get_payment_session"),
         100,
         &checkout_payclient,
         &checkout_plain,
@@ -371,7 +413,7 @@ fn bench(c: &mut Criterion) {
     };
     compare(
         c,
-        "flex_create_capture_context",
+        &format!("{label}/flex_create_capture_context"),
         50,
         &flex_payclient,
         &flex_plain,

@@ -71,7 +71,25 @@ struct Claims<'a> {
 pub(crate) struct JwtError;
 
 impl JwtSigner {
+    /// The signed token.
+    #[cfg(test)]
     pub(crate) fn token(&self, request: &JwtRequest<'_>) -> Result<String, JwtError> {
+        let mut token = String::new();
+        self.append_token(request, &mut token)?;
+        Ok(token)
+    }
+
+    /// `Bearer <token>`, the `Authorization` value, built in one buffer.
+    pub(crate) fn bearer(&self, request: &JwtRequest<'_>) -> Result<String, JwtError> {
+        let mut value = String::with_capacity(1024);
+        value.push_str("Bearer ");
+        self.append_token(request, &mut value)?;
+        Ok(value)
+    }
+
+    /// Appends the signed token to `out`; the signature covers only what
+    /// this call appends.
+    fn append_token(&self, request: &JwtRequest<'_>, out: &mut String) -> Result<(), JwtError> {
         let (kid, alg) = match self {
             JwtSigner::SharedSecret(key) => (key.key_id(), "HS256"),
             JwtSigner::Certificate(key) => (key.kid(), "RS256"),
@@ -95,36 +113,45 @@ impl JwtSigner {
             digest_algorithm: digest.map(|_| "SHA-256"),
         };
         // Structs rather than `json!` maps: the same bytes, without building
-        // and hashing a map on every request.
-        let header = serde_json::to_vec(&Header {
-            kid,
-            alg,
-            typ: "JWT",
-        })
+        // and hashing a map on every request. One scratch buffer for both.
+        let mut json = Vec::with_capacity(512);
+        serde_json::to_writer(
+            &mut json,
+            &Header {
+                kid,
+                alg,
+                typ: "JWT",
+            },
+        )
         .map_err(|_| JwtError)?;
-        let claims = serde_json::to_vec(&claims).map_err(|_| JwtError)?;
-        let mut token = String::with_capacity((header.len() + claims.len()) * 4 / 3 + 360);
-        b64url_into(&header, &mut token);
-        token.push('.');
-        b64url_into(&claims, &mut token);
-        let signature = match self {
-            JwtSigner::SharedSecret(key) => key.mac(token.as_bytes()).as_ref().to_vec(),
+        let start = out.len();
+        b64url_into(&json, out);
+        out.push('.');
+        json.clear();
+        serde_json::to_writer(&mut json, &claims).map_err(|_| JwtError)?;
+        b64url_into(&json, out);
+        let signed = &out.as_bytes()[start..];
+        match self {
+            JwtSigner::SharedSecret(key) => {
+                let tag = key.mac(signed);
+                out.push('.');
+                b64url_into(tag.as_ref(), out);
+            }
             JwtSigner::Certificate(key) => {
                 let pair = key.key();
                 let mut signature = vec![0u8; pair.public_modulus_len()];
                 pair.sign(
                     &RSA_PKCS1_SHA256,
                     &SystemRandom::new(),
-                    token.as_bytes(),
+                    signed,
                     &mut signature,
                 )
                 .map_err(|_| JwtError)?;
-                signature
+                out.push('.');
+                b64url_into(&signature, out);
             }
-        };
-        token.push('.');
-        b64url_into(&signature, &mut token);
-        Ok(token)
+        }
+        Ok(())
     }
 }
 
@@ -159,6 +186,37 @@ mod tests {
         assert!(claims.get("digest").is_none() && claims.get("digestAlgorithm").is_none());
         let expected = signer_mac(&signer, &format!("{}.{}", parts[0], parts[1]));
         assert_eq!(URL_SAFE_NO_PAD.decode(parts[2]).expect("b64"), expected);
+    }
+
+    #[test]
+    fn the_bearer_value_carries_the_same_token() {
+        let signer = JwtSigner::SharedSecret(SignatureKey::new("key-1", b"secret"));
+        let request = JwtRequest {
+            method: "POST",
+            host: "apitest.cybersource.com",
+            request_target: "/tms/v2/tokenized-cards/1/authentication-options",
+            digest: Some("SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="),
+            merchant_id: "m",
+            issuer: "m",
+            now_unix: 1_795_000_000,
+            jti: "j",
+        };
+        let token = signer.token(&request).expect("token");
+        assert_eq!(
+            signer.bearer(&request).expect("bearer"),
+            format!("Bearer {token}")
+        );
+        // The MAC covers the token's own header and claims, not the prefix.
+        let parts: Vec<&str> = token.split('.').collect();
+        let expected = signer_mac(&signer, &format!("{}.{}", parts[0], parts[1]));
+        assert_eq!(URL_SAFE_NO_PAD.decode(parts[2]).expect("b64"), expected);
+        let claims: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
+        assert_eq!(
+            claims["digest"],
+            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        );
+        assert_eq!(claims["digestAlgorithm"], "SHA-256");
     }
 
     fn signer_mac(signer: &JwtSigner, input: &str) -> Vec<u8> {

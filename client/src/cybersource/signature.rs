@@ -140,6 +140,28 @@ pub fn signature_header(key: &SignatureKey, inputs: &SigningInputs) -> String {
     out
 }
 
+impl SigningInputs {
+    /// The inputs of one request from values the caller already owns (no
+    /// copies); `method` must be upper-case, as `http::Method` gives it.
+    pub(crate) fn from_parts(
+        host: &str,
+        date: String,
+        method: String,
+        request_target: String,
+        body: &[u8],
+        signing_merchant_id: &str,
+    ) -> Self {
+        Self {
+            host: host.to_owned(),
+            digest: method_has_digest(&method).then(|| digest_header(body)),
+            date,
+            method,
+            request_target,
+            signing_merchant_id: signing_merchant_id.to_owned(),
+        }
+    }
+}
+
 /// Builds the inputs for one request: computes the digest when the method has one.
 pub fn inputs(
     host: &str,

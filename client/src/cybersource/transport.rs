@@ -26,6 +26,10 @@ const DIGEST: HeaderName = HeaderName::from_static("digest");
 #[derive(Debug, Clone)]
 pub(crate) struct CybersourceTransport {
     config: Arc<CybersourceConfig>,
+    /// `v-c-merchant-id` and `Host`, made once: every attempt sends the same
+    /// values (`None` if one is not a valid header value; signing then fails).
+    merchant_id: Option<HeaderValue>,
+    host: Option<HeaderValue>,
 }
 
 fn header(value: &str) -> Result<HeaderValue, HookError> {
@@ -35,7 +39,11 @@ fn header(value: &str) -> Result<HeaderValue, HookError> {
 
 impl CybersourceTransport {
     pub(crate) fn new(config: Arc<CybersourceConfig>) -> Self {
-        Self { config }
+        Self {
+            merchant_id: HeaderValue::from_str(&config.merchant_id).ok(),
+            host: HeaderValue::from_str(&config.signing_host).ok(),
+            config,
+        }
     }
 
     /// Adds the authentication headers for one attempt and returns what was
@@ -51,17 +59,18 @@ impl CybersourceTransport {
             Some(query) => format!("{}?{}", url.path(), query),
             None => url.path().to_owned(),
         };
-        let method = request.method().as_str().to_owned();
         let body = request
             .body()
             .and_then(reqwest::Body::as_bytes)
             .unwrap_or_default();
-        let date = httpdate::fmt_http_date(now);
-        let inputs = signature::inputs(
+        let inputs = signature::SigningInputs::from_parts(
             &config.signing_host,
-            &date,
-            &method,
-            &request_target,
+            http_date(now)
+                .ok_or_else(|| HookError::new("the system clock reads a time before 1970"))?,
+            // Upper-case: `http::Method` normalizes nothing, but reqwest's
+            // methods (and the generated code's) are the standard ones.
+            request.method().as_str().to_ascii_uppercase(),
+            request_target,
             body,
             config.signing_merchant_id(),
         );
@@ -74,11 +83,11 @@ impl CybersourceTransport {
             }
             AuthMode::Jwt(signer) => {
                 let jti = crate::random_uuid();
-                let token = signer
-                    .token(&JwtRequest {
-                        method: &method,
+                let bearer = signer
+                    .bearer(&JwtRequest {
+                        method: &inputs.method,
                         host: &config.signing_host,
-                        request_target: &request_target,
+                        request_target: &inputs.request_target,
                         digest: inputs.digest.as_deref(),
                         merchant_id: &config.merchant_id,
                         issuer: config.signing_merchant_id(),
@@ -86,15 +95,21 @@ impl CybersourceTransport {
                         jti: &jti,
                     })
                     .map_err(|_| HookError::new("the JWT could not be signed"))?;
-                let mut value = header(&format!("Bearer {token}"))?;
+                // Handed over without a copy (a token is about a kilobyte).
+                let mut value = HeaderValue::from_maybe_shared(bytes::Bytes::from(bearer))
+                    .map_err(|_| HookError::new("a signing header value is not a valid header"))?;
                 value.set_sensitive(true);
                 Some((AUTHORIZATION, value))
             }
         };
         let headers = request.headers_mut();
-        headers.insert(MERCHANT_ID, header(&config.merchant_id)?);
-        headers.insert(reqwest::header::DATE, header(&date)?);
-        headers.insert(reqwest::header::HOST, header(&config.signing_host)?);
+        let invalid = || HookError::new("a signing header value is not a valid header");
+        headers.insert(MERCHANT_ID, self.merchant_id.clone().ok_or_else(invalid)?);
+        headers.insert(reqwest::header::DATE, header(&inputs.date)?);
+        headers.insert(
+            reqwest::header::HOST,
+            self.host.clone().ok_or_else(invalid)?,
+        );
         headers.insert(
             reqwest::header::USER_AGENT,
             HeaderValue::from_static(crate::USER_AGENT),
@@ -112,6 +127,25 @@ impl CybersourceTransport {
         }
         Ok(inputs)
     }
+}
+
+/// The `Date` value for `now` (IMF-fixdate), formatted once per second per
+/// thread: every request in that second sends the same text. `None` for a
+/// time before 1970, which `httpdate` would panic on.
+fn http_date(now: SystemTime) -> Option<String> {
+    use std::cell::RefCell;
+    thread_local! {
+        static LAST: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+    }
+    let second = now.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    let second = i64::try_from(second).ok()?;
+    Some(LAST.with_borrow_mut(|(at, text)| {
+        if *at != second {
+            *text = httpdate::fmt_http_date(now);
+            *at = second;
+        }
+        text.clone()
+    }))
 }
 
 impl CybersourceTransport {
@@ -214,5 +248,34 @@ impl crate::retry::Authorizer for CybersourceTransport {
         if let Ok(signed) = self.sign(request, SystemTime::now()) {
             record(|r| r.signed = Some(Box::new(signed)));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::http_date;
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    #[test]
+    fn the_date_is_the_imf_fixdate_of_its_own_second() {
+        let base = UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        // The same second twice (the second from the cache), then the next
+        // one, a later one within it, and an earlier one again.
+        for offset_ms in [0, 999, 1_000, 1_500, 0, 86_400_000] {
+            let at = base + Duration::from_millis(offset_ms);
+            assert_eq!(
+                http_date(at).as_deref(),
+                Some(httpdate::fmt_http_date(at).as_str()),
+                "{offset_ms} ms"
+            );
+        }
+        assert_eq!(
+            http_date(base).as_deref(),
+            Some("Wed, 18 Nov 2026 11:06:40 GMT")
+        );
+        let now = SystemTime::now();
+        assert_eq!(http_date(now), Some(httpdate::fmt_http_date(now)));
+        // A clock before 1970 is refused rather than a panic in `httpdate`.
+        assert_eq!(http_date(UNIX_EPOCH - Duration::from_secs(90)), None);
     }
 }
