@@ -32,9 +32,12 @@ pub(crate) struct CybersourceTransport {
     host: Option<HeaderValue>,
 }
 
+fn invalid_header() -> HookError {
+    HookError::new("a signing header value is not a valid header")
+}
+
 fn header(value: &str) -> Result<HeaderValue, HookError> {
-    HeaderValue::from_str(value)
-        .map_err(|_| HookError::new("a signing header value is not a valid header"))
+    HeaderValue::from_str(value).map_err(|_| invalid_header())
 }
 
 impl CybersourceTransport {
@@ -65,10 +68,10 @@ impl CybersourceTransport {
             .unwrap_or_default();
         let inputs = signature::SigningInputs::from_parts(
             &config.signing_host,
-            http_date(now)
-                .ok_or_else(|| HookError::new("the system clock reads a time before 1970"))?,
-            // Upper-case: `http::Method` normalizes nothing, but reqwest's
-            // methods (and the generated code's) are the standard ones.
+            http_date(now).ok_or_else(|| {
+                HookError::new("the system clock reads a time outside the years 1970 to 9999")
+            })?,
+            // Signed upper-case, whatever case an extension method has.
             request.method().as_str().to_ascii_uppercase(),
             request_target,
             body,
@@ -95,20 +98,22 @@ impl CybersourceTransport {
                         jti: &jti,
                     })
                     .map_err(|_| HookError::new("the JWT could not be signed"))?;
-                // Handed over without a copy (a token is about a kilobyte).
+                // Handed over without a copy (a token is several hundred bytes).
                 let mut value = HeaderValue::from_maybe_shared(bytes::Bytes::from(bearer))
-                    .map_err(|_| HookError::new("a signing header value is not a valid header"))?;
+                    .map_err(|_| invalid_header())?;
                 value.set_sensitive(true);
                 Some((AUTHORIZATION, value))
             }
         };
         let headers = request.headers_mut();
-        let invalid = || HookError::new("a signing header value is not a valid header");
-        headers.insert(MERCHANT_ID, self.merchant_id.clone().ok_or_else(invalid)?);
+        headers.insert(
+            MERCHANT_ID,
+            self.merchant_id.clone().ok_or_else(invalid_header)?,
+        );
         headers.insert(reqwest::header::DATE, header(&inputs.date)?);
         headers.insert(
             reqwest::header::HOST,
-            self.host.clone().ok_or_else(invalid)?,
+            self.host.clone().ok_or_else(invalid_header)?,
         );
         headers.insert(
             reqwest::header::USER_AGENT,
@@ -131,13 +136,17 @@ impl CybersourceTransport {
 
 /// The `Date` value for `now` (IMF-fixdate), formatted once per second per
 /// thread: every request in that second sends the same text. `None` for a
-/// time before 1970, which `httpdate` would panic on.
+/// time before 1970 or from the year 10000 on, which `httpdate` panics on.
 fn http_date(now: SystemTime) -> Option<String> {
     use std::cell::RefCell;
     thread_local! {
         static LAST: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
     }
     let second = now.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    // 10000-01-01T00:00:00Z, the first second `httpdate` refuses.
+    if second >= 253_402_300_800 {
+        return None;
+    }
     let second = i64::try_from(second).ok()?;
     Some(LAST.with_borrow_mut(|(at, text)| {
         if *at != second {
@@ -275,7 +284,13 @@ mod tests {
         );
         let now = SystemTime::now();
         assert_eq!(http_date(now), Some(httpdate::fmt_http_date(now)));
-        // A clock before 1970 is refused rather than a panic in `httpdate`.
+        // A clock outside httpdate's years is refused rather than a panic.
         assert_eq!(http_date(UNIX_EPOCH - Duration::from_secs(90)), None);
+        let last = UNIX_EPOCH + Duration::from_secs(253_402_300_799);
+        assert_eq!(
+            http_date(last).as_deref(),
+            Some("Fri, 31 Dec 9999 23:59:59 GMT")
+        );
+        assert_eq!(http_date(last + Duration::from_secs(1)), None);
     }
 }
