@@ -241,18 +241,19 @@ fn workflows(c: &mut Criterion, arrangement: Arrangement) {
         .enable_all()
         .build()
         .expect("runtime");
-    let server = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("server runtime");
-    let sandbox = &match arrangement {
-        Arrangement::SameThread => &runtime,
-        // Started from the server runtime, so its tasks run on its thread.
-        Arrangement::ServerThread => &server,
-    }
-    .block_on(Sandbox::start_with(SandboxConfig::default()))
-    .expect("sandbox");
+    let server = matches!(arrangement, Arrangement::ServerThread).then(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("server runtime")
+    });
+    // Started from the runtime it is to run on: its tasks stay there.
+    let sandbox = &server
+        .as_ref()
+        .unwrap_or(&runtime)
+        .block_on(Sandbox::start_with(SandboxConfig::default()))
+        .expect("sandbox");
     // One reqwest client for both sides: the same pool and settings.
     let plain = reqwest::Client::new();
     let cybersource = payclient::cybersource::CybersourceClient::new(

@@ -142,7 +142,7 @@ pub fn signature_header(key: &SignatureKey, inputs: &SigningInputs) -> String {
 
 impl SigningInputs {
     /// The inputs of one request from values the caller already owns (no
-    /// copies); `method` must be upper-case, as `http::Method` gives it.
+    /// copies); `method` must be upper-case.
     pub(crate) fn from_parts(
         host: &str,
         date: String,
@@ -171,18 +171,14 @@ pub fn inputs(
     body: &[u8],
     signing_merchant_id: &str,
 ) -> SigningInputs {
-    SigningInputs {
-        host: host.to_owned(),
-        date: date.to_owned(),
-        method: if method.bytes().any(|b| b.is_ascii_lowercase()) {
-            method.to_ascii_uppercase()
-        } else {
-            method.to_owned()
-        },
-        request_target: request_target.to_owned(),
-        digest: method_has_digest(method).then(|| digest_header(body)),
-        signing_merchant_id: signing_merchant_id.to_owned(),
-    }
+    SigningInputs::from_parts(
+        host,
+        date.to_owned(),
+        method.to_ascii_uppercase(),
+        request_target.to_owned(),
+        body,
+        signing_merchant_id,
+    )
 }
 
 #[cfg(test)]

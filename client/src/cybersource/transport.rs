@@ -26,10 +26,6 @@ const DIGEST: HeaderName = HeaderName::from_static("digest");
 #[derive(Debug, Clone)]
 pub(crate) struct CybersourceTransport {
     config: Arc<CybersourceConfig>,
-    /// `v-c-merchant-id` and `Host`, made once: every attempt sends the same
-    /// values (`None` if one is not a valid header value; signing then fails).
-    merchant_id: Option<HeaderValue>,
-    host: Option<HeaderValue>,
 }
 
 fn invalid_header() -> HookError {
@@ -42,11 +38,7 @@ fn header(value: &str) -> Result<HeaderValue, HookError> {
 
 impl CybersourceTransport {
     pub(crate) fn new(config: Arc<CybersourceConfig>) -> Self {
-        Self {
-            merchant_id: HeaderValue::from_str(&config.merchant_id).ok(),
-            host: HeaderValue::from_str(&config.signing_host).ok(),
-            config,
-        }
+        Self { config }
     }
 
     /// Adds the authentication headers for one attempt and returns what was
@@ -106,15 +98,9 @@ impl CybersourceTransport {
             }
         };
         let headers = request.headers_mut();
-        headers.insert(
-            MERCHANT_ID,
-            self.merchant_id.clone().ok_or_else(invalid_header)?,
-        );
+        headers.insert(MERCHANT_ID, header(&config.merchant_id)?);
         headers.insert(reqwest::header::DATE, header(&inputs.date)?);
-        headers.insert(
-            reqwest::header::HOST,
-            self.host.clone().ok_or_else(invalid_header)?,
-        );
+        headers.insert(reqwest::header::HOST, header(&config.signing_host)?);
         headers.insert(
             reqwest::header::USER_AGENT,
             HeaderValue::from_static(crate::USER_AGENT),
@@ -134,27 +120,12 @@ impl CybersourceTransport {
     }
 }
 
-/// The `Date` value for `now` (IMF-fixdate), formatted once per second per
-/// thread: every request in that second sends the same text. `None` for a
-/// time before 1970 or from the year 10000 on, which `httpdate` panics on.
+/// The `Date` value for `now` (IMF-fixdate), or `None` for a time before
+/// 1970 or from the year 10000 on, which `httpdate` panics on.
 fn http_date(now: SystemTime) -> Option<String> {
-    use std::cell::RefCell;
-    thread_local! {
-        static LAST: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
-    }
     let second = now.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
     // 10000-01-01T00:00:00Z, the first second `httpdate` refuses.
-    if second >= 253_402_300_800 {
-        return None;
-    }
-    let second = i64::try_from(second).ok()?;
-    Some(LAST.with_borrow_mut(|(at, text)| {
-        if *at != second {
-            *text = httpdate::fmt_http_date(now);
-            *at = second;
-        }
-        text.clone()
-    }))
+    (second < 253_402_300_800).then(|| httpdate::fmt_http_date(now))
 }
 
 impl CybersourceTransport {
@@ -268,8 +239,7 @@ mod tests {
     #[test]
     fn the_date_is_the_imf_fixdate_of_its_own_second() {
         let base = UNIX_EPOCH + Duration::from_secs(1_795_000_000);
-        // The same second twice (the second from the cache), then the next
-        // one, a later one within it, and an earlier one again.
+        // Within one second, across seconds, and back to an earlier one.
         for offset_ms in [0, 999, 1_000, 1_500, 0, 86_400_000] {
             let at = base + Duration::from_millis(offset_ms);
             assert_eq!(

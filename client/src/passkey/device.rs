@@ -188,29 +188,33 @@ fn check_ip_address(value: Option<&str>) -> Result<(), ValidationError> {
 pub(crate) fn check_wire(device: &types::BrowserDeviceInformation) -> Result<(), ValidationError> {
     let d = device;
     check_ip_address(Some(&d.ip_address))?;
-    check_text("platformType", Some(&d.platform_type))?;
-    check_text("httpAcceptContent", Some(&d.http_accept_content))?;
-    check_text("httpBrowserLanguage", Some(&d.http_browser_language))?;
-    check_number(
-        "httpBrowserColorDepth",
-        Some(&d.http_browser_color_depth),
-        false,
-    )?;
-    check_number(
-        "httpBrowserScreenHeight",
-        Some(&d.http_browser_screen_height),
-        false,
-    )?;
-    check_number(
-        "httpBrowserScreenWidth",
-        Some(&d.http_browser_screen_width),
-        false,
-    )?;
-    check_number(
-        "httpBrowserTimeDifference",
-        Some(&d.http_browser_time_difference),
-        true,
-    )?;
+    for (name, value) in [
+        ("platformType", &d.platform_type),
+        ("httpAcceptContent", &d.http_accept_content),
+        ("httpBrowserLanguage", &d.http_browser_language),
+    ] {
+        check_text(name, Some(value))?;
+    }
+    for (name, value, signed) in [
+        ("httpBrowserColorDepth", &d.http_browser_color_depth, false),
+        (
+            "httpBrowserScreenHeight",
+            &d.http_browser_screen_height,
+            false,
+        ),
+        (
+            "httpBrowserScreenWidth",
+            &d.http_browser_screen_width,
+            false,
+        ),
+        (
+            "httpBrowserTimeDifference",
+            &d.http_browser_time_difference,
+            true,
+        ),
+    ] {
+        check_number(name, Some(value), signed)?;
+    }
     check_text("userAgentBrowserValue", Some(&d.user_agent_browser_value))
 }
 
