@@ -1,24 +1,33 @@
 //! What `payclient` adds to a call: the same requests against the sandbox,
 //! once through `payclient` (request checks, encoding, signing, hooks,
-//! typed decoding) and once as plain `reqwest` sending the same bytes with
-//! headers signed beforehand (outside the timing) and reading the answer's
-//! bytes, parsing nothing.
+//! retries, tracing, typed decoding) and once as plain `reqwest` sending
+//! the same bytes with headers signed beforehand (outside the timing) and
+//! reading the answer's bytes, parsing nothing. The overhead to quote is
+//! `payclient`'s.
 //!
 //! `cargo bench -p payclient-workspace-tests --bench overhead`
+//!
+//! Passkey and Checkout have two reference variants besides, to show how
+//! much of that overhead any client pays and how much comes from the
+//! generated layer:
+//! - `minimum`: the least a client does in the timing: encode the typed
+//!   body, sign it (HS256 key and JWT header prepared once), send, decode
+//!   the typed answer. No checks, hooks, retries or tracing.
+//! - `generated_minimal_hook`: the same work through the generated raw
+//!   client, with a hook that only adds the headers and the JWT.
 //!
 //! Each workflow is measured twice. First the sandbox shares the client's
 //! single-threaded runtime (`same_thread`): a call is the bare work of both
 //! sides, the strictest baseline. Then it runs on a runtime thread of its
 //! own (`server_thread`), as a server would, so a call also includes the
 //! wake-ups of a real exchange. Each call is one request on a kept-alive
-//! loopback connection. Every iteration makes one
-//! call of each variant, in alternating order, and times both: criterion's
-//! figure for `payclient` and `reqwest` is that variant's share, and after
-//! each group the bench prints the medians of all the per-call times it
-//! recorded in both windows and their ratio. Those two medians come from
-//! calls made side by side, so a drift of the machine (seen here: a fifth of
-//! the call time between two 13-second windows) hits both alike; the
-//! overhead to quote is that printed ratio.
+//! loopback connection. Every iteration makes one call of each variant, in
+//! an order that rotates from one iteration to the next, and times each:
+//! criterion's figure for a variant is that variant's share, and after each
+//! group the bench prints the medians of all the per-call times it recorded
+//! in all the group's windows and their ratios to `reqwest`. Those medians
+//! come from calls made side by side, so a drift of the machine (seen here:
+//! a fifth of the call time between two 13-second windows) hits all alike.
 
 use std::cell::RefCell;
 use std::hint::black_box;
@@ -28,50 +37,43 @@ use aws_lc_rs::{digest, hmac};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use criterion::{Criterion, criterion_group, criterion_main};
+use futures::StreamExt as _;
 use payclient::cybersource::Authentication;
 use payclient::flex::{CaptureField, CaptureSelection, FlexClient};
 use payclient::passkey::PasskeyClient;
+use payclient_raw_checkout_flow::types as checkout_types;
+use payclient_raw_cybersource_passkey::types as passkey_types;
 use payclient_sandbox::{Sandbox, SandboxConfig, passkey as tokens};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-/// The per-call times of both variants of one workflow, recorded side by side.
-#[derive(Default)]
-struct Calls {
-    payclient: Vec<Duration>,
-    reqwest: Vec<Duration>,
+/// One way of making a workflow's call; returns the time of its request.
+struct Variant<'a> {
+    name: &'static str,
+    call: &'a dyn Fn() -> Duration,
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Variant {
-    Payclient,
-    Reqwest,
-}
-
-/// One criterion function: every iteration calls both variants (each
-/// returns the time of its own request), alternating which goes first,
-/// records both and gives criterion the time of `report`.
+/// One criterion function: every iteration calls every variant once, the
+/// order rotating from one iteration to the next, records each call's time
+/// and gives criterion the time of variant `report`.
 fn interleaved(
     b: &mut criterion::Bencher<'_>,
-    calls: &RefCell<Calls>,
-    report: Variant,
-    payclient: &dyn Fn() -> Duration,
-    reqwest: &dyn Fn() -> Duration,
+    calls: &RefCell<Vec<Vec<Duration>>>,
+    report: usize,
+    variants: &[Variant<'_>],
 ) {
     b.iter_custom(|iters| {
         let mut total = Duration::ZERO;
         let mut calls = calls.borrow_mut();
         for i in 0..iters {
-            let (p, r) = if i % 2 == 0 {
-                let p = payclient();
-                (p, reqwest())
-            } else {
-                let r = reqwest();
-                (payclient(), r)
-            };
-            calls.payclient.push(p);
-            calls.reqwest.push(r);
-            total += if report == Variant::Payclient { p } else { r };
+            let first = usize::try_from(i).unwrap_or_default() % variants.len();
+            for k in (first..variants.len()).chain(0..first) {
+                let time = (variants[k].call)();
+                calls[k].push(time);
+                if k == report {
+                    total += time;
+                }
+            }
         }
         total
     })
@@ -82,36 +84,39 @@ fn median(times: &mut [Duration]) -> Duration {
     times.get(times.len() / 2).copied().unwrap_or_default()
 }
 
-/// Both variants of a workflow as a criterion group, then the medians of
-/// every call recorded in it and the overhead they give.
-fn compare(
-    c: &mut Criterion,
-    name: &str,
-    sample_size: usize,
-    payclient: &dyn Fn() -> Duration,
-    reqwest: &dyn Fn() -> Duration,
-) {
-    let calls = RefCell::new(Calls::default());
+/// The variants of a workflow as a criterion group, then the medians of
+/// every call recorded in it and each one's overhead over plain `reqwest`,
+/// which is the first variant.
+fn compare(c: &mut Criterion, name: &str, sample_size: usize, variants: &[Variant<'_>]) {
+    let calls = RefCell::new(vec![Vec::new(); variants.len()]);
     let mut group = c.benchmark_group(format!("overhead/{name}"));
     group.sample_size(sample_size);
-    group.bench_function("payclient", |b| {
-        interleaved(b, &calls, Variant::Payclient, payclient, reqwest)
-    });
-    group.bench_function("reqwest", |b| {
-        interleaved(b, &calls, Variant::Reqwest, payclient, reqwest)
-    });
+    for (k, variant) in variants.iter().enumerate() {
+        group.bench_function(variant.name, |b| interleaved(b, &calls, k, variants));
+    }
     group.finish();
     let mut calls = calls.into_inner();
-    if calls.payclient.is_empty() {
+    let count = calls[0].len();
+    if count == 0 {
         return; // filtered out, or `--list`
     }
-    let count = calls.payclient.len();
-    let p = median(&mut calls.payclient).as_secs_f64() * 1e6;
-    let r = median(&mut calls.reqwest).as_secs_f64() * 1e6;
-    println!(
-        "overhead/{name}: per-call medians over {count} interleaved pairs: payclient {p:.1} µs, reqwest {r:.1} µs, overhead {:+.1}%",
-        (p / r - 1.0) * 100.0
+    let medians: Vec<f64> = calls
+        .iter_mut()
+        .map(|times| median(times).as_secs_f64() * 1e6)
+        .collect();
+    let plain = medians[0];
+    let mut line = format!(
+        "overhead/{name}: per-call medians over {count} interleaved rounds: {} {plain:.1} µs",
+        variants[0].name
     );
+    for (variant, m) in variants.iter().zip(&medians).skip(1) {
+        line += &format!(
+            ", {} {m:.1} µs ({:+.1}%)",
+            variant.name,
+            (m / plain - 1.0) * 100.0
+        );
+    }
+    println!("{line}");
 }
 
 /// One plain call, timed from building the request to its last body byte:
@@ -137,33 +142,78 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-/// An HS256 JWT for one request, as the vendor SDKs (and payclient) make it.
-fn jwt(sandbox: &Sandbox, method: &str, path: &str, body: Option<&[u8]>) -> String {
-    let c = sandbox.config();
-    let t = now();
-    let mut claims = json!({
-        "iat": t, "exp": t + 120, "request-method": method, "request-host": c.signing_host,
-        "request-resource-path": path, "iss": c.merchant_id, "jti": uuid::Uuid::new_v4().to_string(),
-        "v-c-merchant-id": c.merchant_id, "v-c-jwt-version": "2",
-    });
-    if let Some(body) = body {
-        claims["digest"] = json!(STANDARD.encode(digest::digest(&digest::SHA256, body)));
-        claims["digestAlgorithm"] = json!("SHA-256");
+/// HS256 JWTs for the sandbox's merchant, as the vendor SDKs (and payclient)
+/// make them, with the key and the encoded JWT header prepared once: the
+/// least work a Cybersource client does per request.
+struct Jwt {
+    key: hmac::Key,
+    header: String,
+    host: String,
+    merchant_id: String,
+}
+
+impl Jwt {
+    fn new(sandbox: &Sandbox) -> Self {
+        let c = sandbox.config();
+        let secret = STANDARD.decode(&c.shared_secret).expect("secret");
+        Self {
+            key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
+            header: URL_SAFE_NO_PAD
+                .encode(json!({"kid": c.key_id, "alg": "HS256", "typ": "JWT"}).to_string()),
+            host: c.signing_host.clone(),
+            merchant_id: c.merchant_id.clone(),
+        }
     }
-    let header = json!({"kid": c.key_id, "alg": "HS256", "typ": "JWT"});
-    let input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
-    let key = hmac::Key::new(
-        hmac::HMAC_SHA256,
-        &STANDARD.decode(&c.shared_secret).expect("secret"),
-    );
-    format!(
-        "{input}.{}",
-        URL_SAFE_NO_PAD.encode(hmac::sign(&key, input.as_bytes()))
-    )
+
+    /// `Bearer <jwt>` for one POST of `body` to `path`.
+    fn bearer(&self, path: &str, body: &[u8]) -> String {
+        let t = now();
+        let digest = STANDARD.encode(digest::digest(&digest::SHA256, body));
+        // Written directly: no value here needs JSON escaping.
+        let claims = format!(
+            r#"{{"iat":{t},"exp":{},"request-method":"POST","request-host":"{}","request-resource-path":"{path}","iss":"{m}","jti":"{}","v-c-merchant-id":"{m}","v-c-jwt-version":"2","digest":"{digest}","digestAlgorithm":"SHA-256"}}"#,
+            t + 120,
+            self.host,
+            uuid::Uuid::new_v4(),
+            m = self.merchant_id,
+        );
+        let input = format!("{}.{}", self.header, URL_SAFE_NO_PAD.encode(claims));
+        let mac = hmac::sign(&self.key, input.as_bytes());
+        format!("Bearer {input}.{}", URL_SAFE_NO_PAD.encode(mac))
+    }
+}
+
+/// The generated raw client's hook at its smallest: it adds the headers
+/// payclient sends, a `Date` and, for Cybersource, a JWT made as [`Jwt`]
+/// makes it. Nothing is checked, retried or traced.
+struct MinimalHook {
+    headers: HeaderMap,
+    jwt: Option<Jwt>,
+}
+
+impl payclient_runtime::RequestHook for MinimalHook {
+    fn prepare<'a>(
+        &'a self,
+        _operation: &'static payclient_runtime::Operation,
+        request: &'a mut reqwest::Request,
+    ) -> payclient_runtime::BoxFuture<'a, Result<(), payclient_runtime::HookError>> {
+        Box::pin(async move {
+            let bearer = self.jwt.as_ref().map(|jwt| {
+                let body = request.body().and_then(reqwest::Body::as_bytes);
+                jwt.bearer(request.url().path(), body.unwrap_or_default())
+            });
+            let headers = request.headers_mut();
+            for (name, value) in &self.headers {
+                headers.insert(name, value.clone());
+            }
+            if let Some(bearer) = bearer {
+                let date = httpdate::fmt_http_date(SystemTime::now());
+                headers.insert("date", date.parse().expect("date"));
+                headers.insert("authorization", bearer.parse().expect("jwt"));
+            }
+            Ok(())
+        })
+    }
 }
 
 /// What payclient sends: body and headers (all but the per-request
@@ -296,28 +346,95 @@ fn workflows(c: &mut Criterion, arrangement: Arrangement) {
         .expect("correlation id")
         .to_owned();
     let text = String::from_utf8(body.clone()).expect("utf-8");
+    let jwt = Jwt::new(sandbox);
     let passkey_sign = || {
         let body = text.replace(&captured_id, &uuid::Uuid::new_v4().to_string());
-        (jwt(sandbox, "POST", &path, Some(body.as_bytes())), body)
+        (jwt.bearer(&path, body.as_bytes()), body)
     };
     // Signed outside the timing: the plain call is the bare HTTP exchange.
     let passkey_plain = || {
-        let (token, body) = passkey_sign();
+        let (bearer, body) = passkey_sign();
         plain_call(&runtime, 200, || {
             plain
                 .post(format!("{base}{path}"))
                 .headers(sent_headers.clone())
                 .header("date", httpdate::fmt_http_date(SystemTime::now()))
-                .bearer_auth(token)
+                .header("authorization", bearer)
                 .body(body)
         })
+    };
+    // The least any client must do in the timing: encode the typed body,
+    // sign it as `Jwt` does, send, decode the typed answer.
+    let typed: passkey_types::AuthenticationOptionsRequest =
+        serde_json::from_slice(&body).expect("typed request");
+    let passkey_minimum = || {
+        let start = Instant::now();
+        let mut request = black_box(&typed).clone();
+        request.client_correlation_id = uuid::Uuid::new_v4().to_string();
+        let body = serde_json::to_vec(&request).expect("json");
+        let bearer = jwt.bearer(&path, &body);
+        runtime.block_on(async {
+            let response = plain
+                .post(format!("{base}{path}"))
+                .headers(sent_headers.clone())
+                .header("date", httpdate::fmt_http_date(SystemTime::now()))
+                .header("authorization", bearer)
+                .body(body)
+                .send()
+                .await
+                .expect("sent");
+            assert_eq!(response.status().as_u16(), 200);
+            let bytes = response.bytes().await.expect("body");
+            black_box(
+                serde_json::from_slice::<passkey_types::AuthenticationOptionsResponse>(&bytes)
+                    .expect("typed answer"),
+            );
+        });
+        start.elapsed()
+    };
+    // The same through the generated raw client and its hook runtime.
+    let raw_passkey = payclient_raw_cybersource_passkey::Client::new_with_client(
+        &base,
+        plain.clone(),
+        payclient_runtime::Hooks::new(MinimalHook {
+            headers: sent_headers.clone(),
+            jwt: Some(Jwt::new(sandbox)),
+        }),
+    );
+    let passkey_generated = || {
+        let start = Instant::now();
+        let mut request = black_box(&typed).clone();
+        request.client_correlation_id = uuid::Uuid::new_v4().to_string();
+        let call = raw_passkey
+            .create_authentication_options()
+            .token_id(tokens::REGISTERED_DEVICE_TOKEN_ID)
+            .body(request)
+            .send();
+        black_box(runtime.block_on(call).expect("generated call"));
+        start.elapsed()
     };
     compare(
         c,
         &format!("{label}/passkey_authentication_options"),
         100,
-        &passkey_payclient,
-        &passkey_plain,
+        &[
+            Variant {
+                name: "reqwest",
+                call: &passkey_plain,
+            },
+            Variant {
+                name: "payclient",
+                call: &passkey_payclient,
+            },
+            Variant {
+                name: "minimum",
+                call: &passkey_minimum,
+            },
+            Variant {
+                name: "generated_minimal_hook",
+                call: &passkey_generated,
+            },
+        ],
     );
 
     // Checkout get_payment_session: a bearer GET.
@@ -369,12 +486,80 @@ fn workflows(c: &mut Criterion, arrangement: Arrangement) {
                 .bearer_auth(&key)
         })
     };
+    // The least any client must do in the timing: send, decode typed.
+    let checkout_minimum = || {
+        let start = Instant::now();
+        runtime.block_on(async {
+            let response = plain
+                .get(format!("{base}/payment-sessions/{session}"))
+                .headers(checkout_headers.clone())
+                .bearer_auth(&key)
+                .send()
+                .await
+                .expect("sent");
+            assert_eq!(response.status().as_u16(), 200);
+            let bytes = response.bytes().await.expect("body");
+            black_box(
+                serde_json::from_slice::<checkout_types::PaymentSession>(&bytes)
+                    .expect("typed answer"),
+            );
+        });
+        start.elapsed()
+    };
+    // The same through the generated raw client and its hook runtime (it
+    // hands back the body's bytes; payclient decodes them itself).
+    let mut hook_headers = checkout_headers.clone();
+    hook_headers.insert(
+        "authorization",
+        format!("Bearer {key}").parse().expect("bearer"),
+    );
+    let raw_checkout = payclient_raw_checkout_flow::Client::new_with_client(
+        &base,
+        plain.clone(),
+        payclient_runtime::Hooks::new(MinimalHook {
+            headers: hook_headers,
+            jwt: None,
+        }),
+    );
+    let checkout_generated = || {
+        let start = Instant::now();
+        runtime.block_on(async {
+            let call = raw_checkout.get_payment_session().id(black_box(&*session));
+            let response = call.send().await.expect("generated call");
+            let mut bytes = Vec::new();
+            let mut stream = response.into_inner();
+            while let Some(chunk) = stream.next().await {
+                bytes.extend_from_slice(&chunk.expect("body"));
+            }
+            black_box(
+                serde_json::from_slice::<checkout_types::PaymentSession>(&bytes)
+                    .expect("typed answer"),
+            );
+        });
+        start.elapsed()
+    };
     compare(
         c,
         &format!("{label}/checkout_get_payment_session"),
         100,
-        &checkout_payclient,
-        &checkout_plain,
+        &[
+            Variant {
+                name: "reqwest",
+                call: &checkout_plain,
+            },
+            Variant {
+                name: "payclient",
+                call: &checkout_payclient,
+            },
+            Variant {
+                name: "minimum",
+                call: &checkout_minimum,
+            },
+            Variant {
+                name: "generated_minimal_hook",
+                call: &checkout_generated,
+            },
+        ],
     );
 
     // Flex create_capture_context: payclient also verifies the RS256 answer.
@@ -400,15 +585,14 @@ fn workflows(c: &mut Criterion, arrangement: Arrangement) {
             .expect("context");
         start.elapsed()
     };
-    let flex_sign = || jwt(sandbox, "POST", "/flex/v2/sessions", Some(&flex_body));
     let flex_plain = || {
-        let token = flex_sign();
+        let bearer = jwt.bearer("/flex/v2/sessions", &flex_body);
         plain_call(&runtime, 201, || {
             plain
                 .post(format!("{base}/flex/v2/sessions"))
                 .headers(flex_headers.clone())
                 .header("date", httpdate::fmt_http_date(SystemTime::now()))
-                .bearer_auth(token)
+                .header("authorization", bearer)
                 .body(flex_body.clone())
         })
     };
@@ -416,8 +600,16 @@ fn workflows(c: &mut Criterion, arrangement: Arrangement) {
         c,
         &format!("{label}/flex_create_capture_context"),
         50,
-        &flex_payclient,
-        &flex_plain,
+        &[
+            Variant {
+                name: "reqwest",
+                call: &flex_plain,
+            },
+            Variant {
+                name: "payclient",
+                call: &flex_payclient,
+            },
+        ],
     );
 }
 
