@@ -135,6 +135,17 @@ fn plain_call(
     start.elapsed()
 }
 
+/// Sends `request` and decodes its answer, which must have `status`, as `T`.
+async fn decoded<T: serde::de::DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+    status: u16,
+) -> T {
+    let response = request.send().await.expect("sent");
+    assert_eq!(response.status().as_u16(), status);
+    let bytes = response.bytes().await.expect("body");
+    serde_json::from_slice(&bytes).expect("typed answer")
+}
+
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -373,23 +384,17 @@ fn workflows(c: &mut Criterion, arrangement: Arrangement) {
         request.client_correlation_id = uuid::Uuid::new_v4().to_string();
         let body = serde_json::to_vec(&request).expect("json");
         let bearer = jwt.bearer(&path, &body);
-        runtime.block_on(async {
-            let response = plain
-                .post(format!("{base}{path}"))
-                .headers(sent_headers.clone())
-                .header("date", httpdate::fmt_http_date(SystemTime::now()))
-                .header("authorization", bearer)
-                .body(body)
-                .send()
-                .await
-                .expect("sent");
-            assert_eq!(response.status().as_u16(), 200);
-            let bytes = response.bytes().await.expect("body");
-            black_box(
-                serde_json::from_slice::<passkey_types::AuthenticationOptionsResponse>(&bytes)
-                    .expect("typed answer"),
-            );
-        });
+        let request = plain
+            .post(format!("{base}{path}"))
+            .headers(sent_headers.clone())
+            .header("date", httpdate::fmt_http_date(SystemTime::now()))
+            .header("authorization", bearer)
+            .body(body);
+        black_box(
+            runtime.block_on(decoded::<passkey_types::AuthenticationOptionsResponse>(
+                request, 200,
+            )),
+        );
         start.elapsed()
     };
     // The same through the generated raw client and its hook runtime.
@@ -489,21 +494,11 @@ fn workflows(c: &mut Criterion, arrangement: Arrangement) {
     // The least any client must do in the timing: send, decode typed.
     let checkout_minimum = || {
         let start = Instant::now();
-        runtime.block_on(async {
-            let response = plain
-                .get(format!("{base}/payment-sessions/{session}"))
-                .headers(checkout_headers.clone())
-                .bearer_auth(&key)
-                .send()
-                .await
-                .expect("sent");
-            assert_eq!(response.status().as_u16(), 200);
-            let bytes = response.bytes().await.expect("body");
-            black_box(
-                serde_json::from_slice::<checkout_types::PaymentSession>(&bytes)
-                    .expect("typed answer"),
-            );
-        });
+        let request = plain
+            .get(format!("{base}/payment-sessions/{session}"))
+            .headers(checkout_headers.clone())
+            .bearer_auth(&key);
+        black_box(runtime.block_on(decoded::<checkout_types::PaymentSession>(request, 200)));
         start.elapsed()
     };
     // The same through the generated raw client and its hook runtime (it
