@@ -127,12 +127,15 @@ fn plain_call(
     request: impl FnOnce() -> reqwest::RequestBuilder,
 ) -> Duration {
     let start = Instant::now();
-    runtime.block_on(async {
-        let r = request().send().await.expect("sent");
-        assert_eq!(r.status().as_u16(), status);
-        black_box(r.bytes().await.expect("body"));
-    });
+    black_box(runtime.block_on(answer(request(), status)));
     start.elapsed()
+}
+
+/// Sends `request` and reads its answer's bytes; it must have `status`.
+async fn answer(request: reqwest::RequestBuilder, status: u16) -> bytes::Bytes {
+    let response = request.send().await.expect("sent");
+    assert_eq!(response.status().as_u16(), status);
+    response.bytes().await.expect("body")
 }
 
 /// Sends `request` and decodes its answer, which must have `status`, as `T`.
@@ -140,10 +143,7 @@ async fn decoded<T: serde::de::DeserializeOwned>(
     request: reqwest::RequestBuilder,
     status: u16,
 ) -> T {
-    let response = request.send().await.expect("sent");
-    assert_eq!(response.status().as_u16(), status);
-    let bytes = response.bytes().await.expect("body");
-    serde_json::from_slice(&bytes).expect("typed answer")
+    serde_json::from_slice(&answer(request, status).await).expect("typed answer")
 }
 
 fn now() -> i64 {
