@@ -12,12 +12,9 @@ use progenitor_client::{ByteStream, ResponseValue};
 use crate::cybersource::signature::SigningInputs;
 use crate::cybersource::vendor_error::CybersourceErrorBody;
 use crate::error::{
-    ApiError, ConfigError, DecodeError, Error, TransportError, TransportErrorKind, ValidationError,
-    VendorErrorBody,
+    ApiError, ConfigError, DecodeError, Error, ResponseTooLarge, TransportError,
+    TransportErrorKind, ValidationError, VendorErrorBody,
 };
-
-/// The most of an error body we read (vendor error bodies are small).
-const MAX_ERROR_BODY: usize = 1 << 20;
 
 /// What the transport learned during one call.
 ///
@@ -96,30 +93,75 @@ fn request_id(vendor: Vendor, headers: &reqwest::header::HeaderMap) -> Option<St
         .map(str::to_owned)
 }
 
-/// The body, cut at `limit` bytes. A body that arrives in one chunk (most
-/// answers) is returned as that chunk, without a copy.
-async fn collect(mut stream: ByteStream, limit: usize) -> Result<Bytes, reqwest::Error> {
+/// Why a body could not be collected.
+enum CollectError {
+    /// More than the limit arrived (here, or in the transport's cap).
+    TooLarge(u64),
+    Transport(reqwest::Error),
+}
+
+impl From<reqwest::Error> for CollectError {
+    fn from(error: reqwest::Error) -> Self {
+        match crate::http::exceeded_limit(&error) {
+            Some(limit) => CollectError::TooLarge(limit),
+            None => CollectError::Transport(error),
+        }
+    }
+}
+
+impl CollectError {
+    fn into_error(self, operation: &str, status: u16, id: Option<String>, attempts: u32) -> Error {
+        match self {
+            CollectError::TooLarge(limit) => Error::ResponseTooLarge(ResponseTooLarge {
+                operation: operation.to_owned(),
+                status,
+                request_id: id,
+                limit,
+            }),
+            CollectError::Transport(e) => {
+                Error::Transport(TransportError::from_reqwest(operation, attempts, e))
+            }
+        }
+    }
+}
+
+/// The whole body, at most `limit` bytes. A body that arrives in one chunk
+/// (most answers) is returned as that chunk, without a copy.
+async fn collect(mut stream: ByteStream, limit: u64) -> Result<Bytes, CollectError> {
+    let over = |len: usize| len as u64 > limit;
     let Some(first) = stream.next().await else {
         return Ok(Bytes::new());
     };
-    let mut first = first?;
+    let first = first?;
+    if over(first.len()) {
+        return Err(CollectError::TooLarge(limit));
+    }
     let Some(second) = stream.next().await else {
-        first.truncate(limit);
         return Ok(first);
     };
-    let mut out = BytesMut::new();
-    for chunk in [Ok(first), second] {
-        append(&mut out, &chunk?, limit);
-    }
-    while let Some(chunk) = stream.next().await {
-        append(&mut out, &chunk?, limit);
+    let mut out = BytesMut::from(first);
+    let mut next = Some(second);
+    while let Some(chunk) = next {
+        let chunk = chunk?;
+        if over(out.len().saturating_add(chunk.len())) {
+            return Err(CollectError::TooLarge(limit));
+        }
+        out.extend_from_slice(&chunk);
+        next = stream.next().await;
     }
     Ok(out.freeze())
 }
 
-fn append(out: &mut BytesMut, chunk: &[u8], limit: usize) {
-    let room = limit.saturating_sub(out.len());
-    out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+/// The field a generated client's `InvalidRequest` names: typify's
+/// "conversion to `T` for NAME failed" for a parameter, the runtime's
+/// "path parameter `NAME` must …" for one that left its segment.
+fn invalid_request_field(reason: &str) -> Option<&str> {
+    if let Some(rest) = reason.strip_prefix("path parameter `") {
+        return rest.split('`').next();
+    }
+    let rest = reason.strip_prefix("conversion to `")?;
+    let (_, rest) = rest.split_once("` for ")?;
+    rest.strip_suffix(" failed")
 }
 
 /// Runs one generated call and maps its outcome.
@@ -175,7 +217,7 @@ where
 pub(crate) fn run_bytes<F>(
     vendor: Vendor,
     operation: &str,
-    limit: usize,
+    limit: u64,
     call: F,
 ) -> impl Future<Output = Result<Reply<Bytes>, Error>>
 where
@@ -187,11 +229,16 @@ where
 
 async fn collect_reply(
     operation: &str,
-    limit: usize,
+    limit: u64,
     reply: Reply<ByteStream>,
 ) -> Result<Reply<Bytes>, Error> {
     let value = collect(reply.value, limit).await.map_err(|e| {
-        Error::Transport(TransportError::from_reqwest(operation, reply.attempts, e))
+        e.into_error(
+            operation,
+            reply.status,
+            reply.request_id.clone(),
+            reply.attempts,
+        )
     })?;
     Ok(Reply {
         value,
@@ -210,7 +257,10 @@ async fn map_error(
     use progenitor_client::Error as P;
     let attempts = record.attempts.max(1);
     match error {
-        P::InvalidRequest(reason) => Error::Validation(ValidationError::new(operation, reason)),
+        P::InvalidRequest(reason) => Error::Validation(match invalid_request_field(&reason) {
+            Some(field) => ValidationError::new(field, "does not have the documented form"),
+            None => ValidationError::new(operation, reason),
+        }),
         P::Custom(reason) => match (record.failure, record.refusal) {
             (Some(failure), _) => *failure,
             (None, Some(refusal)) => Error::Configuration(*refusal),
@@ -219,9 +269,11 @@ async fn map_error(
                 reason,
             }),
         },
-        P::CommunicationError(e) | P::ResponseBodyError(e) => {
+        P::CommunicationError(e) => {
             Error::Transport(TransportError::from_reqwest(operation, attempts, e))
         }
+        // A typed success body that could not be read: over its limit, or cut off.
+        P::ResponseBodyError(e) => CollectError::from(e).into_error(operation, 200, None, attempts),
         P::InvalidUpgrade(_) => Error::Decode(DecodeError {
             operation: operation.to_owned(),
             status: 0,
@@ -237,15 +289,25 @@ async fn map_error(
         P::ErrorResponse(response) => {
             let status = response.status().as_u16();
             let id = request_id(vendor, response.headers());
-            match collect(response.into_inner(), MAX_ERROR_BODY).await {
+            // The transport already caps the body; this bound is for a
+            // generated client used without it.
+            match collect(response.into_inner(), ERROR_BODY_BOUND).await {
                 Ok(raw) => api_error(vendor, operation, status, id, raw, attempts, record.signed),
-                Err(e) => Error::Transport(TransportError::from_reqwest(operation, attempts, e)),
+                Err(e) => e.into_error(operation, status, id, attempts),
             }
+        }
+        P::UnexpectedResponse(response) if response.status().is_redirection() => {
+            Error::Redirect(crate::http::redirect_error(operation, &response))
         }
         P::UnexpectedResponse(response) => {
             let status = response.status().as_u16();
             let id = request_id(vendor, response.headers());
-            match response.bytes().await {
+            match collect(
+                ByteStream::new(Box::pin(response.bytes_stream())),
+                ERROR_BODY_BOUND,
+            )
+            .await
+            {
                 Ok(raw) if (200..300).contains(&status) => Error::Decode(DecodeError {
                     operation: operation.to_owned(),
                     status,
@@ -256,7 +318,7 @@ async fn map_error(
                     ),
                 }),
                 Ok(raw) => api_error(vendor, operation, status, id, raw, attempts, record.signed),
-                Err(e) => Error::Transport(TransportError::from_reqwest(operation, attempts, e)),
+                Err(e) => e.into_error(operation, status, id, attempts),
             }
         }
         // progenitor's Error is not #[non_exhaustive] today; keep a safe arm.
@@ -269,6 +331,9 @@ async fn map_error(
         }),
     }
 }
+
+/// The most of an error body read when the transport's cap is not there.
+const ERROR_BODY_BOUND: u64 = 1 << 20;
 
 fn api_error(
     vendor: Vendor,

@@ -4,6 +4,7 @@
 //! request or response body, a header value that could be secret, or card data.
 
 use std::fmt;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -11,7 +12,10 @@ use crate::cybersource::signature::SigningInputs;
 use crate::cybersource::vendor_error::CybersourceErrorBody;
 
 /// Everything that can go wrong in a `payclient` call.
-#[derive(Debug)]
+///
+/// `Clone`, so that callers waiting on one shared operation (a Flex key
+/// fetch) each receive its outcome.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Error {
     /// The configuration cannot work (found when it is built, or when an
@@ -23,6 +27,13 @@ pub enum Error {
     Transport(TransportError),
     /// The vendor answered with an error status.
     Api(Box<ApiError>),
+    /// The server answered with a redirect. The vendors' APIs do not
+    /// redirect API calls, so it is never followed: nothing (no credentials,
+    /// no signed body) was sent to the place it names.
+    Redirect(RedirectError),
+    /// The answer's body was larger than the limit for it; the rest was not
+    /// read (see `ResponseLimits`).
+    ResponseTooLarge(ResponseTooLarge),
     /// The vendor answered with a success status and a body we could not read.
     Decode(DecodeError),
     /// A signature we were given did not verify (a webhook, a token).
@@ -42,6 +53,7 @@ impl Error {
         match self {
             Error::Api(api) => api.request_id.as_deref(),
             Error::Decode(d) => d.request_id.as_deref(),
+            Error::ResponseTooLarge(e) => e.request_id.as_deref(),
             _ => None,
         }
     }
@@ -51,6 +63,8 @@ impl Error {
         match self {
             Error::Api(api) => Some(api.status),
             Error::Decode(d) => Some(d.status),
+            Error::Redirect(e) => Some(e.status),
+            Error::ResponseTooLarge(e) => Some(e.status),
             _ => None,
         }
     }
@@ -63,6 +77,8 @@ impl fmt::Display for Error {
             Error::Validation(e) => write!(f, "invalid request: {e}"),
             Error::Transport(e) => write!(f, "transport error: {e}"),
             Error::Api(e) => write!(f, "{e}"),
+            Error::Redirect(e) => write!(f, "{e}"),
+            Error::ResponseTooLarge(e) => write!(f, "{e}"),
             Error::Decode(e) => write!(f, "{e}"),
             Error::Verification(e) => write!(f, "verification failed: {e}"),
             Error::Workflow(e) => write!(f, "out of order: {e}"),
@@ -74,14 +90,75 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Transport(e) => e
-                .source
-                .as_ref()
-                .map(|s| s as &(dyn std::error::Error + 'static)),
-            _ => None,
+            Error::Configuration(e) => Some(e),
+            Error::Validation(e) => Some(e),
+            Error::Transport(e) => Some(e),
+            Error::Api(e) => Some(e.as_ref()),
+            Error::Redirect(e) => Some(e),
+            Error::ResponseTooLarge(e) => Some(e),
+            Error::Decode(e) => Some(e),
+            Error::Verification(e) => Some(e),
+            Error::Workflow(e) => Some(e),
+            Error::Mandate(e) => Some(e),
         }
     }
 }
+
+/// The server answered with a redirect, which payclient never follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RedirectError {
+    /// The operation id.
+    pub operation: String,
+    /// The 3xx status.
+    pub status: u16,
+    /// The host the `Location` header names (the request's own host for a
+    /// relative one); `None` when there is no usable `Location`.
+    pub location_host: Option<String>,
+}
+
+impl fmt::Display for RedirectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` was answered with a redirect (HTTP {})",
+            self.operation, self.status
+        )?;
+        match &self.location_host {
+            Some(host) => write!(f, " to host `{host}`")?,
+            None => f.write_str(" without a usable Location")?,
+        }
+        f.write_str("; redirects are not followed, nothing was sent there")
+    }
+}
+
+impl std::error::Error for RedirectError {}
+
+/// An answer whose body was larger than its limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResponseTooLarge {
+    /// The operation id.
+    pub operation: String,
+    /// HTTP status of the answer.
+    pub status: u16,
+    /// The vendor's correlation or request id.
+    pub request_id: Option<String>,
+    /// The limit, in bytes.
+    pub limit: u64,
+}
+
+impl fmt::Display for ResponseTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` answered HTTP {} with a body larger than {} bytes; the rest was not read",
+            self.operation, self.status, self.limit
+        )
+    }
+}
+
+impl std::error::Error for ResponseTooLarge {}
 
 impl From<ConfigError> for Error {
     fn from(e: ConfigError) -> Self {
@@ -304,6 +381,27 @@ pub(crate) fn non_empty(field: &str, value: &str) -> Result<(), ValidationError>
     Ok(())
 }
 
+/// A value for a URL path parameter, checked against the form the spec
+/// gives its generated type (see the spec's `pattern`), naming the field.
+/// The value itself is never part of the error.
+#[cfg(any(
+    feature = "cybersource-passkey",
+    feature = "cybersource-intelligent-commerce",
+    feature = "checkout-flow"
+))]
+pub(crate) fn path_parameter<T>(field: &str, value: &str) -> Result<T, ValidationError>
+where
+    T: std::str::FromStr,
+    T::Err: fmt::Display,
+{
+    value.parse().map_err(|e: T::Err| {
+        ValidationError::new(
+            field,
+            format!("does not have the documented form of this id ({e})"),
+        )
+    })
+}
+
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "`{}` {}", self.field, self.reason)
@@ -325,7 +423,7 @@ pub enum TransportErrorKind {
 }
 
 /// The request did not complete.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct TransportError {
     /// The operation id.
     pub operation: String,
@@ -333,7 +431,7 @@ pub struct TransportError {
     pub kind: TransportErrorKind,
     /// How many attempts were made.
     pub attempts: u32,
-    pub(crate) source: Option<reqwest::Error>,
+    pub(crate) source: Option<Arc<reqwest::Error>>,
 }
 
 impl TransportError {
@@ -350,7 +448,7 @@ impl TransportError {
             operation: operation.to_owned(),
             kind,
             attempts,
-            source: Some(error.without_url()),
+            source: Some(Arc::new(error.without_url())),
         }
     }
 }
@@ -367,6 +465,14 @@ impl fmt::Display for TransportError {
             "`{}` {what} after {} attempt(s)",
             self.operation, self.attempts
         )
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -390,6 +496,7 @@ pub enum VendorErrorBody {
 }
 
 /// The vendor answered with an error status.
+#[derive(Clone)]
 pub struct ApiError {
     /// The operation id.
     pub operation: String,
@@ -492,6 +599,8 @@ impl fmt::Display for ApiError {
     }
 }
 
+impl std::error::Error for ApiError {}
+
 /// A success status whose body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
@@ -514,6 +623,8 @@ impl fmt::Display for DecodeError {
         )
     }
 }
+
+impl std::error::Error for DecodeError {}
 
 /// Describes a serde_json error by class and position only (its message can quote body text).
 pub(crate) fn describe_json_error(e: &serde_json::Error) -> String {
@@ -540,3 +651,5 @@ impl fmt::Display for VerificationError {
         write!(f, "{}: {}", self.what, self.reason)
     }
 }
+
+impl std::error::Error for VerificationError {}

@@ -91,6 +91,7 @@
 
 pub use payclient_runtime::{
     BoxFuture, HookError, Hooks, MessageEncryption, Operation, RequestHook, Sensitive,
+    UnknownMember,
 };
 
 /// Where the time comes from: the system clock by default, a fixed or
@@ -188,9 +189,11 @@ pub mod retry;
 pub use amount::Amount;
 pub use call::Reply;
 pub use error::{
-    ApiError, ConfigError, DecodeError, Error, MandateLimit, MandateViolation, TransportError,
-    TransportErrorKind, ValidationError, VendorErrorBody, VerificationError, WorkflowError,
+    ApiError, ConfigError, DecodeError, Error, MandateLimit, MandateViolation, RedirectError,
+    ResponseTooLarge, TransportError, TransportErrorKind, ValidationError, VendorErrorBody,
+    VerificationError, WorkflowError,
 };
+pub use http::ResponseLimits;
 
 #[cfg(feature = "checkout-flow")]
 pub use checkout::{CheckoutClient, CheckoutConfig};

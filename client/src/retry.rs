@@ -94,12 +94,15 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Opt
 
 /// Per-vendor authentication of each attempt, used by [`execute`].
 pub(crate) trait Authorizer: Send + Sync {
-    /// Authenticates one attempt (Cybersource signs each attempt afresh).
-    fn authorize(
+    /// Authenticates a repeated attempt afresh (Cybersource signs each one
+    /// with a new date, digest and jti; the first attempt was authenticated
+    /// when the request was prepared). An error means the attempt cannot be
+    /// authenticated, and it is not sent.
+    fn authorize_retry(
         &self,
         operation: &'static payclient_runtime::Operation,
         request: &mut reqwest::Request,
-    );
+    ) -> Result<(), ()>;
 
     /// After a 401: refresh credentials and update `request`; `true` resends
     /// it once. The default never does.
@@ -113,33 +116,73 @@ pub(crate) trait Authorizer: Send + Sync {
     }
 }
 
-/// Sends `request` for `operation`: each attempt authorized afresh, retried
-/// as [`classify_status`] / [`classify_error`] and `policy` allow (never when
-/// the operation says `retry: false`), one resend after a 401 the authorizer
-/// can fix, and one trace span per attempt (no bodies, no headers).
+/// What [`execute`] needs besides the request.
+pub(crate) struct Attempts<'a> {
+    pub policy: &'a RetryPolicy,
+    pub limits: &'a crate::http::ResponseLimits,
+    pub operation: &'static payclient_runtime::Operation,
+    pub vendor: &'static str,
+    pub request_id_header: &'static str,
+    pub authorizer: &'a dyn Authorizer,
+}
+
+/// Sends `request` (already authenticated for its first attempt): each
+/// further attempt authenticated afresh, retried as [`classify_status`] /
+/// [`classify_error`] and the policy allow (never when the operation says
+/// `retry: false`), one resend after a 401 the authorizer can fix, and one
+/// trace span per attempt (no bodies, no headers). The answer handed back
+/// reads its body under the limit for its status ([`ResponseLimits`]).
+///
+/// [`ResponseLimits`]: crate::http::ResponseLimits
 pub(crate) async fn execute(
-    policy: &RetryPolicy,
-    operation: &'static payclient_runtime::Operation,
-    vendor: &'static str,
-    request_id_header: &'static str,
+    attempts: Attempts<'_>,
     client: &reqwest::Client,
     request: reqwest::Request,
-    authorizer: &dyn Authorizer,
 ) -> reqwest::Result<reqwest::Response> {
     use tracing::Instrument as _;
+    let Attempts {
+        policy,
+        limits,
+        operation,
+        vendor,
+        request_id_header,
+        authorizer,
+    } = attempts;
+    let capped = |outcome: reqwest::Result<reqwest::Response>| {
+        outcome.map(|response| {
+            let limit = limits.for_answer(operation, response.status().as_u16());
+            crate::http::cap_body(response, limit)
+        })
+    };
     let started = std::time::Instant::now();
     let mut request = request;
     let mut attempt: u32 = 0;
     let mut reauthorized = false;
+    // The outcome a retry would replace: handed back if the retry cannot be
+    // authenticated, so that nothing unauthenticated is ever sent.
+    let mut previous: Option<reqwest::Result<reqwest::Response>> = None;
     loop {
         attempt += 1;
         let retries_left = operation.retry && attempt < policy.max_attempts;
         // A body that cannot be cloned (a stream) is sent once, as is.
         let Some(mut this_attempt) = request.try_clone() else {
-            authorizer.authorize(operation, &mut request);
-            return client.execute(request).await;
+            return capped(client.execute(request).await);
         };
-        authorizer.authorize(operation, &mut this_attempt);
+        if let Some(previous_outcome) = previous.take() {
+            if authorizer
+                .authorize_retry(operation, &mut this_attempt)
+                .is_err()
+            {
+                tracing::warn!(
+                    vendor,
+                    operation = operation.id,
+                    attempt,
+                    "payclient: a retry could not be authenticated; it was not sent"
+                );
+                return capped(previous_outcome);
+            }
+            drop(previous_outcome);
+        }
         crate::call::record(|r| r.attempts = attempt);
         let span = tracing::info_span!(
             "payclient.request",
@@ -184,17 +227,18 @@ pub(crate) async fn execute(
         };
         span.in_scope(|| tracing::debug!(?decision, "attempt finished"));
         if decision == Decision::Stop || !retries_left {
-            return outcome;
+            return capped(outcome);
         }
         let delay = match &outcome {
             Ok(response) => retry_after(response.headers(), SystemTime::now())
                 .unwrap_or_else(|| policy.backoff(attempt)),
             Err(_) => policy.backoff(attempt),
         };
-        if started.elapsed() + delay > policy.max_elapsed {
-            return outcome;
+        // Saturating: a hostile `Retry-After` can name any number of seconds.
+        if started.elapsed().saturating_add(delay) > policy.max_elapsed {
+            return capped(outcome);
         }
-        drop(outcome);
+        previous = Some(outcome);
         tokio::time::sleep(delay).await;
     }
 }

@@ -324,7 +324,7 @@ async fn get_returns_the_session_and_its_bytes() {
 }
 
 /// A body that arrives in many chunks is read whole, byte for byte; one
-/// larger than the 1 MiB limit is cut there and so fails to decode.
+/// larger than the 1 MiB limit is refused there, the rest unread.
 #[tokio::test]
 async fn large_bodies_are_read_whole_up_to_the_limit() {
     let server = MockServer::start().await;
@@ -350,8 +350,8 @@ async fn large_bodies_are_read_whole_up_to_the_limit() {
     assert_eq!(session.raw(), large.as_bytes());
     assert_eq!(session.value.description.map(|d| d.len()), Some(600 * 1024));
     match client.get_payment_session("ps_oversized").await {
-        Err(Error::Decode(e)) => assert_eq!(e.status, 200),
-        other => panic!("expected a decode error, got {other:?}"),
+        Err(Error::ResponseTooLarge(e)) => assert_eq!((e.status, e.limit), (200, 1 << 20)),
+        other => panic!("expected the body to be refused, got {other:?}"),
     }
 }
 

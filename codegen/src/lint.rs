@@ -11,6 +11,57 @@ use crate::examples;
 use crate::load::Spec;
 use crate::view;
 
+/// Every value that goes into a URL path is validated before it is sent: a
+/// path parameter is a string with a `pattern` and a `maxLength` (the id's
+/// documented form, or a conservative charset), so the generated type refuses
+/// `..`, `/`, `\` and the like with an error that names the parameter.
+fn check_path_parameters(
+    item: &serde_json::Map<String, Value>,
+    operation: &Value,
+    op_at: &JsonPath,
+    errors: &mut Vec<SpecError>,
+    err: &impl Fn(&JsonPath, String) -> SpecError,
+) {
+    let shared = item.get("parameters").and_then(Value::as_array);
+    let own = operation.get("parameters").and_then(Value::as_array);
+    for (i, parameter) in own.into_iter().flatten().enumerate() {
+        check_path_parameter(parameter, &op_at.key("parameters").index(i), errors, err);
+    }
+    if shared.is_some_and(|s| !s.is_empty()) {
+        errors.push(err(
+            &op_at.key("parameters"),
+            "write parameters on the operation, not on the path item".to_owned(),
+        ));
+    }
+}
+
+fn check_path_parameter(
+    parameter: &Value,
+    at: &JsonPath,
+    errors: &mut Vec<SpecError>,
+    err: &impl Fn(&JsonPath, String) -> SpecError,
+) {
+    if parameter.get("in").and_then(Value::as_str) != Some("path") {
+        return;
+    }
+    let schema = parameter.get("schema");
+    let string = schema.and_then(|s| s.get("type")).and_then(Value::as_str) == Some("string");
+    let pattern = schema
+        .and_then(|s| s.get("pattern"))
+        .and_then(Value::as_str)
+        .is_some_and(|p| p.starts_with('^') && p.ends_with('$'));
+    let bounded = schema
+        .and_then(|s| s.get("maxLength"))
+        .and_then(Value::as_u64)
+        .is_some();
+    if !(string && pattern && bounded) {
+        errors.push(err(
+            &at.key("schema"),
+            "a path parameter is a string with an anchored `pattern` (^…$) and a `maxLength`: every id that goes into a URL is validated".to_owned(),
+        ));
+    }
+}
+
 /// Runs every rule; returns all violations (empty when the spec is fine).
 pub fn lint(spec: &Spec) -> Vec<SpecError> {
     let mut errors = Vec::new();
@@ -76,6 +127,15 @@ pub fn lint(spec: &Spec) -> Vec<SpecError> {
                         "must be mandatory, optional or off".to_owned(),
                     ));
                 }
+                if let Some(limit) = operation.get("x-payclient-max-response-bytes")
+                    && limit.as_u64().is_none_or(|n| n == 0)
+                {
+                    errors.push(err(
+                        &op_at.key("x-payclient-max-response-bytes"),
+                        "must be a positive whole number of bytes".to_owned(),
+                    ));
+                }
+                check_path_parameters(item, operation, &op_at, &mut errors, &err);
                 if let Some(content) = operation
                     .pointer("/requestBody/content")
                     .and_then(Value::as_object)
@@ -130,6 +190,15 @@ pub fn lint(spec: &Spec) -> Vec<SpecError> {
         .pointer("/components/schemas")
         .and_then(Value::as_object)
     {
+        if schemas.contains_key(view::UNKNOWN_MEMBER) {
+            errors.push(err(
+                &root
+                    .key("components")
+                    .key("schemas")
+                    .key(view::UNKNOWN_MEMBER),
+                "this name is reserved for the codegen view's unknown response members".to_owned(),
+            ));
+        }
         for (name, schema) in schemas {
             let sensitive = schema.get("x-payclient-sensitive");
             if sensitive.is_some_and(|v| !v.is_boolean()) {

@@ -38,6 +38,8 @@ pub struct OperationRow {
     pub retry: bool,
     /// `false` for an operation-level `security: []`.
     pub authenticated: bool,
+    /// `x-payclient-max-response-bytes`: the largest success answer.
+    pub max_response_bytes: Option<u64>,
 }
 
 /// The operation table, read from the spec as written (before the codegen view).
@@ -94,6 +96,9 @@ pub fn operation_rows(document: &Value) -> Vec<OperationRow> {
                     .get("security")
                     .and_then(Value::as_array)
                     .is_none_or(|s| !s.is_empty()),
+                max_response_bytes: operation
+                    .get("x-payclient-max-response-bytes")
+                    .and_then(Value::as_u64),
             });
         }
     }
@@ -106,6 +111,11 @@ pub struct RenderError(pub String);
 
 /// The Rust type every `x-payclient-sensitive: true` string schema becomes.
 pub const SENSITIVE_TYPE: &str = "::payclient_runtime::Sensitive<::std::string::String>";
+
+/// The Rust type of a response member the spec does not name: its value is
+/// kept, its `Debug` never shows it. The codegen view points unknown members
+/// at [`crate::view::UNKNOWN_MEMBER`], which becomes this type.
+pub const UNKNOWN_MEMBER_TYPE: &str = "::payclient_runtime::UnknownMember";
 
 /// Component names marked `x-payclient-sensitive: true`.
 pub fn sensitive_components(document: &Value) -> Vec<String> {
@@ -138,6 +148,11 @@ pub fn render(
     for name in sensitive {
         settings.with_replacement(name, SENSITIVE_TYPE, std::iter::empty());
     }
+    settings.with_replacement(
+        crate::view::UNKNOWN_MEMBER,
+        UNKNOWN_MEMBER_TYPE,
+        std::iter::empty(),
+    );
     let inner: proc_macro2::TokenStream = "::payclient_runtime::Hooks"
         .parse()
         .map_err(|e| RenderError(format!("inner type: {e}")))?;
@@ -225,7 +240,7 @@ fn glue(rows: &[OperationRow]) -> String {
     for row in rows {
         let _ = writeln!(
             table,
-            "::payclient_runtime::Operation {{ id: {:?}, method: {:?}, path: {:?}, request_content_type: {}, accept: {}, message_encryption: ::payclient_runtime::MessageEncryption::{}, idempotent: {}, retry: {}, authenticated: {} }},",
+            "::payclient_runtime::Operation {{ id: {:?}, method: {:?}, path: {:?}, request_content_type: {}, accept: {}, message_encryption: ::payclient_runtime::MessageEncryption::{}, idempotent: {}, retry: {}, authenticated: {}, max_response_bytes: {} }},",
             row.id,
             row.method,
             row.path,
@@ -235,6 +250,8 @@ fn glue(rows: &[OperationRow]) -> String {
             row.idempotent,
             row.retry,
             row.authenticated,
+            row.max_response_bytes
+                .map_or_else(|| "None".to_owned(), |n| format!("Some({n})")),
         );
     }
     format!(
@@ -250,9 +267,13 @@ pub mod operations {{
 impl ClientHooks<::payclient_runtime::Hooks> for Client {{
     async fn pre<E>(&self, request: &mut reqwest::Request, info: &OperationInfo) -> Result<(), Error<E>> {{
         self.inner
-            .prepare(operations::ALL, info.operation_id, request)
+            .prepare(operations::ALL, info.operation_id, &self.baseurl, request)
             .await
-            .map_err(|e| Error::Custom(e.to_string()))
+            .map_err(|e| if e.is_invalid_request() {{
+                Error::InvalidRequest(e.to_string())
+            }} else {{
+                Error::Custom(e.to_string())
+            }})
     }}
 
     async fn exec(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {{
@@ -342,6 +363,7 @@ mod tests {
                 idempotent: false,
                 retry: true,
                 authenticated: true,
+                max_response_bytes: None,
             }]
         );
     }
@@ -358,6 +380,7 @@ mod tests {
             idempotent: true,
             retry: true,
             authenticated: true,
+            max_response_bytes: Some(16384),
         }];
         let file = syn::parse_file(&glue(&rows)).expect("valid Rust");
         assert_eq!(file.items.len(), 2);

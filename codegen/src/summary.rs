@@ -107,6 +107,9 @@ pub fn summarize(input: &SummaryInput<'_>) -> String {
                 row.message_encryption
             );
         }
+        if let Some(limit) = row.max_response_bytes {
+            let _ = writeln!(s, "    success answers of at most {limit} bytes");
+        }
         let escaped = row.path.replace('~', "~0").replace('/', "~1");
         let Some(operation) = document.pointer(&format!(
             "/paths/{escaped}/{}",
@@ -114,6 +117,26 @@ pub fn summarize(input: &SummaryInput<'_>) -> String {
         )) else {
             continue;
         };
+        for parameter in operation
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|p| p.get("in").and_then(Value::as_str) == Some("path"))
+        {
+            let text = |key: &str| {
+                parameter
+                    .pointer(&format!("/schema/{key}"))
+                    .map_or_else(|| "?".to_owned(), |v| v.to_string())
+            };
+            let _ = writeln!(
+                s,
+                "    path parameter {}: pattern {}, at most {} characters",
+                parameter.get("name").and_then(Value::as_str).unwrap_or("?"),
+                text("pattern"),
+                text("maxLength"),
+            );
+        }
         if let Some(content) = operation
             .pointer("/requestBody/content")
             .and_then(Value::as_object)

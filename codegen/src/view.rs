@@ -6,6 +6,11 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
+/// The component every unknown response member points at; rendering replaces
+/// it with `payclient_runtime::UnknownMember`, whose `Debug` never shows the
+/// value. Reserved: a spec may not define it.
+pub const UNKNOWN_MEMBER: &str = "PayclientUnknownMember";
+
 /// One change the codegen view made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rewrite {
@@ -468,6 +473,8 @@ struct Loosened {
     opened_objects: usize,
     opened_enums: usize,
     dropped_constraints: BTreeSet<&'static str>,
+    /// Whether some schema now points at [`UNKNOWN_MEMBER`].
+    unknown_members: bool,
 }
 
 const RESPONSE_CONSTRAINTS: &[&str] = &[
@@ -518,14 +525,19 @@ fn loosen(schema: &mut Value, out: &mut Loosened) {
     }
     let is_object =
         obj.get("type").and_then(Value::as_str) == Some("object") || obj.contains_key("properties");
-    if is_object
-        && !matches!(
-            obj.get("additionalProperties"),
-            Some(Value::Object(_)) | Some(Value::Bool(true))
-        )
-    {
-        obj.insert("additionalProperties".to_owned(), json!({}));
-        out.opened_objects += 1;
+    // Unknown members are kept, typed so that `Debug` never shows their values.
+    let (keep_unknown, newly_opened) = match obj.get("additionalProperties") {
+        None | Some(Value::Bool(false)) => (is_object, is_object),
+        Some(Value::Bool(true)) => (true, false),
+        Some(Value::Object(schema)) => (schema.is_empty(), false),
+        Some(_) => (false, false),
+    };
+    if keep_unknown {
+        obj.insert("additionalProperties".to_owned(), unknown_member_ref());
+        out.unknown_members = true;
+        if newly_opened {
+            out.opened_objects += 1;
+        }
     }
     if let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut) {
         props.values_mut().for_each(|p| loosen(p, out));
@@ -540,6 +552,10 @@ fn loosen(schema: &mut Value, out: &mut Loosened) {
             list.iter_mut().for_each(|s| loosen(s, out));
         }
     }
+}
+
+fn unknown_member_ref() -> Value {
+    json!({"$ref": format!("#/components/schemas/{UNKNOWN_MEMBER}")})
 }
 
 fn describe(l: &Loosened) -> Option<String> {
@@ -571,11 +587,13 @@ fn describe(l: &Loosened) -> Option<String> {
 /// component is shared with a request, so requests stay strict.
 pub fn open_response_schemas(document: &mut Value) -> Vec<Rewrite> {
     let mut done = Vec::new();
+    let mut unknown_members = false;
     let components = reachable(document, false);
     for name in &components {
         if let Some(schema) = document.pointer_mut(&format!("/components/schemas/{name}")) {
             let mut l = Loosened::default();
             loosen(schema, &mut l);
+            unknown_members |= l.unknown_members;
             if let Some(detail) = describe(&l) {
                 done.push(Rewrite {
                     name: "open_response_schemas",
@@ -603,6 +621,7 @@ pub fn open_response_schemas(document: &mut Value) -> Vec<Rewrite> {
                 if let Some(schema) = media.get_mut("schema") {
                     let mut l = Loosened::default();
                     loosen(schema, &mut l);
+                    unknown_members |= l.unknown_members;
                     if let Some(detail) = describe(&l) {
                         done.push(Rewrite {
                             name: "open_response_schemas",
@@ -614,6 +633,11 @@ pub fn open_response_schemas(document: &mut Value) -> Vec<Rewrite> {
             }
         }
     });
+    if unknown_members {
+        // The lint keeps specs from defining this name, so nothing is replaced.
+        document["components"]["schemas"][UNKNOWN_MEMBER] =
+            json!({"description": "A response member the spec does not name."});
+    }
     done
 }
 
@@ -736,7 +760,17 @@ mod tests {
         let targets: Vec<&str> = done.iter().map(|r| r.target.as_str()).collect();
         assert_eq!(targets, vec!["Nested", "Res"]);
         let res = &doc["components"]["schemas"]["Res"];
-        assert_eq!(res["additionalProperties"], json!({}));
+        assert_eq!(
+            res["additionalProperties"],
+            json!({"$ref": "#/components/schemas/PayclientUnknownMember"}),
+            "unknown members are kept, as the type whose Debug hides them"
+        );
+        assert!(doc["components"]["schemas"][UNKNOWN_MEMBER].is_object());
+        assert!(
+            doc["components"]["schemas"]["Req"]
+                .get("additionalProperties")
+                .is_none()
+        );
         assert!(res["properties"]["status"].get("enum").is_none());
         assert!(
             res["properties"]["status"]["description"]

@@ -315,11 +315,15 @@ fn workflows(c: &mut Criterion, arrangement: Arrangement) {
         .unwrap_or(&runtime)
         .block_on(Sandbox::start_with(SandboxConfig::default()))
         .expect("sandbox");
-    // One reqwest client for both sides: the same pool and settings.
-    let plain = reqwest::Client::new();
+    // The same reqwest settings on both sides (payclient builds its client
+    // from a builder, to turn redirects off; the plain one does that too).
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
     let cybersource = payclient::cybersource::CybersourceClient::new(
         payclient_demo::sandbox_cybersource(sandbox, Authentication::JwtSharedSecret)
-            .http_client(plain.clone())
+            .http_client_builder(reqwest::Client::builder())
             .build()
             .expect("config"),
     );
@@ -445,7 +449,7 @@ fn workflows(c: &mut Criterion, arrangement: Arrangement) {
     // Checkout get_payment_session: a bearer GET.
     let checkout = payclient::CheckoutClient::new(
         payclient_demo::sandbox_checkout_secret_key(sandbox)
-            .http_client(plain.clone())
+            .http_client_builder(reqwest::Client::builder())
             .build()
             .expect("config"),
     )

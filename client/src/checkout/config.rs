@@ -6,6 +6,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::ConfigError;
+use crate::http::ResponseLimits;
 use crate::retry::RetryPolicy;
 
 /// Which Checkout.com environment to call. `prefix` is the account's
@@ -85,7 +86,7 @@ impl fmt::Debug for CheckoutCredentials {
 }
 
 /// Builds a [`CheckoutConfig`]; see [`CheckoutConfig::builder`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct CheckoutConfigBuilder {
     environment: Option<CheckoutEnvironment>,
     credentials: Option<CheckoutCredentials>,
@@ -106,9 +107,18 @@ impl CheckoutConfigBuilder {
         self
     }
 
-    /// Use this `reqwest::Client` (its own timeouts then apply).
-    pub fn http_client(mut self, value: reqwest::Client) -> Self {
-        self.http.client = Some(value);
+    /// Build the HTTP client from this `reqwest::ClientBuilder` (its own
+    /// timeouts, TLS and proxy settings then apply). Redirects are turned off
+    /// whatever it says: a redirect would carry the key, the OAuth secret or
+    /// the session data elsewhere.
+    pub fn http_client_builder(mut self, value: reqwest::ClientBuilder) -> Self {
+        self.http.builder = Some(value);
+        self
+    }
+
+    /// The most an answer's body may hold (default [`ResponseLimits::default`]).
+    pub fn response_limits(mut self, value: ResponseLimits) -> Self {
+        self.http.limits = value;
         self
     }
 
@@ -171,6 +181,7 @@ impl CheckoutConfigBuilder {
                 crate::http::check_url("token_url", url)?;
             }
         }
+        let limits = self.http.limits;
         let http = self.http.build()?;
         Ok(CheckoutConfig {
             environment,
@@ -179,6 +190,7 @@ impl CheckoutConfigBuilder {
             credentials,
             http,
             retry: self.retry.unwrap_or_default(),
+            limits,
         })
     }
 }
@@ -230,6 +242,7 @@ pub struct CheckoutConfig {
     pub(crate) credentials: CheckoutCredentials,
     pub(crate) http: reqwest::Client,
     pub(crate) retry: RetryPolicy,
+    pub(crate) limits: ResponseLimits,
 }
 
 impl fmt::Debug for CheckoutConfig {
@@ -238,6 +251,7 @@ impl fmt::Debug for CheckoutConfig {
             .field("environment", &self.environment)
             .field("credentials", &self.credentials)
             .field("retry", &self.retry)
+            .field("limits", &self.limits)
             .finish()
     }
 }

@@ -45,15 +45,14 @@ pub use config::{CheckoutConfig, CheckoutConfigBuilder, CheckoutCredentials, Che
 pub use oauth::SCOPE as OAUTH_SCOPE;
 /// The generated client for `specs/checkout-flow.yaml`.
 pub use payclient_raw_checkout_flow as raw;
-pub use webhook::{WebhookEvent, verify_webhook};
+pub use webhook::{MIN_WEBHOOK_SECRET_BYTES, WebhookEvent, verify_webhook};
 
 use crate::Hooks;
 use crate::call::{self, Vendor};
-use crate::error::{DecodeError, Error, ValidationError, VendorErrorBody, describe_json_error};
+use crate::error::{
+    DecodeError, Error, ValidationError, VendorErrorBody, describe_json_error, path_parameter,
+};
 use raw::types;
-
-/// Flow session bodies are small; more than this is refused.
-const MAX_BODY: usize = 1 << 20;
 
 /// Metadata may hold at most this many fields (the product document).
 pub const MAX_METADATA_FIELDS: usize = 18;
@@ -151,6 +150,7 @@ impl SubmitOutcome {
 #[derive(Debug, Clone)]
 pub struct CheckoutClient {
     raw: raw::Client,
+    limits: crate::ResponseLimits,
 }
 
 fn decode<T: serde::de::DeserializeOwned>(
@@ -230,7 +230,10 @@ impl CheckoutClient {
             config.http.clone(),
             Hooks::new(transport),
         );
-        Ok(Self { raw })
+        Ok(Self {
+            raw,
+            limits: config.limits,
+        })
     }
 
     /// The generated client, authorized by this client's transport.
@@ -257,7 +260,7 @@ impl CheckoutClient {
         let reply = call::run_bytes(
             Vendor::Checkout,
             OPERATION,
-            MAX_BODY,
+            self.limits.success,
             self.raw.create_payment_session().body(request).send(),
         )
         .await?;
@@ -276,14 +279,16 @@ impl CheckoutClient {
         R::Error: fmt::Display,
     {
         const OPERATION: &str = "submit_payment_session";
+        // In Flow the id comes back from the browser.
+        let id: types::SubmitPaymentSessionId = path_parameter("id", session_id)?;
         let request = request.try_into().map_err(builder_error)?;
         let reply = call::run_bytes(
             Vendor::Checkout,
             OPERATION,
-            MAX_BODY,
+            self.limits.success,
             self.raw
                 .submit_payment_session()
-                .id(session_id)
+                .id(id)
                 .body(request)
                 .send(),
         )
@@ -306,11 +311,12 @@ impl CheckoutClient {
         session_id: &str,
     ) -> Result<SessionReply<types::PaymentSession>, Error> {
         const OPERATION: &str = "get_payment_session";
+        let id: types::GetPaymentSessionId = path_parameter("id", session_id)?;
         let reply = call::run_bytes(
             Vendor::Checkout,
             OPERATION,
-            MAX_BODY,
-            self.raw.get_payment_session().id(session_id).send(),
+            self.limits.success,
+            self.raw.get_payment_session().id(id).send(),
         )
         .await?;
         decode(OPERATION, reply)

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::error::{ApiError, DecodeError, Error, TransportError, describe_json_error};
+use crate::error::{
+    ApiError, DecodeError, Error, ResponseTooLarge, TransportError, describe_json_error,
+};
 
 /// The scope Flow payment sessions need.
 pub const SCOPE: &str = "payment-sessions";
@@ -23,6 +25,8 @@ pub(crate) struct TokenSource {
     client_secret: SecretString,
     token_url: String,
     http: reqwest::Client,
+    /// The most the token answer may hold.
+    limit: u64,
     cached: tokio::sync::Mutex<Option<CachedToken>>,
 }
 
@@ -41,6 +45,10 @@ struct TokenResponse {
     expires_in: u64,
 }
 
+/// The longest lifetime believed, whatever `expires_in` says (Checkout.com
+/// tokens live an hour); it also keeps the arithmetic on `Instant` bounded.
+const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
 /// Refresh this long before expiry: a tenth of the lifetime, between 5 s and 60 s.
 fn margin(lifetime: Duration) -> Duration {
     (lifetime / 10).clamp(Duration::from_secs(5), Duration::from_secs(60))
@@ -52,12 +60,14 @@ impl TokenSource {
         client_secret: SecretString,
         token_url: String,
         http: reqwest::Client,
+        limit: u64,
     ) -> Self {
         Self {
             client_id,
             client_secret,
             token_url,
             http,
+            limit,
             cached: tokio::sync::Mutex::new(None),
         }
     }
@@ -118,15 +128,29 @@ impl TokenSource {
             .await
             .map_err(|e| Error::Transport(TransportError::from_reqwest(OPERATION, 1, e)))?;
         let status = response.status().as_u16();
+        if (300..400).contains(&status) {
+            return Err(Error::Redirect(crate::http::redirect_error(
+                OPERATION, &response,
+            )));
+        }
         let request_id = response
             .headers()
             .get("cko-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let raw = response
+        let limit = self.limit;
+        let raw = crate::http::cap_body(response, limit)
             .bytes()
             .await
-            .map_err(|e| Error::Transport(TransportError::from_reqwest(OPERATION, 1, e)))?;
+            .map_err(|e| match crate::http::exceeded_limit(&e) {
+                Some(limit) => Error::ResponseTooLarge(ResponseTooLarge {
+                    operation: OPERATION.to_owned(),
+                    status,
+                    request_id: request_id.clone(),
+                    limit,
+                }),
+                None => Error::Transport(TransportError::from_reqwest(OPERATION, 1, e)),
+            })?;
         if !(200..300).contains(&status) {
             let body = super::parse_error_body(&raw);
             return Err(Error::Api(Box::new(ApiError::new(
@@ -141,17 +165,22 @@ impl TokenSource {
                 reason: describe_json_error(&e),
             })
         })?;
-        let mut header =
-            HeaderValue::from_str(&format!("Bearer {}", token.access_token)).map_err(|_| {
-                Error::Decode(DecodeError {
-                    operation: OPERATION.to_owned(),
-                    status,
-                    request_id,
-                    reason: "the access token is not a valid header value".to_owned(),
-                })
-            })?;
+        let refused = |reason: &str| {
+            Error::Decode(DecodeError {
+                operation: OPERATION.to_owned(),
+                status,
+                request_id: request_id.clone(),
+                reason: reason.to_owned(),
+            })
+        };
+        // `Bearer ` with nothing after it would be sent on every call.
+        if token.access_token.trim().is_empty() {
+            return Err(refused("the access token is empty"));
+        }
+        let mut header = HeaderValue::from_str(&format!("Bearer {}", token.access_token))
+            .map_err(|_| refused("the access token is not a valid header value"))?;
         header.set_sensitive(true);
-        let lifetime = Duration::from_secs(token.expires_in);
+        let lifetime = Duration::from_secs(token.expires_in).min(MAX_LIFETIME);
         // Measured from when the request was sent: the token's clock started then at the latest.
         let refresh_at = started + lifetime.saturating_sub(margin(lifetime));
         tracing::debug!(
@@ -185,6 +214,7 @@ mod tests {
         assert_eq!(margin(Duration::from_secs(3600)), Duration::from_secs(60));
         assert_eq!(margin(Duration::from_secs(100)), Duration::from_secs(10));
         assert_eq!(margin(Duration::from_secs(1)), Duration::from_secs(5));
+        assert_eq!(margin(MAX_LIFETIME), Duration::from_secs(60));
         assert_eq!(percent_encode("a b+c/=&"), "a%20b%2Bc%2F%3D%26");
     }
 }

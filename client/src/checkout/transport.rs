@@ -57,6 +57,7 @@ impl CheckoutTransport {
                     client_secret.clone(),
                     url,
                     config.http.clone(),
+                    config.limits.oauth_token,
                 ))
             }
         };
@@ -97,20 +98,28 @@ impl RequestHook for CheckoutTransport {
         request: reqwest::Request,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         Box::pin(crate::retry::execute(
-            &self.config.retry,
-            operation,
-            "checkout",
-            "cko-request-id",
+            crate::retry::Attempts {
+                policy: &self.config.retry,
+                limits: &self.config.limits,
+                operation,
+                vendor: "checkout",
+                request_id_header: "cko-request-id",
+                authorizer: self,
+            },
             client,
             request,
-            self,
         ))
     }
 }
 
 impl crate::retry::Authorizer for CheckoutTransport {
-    fn authorize(&self, _operation: &'static Operation, _request: &mut reqwest::Request) {
+    fn authorize_retry(
+        &self,
+        _operation: &'static Operation,
+        _request: &mut reqwest::Request,
+    ) -> Result<(), ()> {
         // The header was set once in `prepare`; a token does not change per attempt.
+        Ok(())
     }
 
     fn reauthorize<'a>(

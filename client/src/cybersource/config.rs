@@ -14,6 +14,7 @@ use super::jwt::JwtSigner;
 use super::signature::SignatureKey;
 use crate::MessageEncryption;
 use crate::error::ConfigError;
+use crate::http::ResponseLimits;
 use crate::retry::RetryPolicy;
 
 /// Which Cybersource environment to call.
@@ -96,7 +97,7 @@ impl fmt::Debug for Authentication {
 }
 
 /// Builds a [`CybersourceConfig`]; see [`CybersourceConfig::builder`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct CybersourceConfigBuilder {
     merchant_id: Option<String>,
     key_id: Option<String>,
@@ -194,9 +195,18 @@ impl CybersourceConfigBuilder {
         self
     }
 
-    /// Use this `reqwest::Client` (its own timeouts then apply).
-    pub fn http_client(mut self, value: reqwest::Client) -> Self {
-        self.http.client = Some(value);
+    /// Build the HTTP client from this `reqwest::ClientBuilder` (its own
+    /// timeouts, TLS and proxy settings then apply). Redirects are turned off
+    /// whatever it says: a redirect would carry the signature and body
+    /// elsewhere.
+    pub fn http_client_builder(mut self, value: reqwest::ClientBuilder) -> Self {
+        self.http.builder = Some(value);
+        self
+    }
+
+    /// The most an answer's body may hold (default [`ResponseLimits::default`]).
+    pub fn response_limits(mut self, value: ResponseLimits) -> Self {
+        self.http.limits = value;
         self
     }
 
@@ -253,6 +263,7 @@ impl CybersourceConfigBuilder {
         let environment = self.environment.unwrap_or(Environment::Test);
         let base_url = environment.base_url();
         check_base_url(&environment, &base_url)?;
+        check_signing_host(environment.signing_host())?;
 
         let authentication = self
             .authentication
@@ -291,6 +302,7 @@ impl CybersourceConfigBuilder {
             });
         }
 
+        let limits = self.http.limits;
         let http = self.http.build()?;
 
         Ok(CybersourceConfig {
@@ -302,6 +314,7 @@ impl CybersourceConfigBuilder {
             auth,
             http,
             retry: self.retry.unwrap_or_default(),
+            limits,
             mle_certificate,
             mle_optional_enabled: self.mle_optional_enabled,
             mle_overrides: self.mle_overrides,
@@ -330,6 +343,30 @@ fn check_header_value(field: &'static str, value: &str) -> Result<(), ConfigErro
         return Err(ConfigError::Invalid {
             field,
             reason: "must be printable ASCII without spaces or quotes".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// The signed host goes into the `Host` header, the signature and the JWT:
+/// it must be a plain `host` or `host:port`, nothing a header could not carry.
+fn check_signing_host(host: &str) -> Result<(), ConfigError> {
+    check_header_value("signing_host", host)?;
+    let plain = reqwest::Url::parse(&format!("https://{host}/")).is_ok_and(|url| {
+        let reconstructed = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_owned(),
+        };
+        url.username().is_empty()
+            && url.password().is_none()
+            && url.path() == "/"
+            && reconstructed.eq_ignore_ascii_case(host)
+    });
+    if !plain {
+        return Err(ConfigError::Invalid {
+            field: "signing_host",
+            reason: "must be a host name, optionally with a port (e.g. apitest.cybersource.com)"
+                .to_owned(),
         });
     }
     Ok(())
@@ -364,6 +401,7 @@ pub struct CybersourceConfig {
     pub(crate) auth: AuthMode,
     pub(crate) http: reqwest::Client,
     pub(crate) retry: RetryPolicy,
+    pub(crate) limits: ResponseLimits,
     pub(crate) mle_certificate: Option<MleCertificate>,
     pub(crate) mle_optional_enabled: bool,
     pub(crate) mle_overrides: BTreeMap<String, bool>,
@@ -385,6 +423,7 @@ impl fmt::Debug for CybersourceConfig {
             .field("shared_secret", &"<redacted>")
             .field("mle_certificate", &self.mle_certificate)
             .field("retry", &self.retry)
+            .field("limits", &self.limits)
             .field(
                 "intelligent_commerce_prefix",
                 &self.intelligent_commerce_prefix,

@@ -93,11 +93,12 @@ impl CybersourceClient {
     }
 
     /// [`CybersourceClient::send`] for an operation whose success body is raw
-    /// (a JWT, or mixed bodies): returns the exact bytes, at most `limit`.
+    /// (a JWT, or mixed bodies): returns the exact bytes, at most `limit`
+    /// ([`Error::ResponseTooLarge`] past it).
     pub fn send_bytes(
         &self,
         operation: &str,
-        limit: usize,
+        limit: u64,
         call: impl Future<
             Output = Result<ResponseValue<ByteStream>, progenitor_client::Error<ByteStream>>,
         >,

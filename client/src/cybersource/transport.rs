@@ -1,8 +1,10 @@
 //! The Cybersource transport: a [`RequestHook`] installed in every generated
 //! Cybersource client. `prepare` applies message-level encryption (or refuses
-//! a mandatory-MLE operation this configuration cannot encrypt); `execute`
-//! signs every attempt afresh (new date, digest, jti), retries what the
-//! policy allows and traces each attempt without bodies or secrets.
+//! a mandatory-MLE operation this configuration cannot encrypt) and signs the
+//! first attempt; `execute` signs every further attempt afresh (new date,
+//! digest, jti), retries what the policy allows and traces each attempt
+//! without bodies or secrets. A request that cannot be encrypted or signed is
+//! never sent.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -54,10 +56,13 @@ impl CybersourceTransport {
             Some(query) => format!("{}?{}", url.path(), query),
             None => url.path().to_owned(),
         };
-        let body = request
-            .body()
-            .and_then(reqwest::Body::as_bytes)
-            .unwrap_or_default();
+        // The digest covers the exact bytes; a streamed body has none to cover.
+        let body = match request.body() {
+            None => &[][..],
+            Some(body) => body
+                .as_bytes()
+                .ok_or_else(|| HookError::new("a streamed body cannot be signed"))?,
+        };
         let inputs = signature::SigningInputs::from_parts(
             &config.signing_host,
             http_date(now).ok_or_else(|| {
@@ -152,6 +157,85 @@ impl CybersourceTransport {
     }
 }
 
+/// Refuses `operation` with a configuration error that says `reason`:
+/// recorded for the caller's [`crate::Error`], and returned to the hook.
+fn refuse(operation: &Operation, reason: String) -> HookError {
+    let message = format!("operation `{}`: {reason}", operation.id);
+    record(|r| {
+        r.refusal = Some(Box::new(ConfigError::Operation {
+            operation: operation.id.to_owned(),
+            reason,
+        }));
+    });
+    HookError::new(message)
+}
+
+impl CybersourceTransport {
+    /// Encrypts the body when this operation's MLE plan says so.
+    fn encrypt(
+        &self,
+        operation: &'static Operation,
+        request: &mut reqwest::Request,
+    ) -> Result<(), HookError> {
+        match self
+            .config
+            .mle_plan(operation.id, operation.message_encryption)
+        {
+            MlePlan::Plain => Ok(()),
+            MlePlan::Refuse(reason) => Err(refuse(operation, reason.to_owned())),
+            MlePlan::Encrypt => {
+                let Some(certificate) = &self.config.mle_certificate else {
+                    return Err(refuse(operation, "no MLE certificate".to_owned()));
+                };
+                let Some(body) = request.body() else {
+                    // Nothing to encrypt.
+                    return Ok(());
+                };
+                let Some(body) = body.as_bytes() else {
+                    return Err(refuse(
+                        operation,
+                        "message-level encryption needs the body's bytes, and this body is a stream"
+                            .to_owned(),
+                    ));
+                };
+                let encrypted = mle::encrypt_body(certificate, body, now_unix(SystemTime::now()))
+                    .map_err(|e| {
+                    refuse(
+                        operation,
+                        format!("message-level encryption failed: {}", e.0),
+                    )
+                })?;
+                *request.body_mut() = Some(encrypted.into());
+                Ok(())
+            }
+        }
+    }
+
+    /// Signs one attempt of an authenticated operation and records what was
+    /// signed; an unauthenticated one only gets the `User-Agent`.
+    fn authenticate(
+        &self,
+        operation: &'static Operation,
+        request: &mut reqwest::Request,
+    ) -> Result<(), HookError> {
+        if !operation.authenticated {
+            request.headers_mut().insert(
+                reqwest::header::USER_AGENT,
+                HeaderValue::from_static(crate::USER_AGENT),
+            );
+            return Ok(());
+        }
+        let signed = self.sign(request, SystemTime::now()).map_err(|e| {
+            refuse(
+                operation,
+                format!("the request could not be signed: {}", e.message()),
+            )
+        })?;
+        record(|r| r.signed = Some(Box::new(signed)));
+        Ok(())
+    }
+}
+
 impl RequestHook for CybersourceTransport {
     fn prepare<'a>(
         &'a self,
@@ -160,38 +244,8 @@ impl RequestHook for CybersourceTransport {
     ) -> BoxFuture<'a, Result<(), HookError>> {
         Box::pin(async move {
             self.route(operation, request);
-            match self
-                .config
-                .mle_plan(operation.id, operation.message_encryption)
-            {
-                MlePlan::Plain => Ok(()),
-                MlePlan::Refuse(reason) => {
-                    record(|r| {
-                        r.refusal = Some(Box::new(ConfigError::Operation {
-                            operation: operation.id.to_owned(),
-                            reason: reason.to_owned(),
-                        }));
-                    });
-                    Err(HookError::new(format!(
-                        "operation `{}`: {reason}",
-                        operation.id
-                    )))
-                }
-                MlePlan::Encrypt => {
-                    let Some(certificate) = &self.config.mle_certificate else {
-                        return Err(HookError::new("no MLE certificate"));
-                    };
-                    let Some(body) = request.body().and_then(reqwest::Body::as_bytes) else {
-                        return Ok(());
-                    };
-                    let encrypted =
-                        mle::encrypt_body(certificate, body, now_unix(SystemTime::now())).map_err(
-                            |e| HookError::new(format!("message-level encryption failed: {}", e.0)),
-                        )?;
-                    *request.body_mut() = Some(encrypted.into());
-                    Ok(())
-                }
-            }
+            self.encrypt(operation, request)?;
+            self.authenticate(operation, request)
         })
     }
 
@@ -202,32 +256,27 @@ impl RequestHook for CybersourceTransport {
         request: reqwest::Request,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         Box::pin(crate::retry::execute(
-            &self.config.retry,
-            operation,
-            "cybersource",
-            "v-c-correlation-id",
+            crate::retry::Attempts {
+                policy: &self.config.retry,
+                limits: &self.config.limits,
+                operation,
+                vendor: "cybersource",
+                request_id_header: "v-c-correlation-id",
+                authorizer: self,
+            },
             client,
             request,
-            self,
         ))
     }
 }
 
 impl crate::retry::Authorizer for CybersourceTransport {
-    fn authorize(&self, operation: &'static Operation, request: &mut reqwest::Request) {
-        if !operation.authenticated {
-            request.headers_mut().insert(
-                reqwest::header::USER_AGENT,
-                HeaderValue::from_static(crate::USER_AGENT),
-            );
-            return;
-        }
-        // Configuration is checked when it is built, so signing cannot fail
-        // in practice; if it did, the request goes unsigned and the vendor's
-        // 401 reports it, rather than a panic here.
-        if let Ok(signed) = self.sign(request, SystemTime::now()) {
-            record(|r| r.signed = Some(Box::new(signed)));
-        }
+    fn authorize_retry(
+        &self,
+        operation: &'static Operation,
+        request: &mut reqwest::Request,
+    ) -> Result<(), ()> {
+        self.authenticate(operation, request).map_err(|_| ())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Parsing and checking a compact JWS the way a capture context and a
 //! transient token must be checked: size first, RS256 only, no `crit`, a
-//! `kid` from a small alphabet, `exp` required, `iat` not in the future.
+//! `kid` from a small alphabet, `exp` required, `iat` and `nbf` not in the
+//! future.
 //! Header members that name keys (`jwk`, `jku`, `x5u`, `x5c`) are ignored:
 //! the key only ever comes from the vendor's key endpoint.
 
@@ -90,16 +91,34 @@ pub(crate) fn parse<'a>(token: &'a str, what: &'static str) -> Result<ParsedJws<
     })
 }
 
+/// A key-cache error, worded for the token being validated: a fetch shared
+/// by several validations was started by one of them.
+pub(crate) fn for_token(error: Error, what: &'static str) -> Error {
+    match error {
+        Error::Verification(v) => refuse(what, v.reason),
+        other => other,
+    }
+}
+
 /// The time claims, read before the typed claims so their rules give
 /// precise reasons; other members are skipped.
 #[derive(serde::Deserialize)]
-struct Times {
+struct RawTimes {
     exp: Option<serde_json::Value>,
     iat: Option<serde_json::Value>,
+    nbf: Option<serde_json::Value>,
+}
+
+/// The time claims of typed claims, seconds since the epoch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Times {
+    pub exp: Option<i64>,
+    pub iat: Option<i64>,
+    pub nbf: Option<i64>,
 }
 
 /// Checks that `payload` is a JSON object whose `exp` (required) has not
-/// passed and whose `iat` (optional) is not in the future, against `now`.
+/// passed and whose `iat` and `nbf` (optional) are not in the future.
 pub(crate) fn check_times(
     payload: &[u8],
     now: SystemTime,
@@ -110,16 +129,15 @@ pub(crate) fn check_times(
     if payload.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(refuse(what, "has a payload that is not a JSON object"));
     }
-    let times: Times = serde_json::from_slice(payload)
+    let times: RawTimes = serde_json::from_slice(payload)
         .map_err(|_| refuse(what, "has a payload that is not JSON"))?;
-    let now = i128::from(crate::unix_seconds(now));
-    let leeway = leeway.as_secs() as i128;
-    let seconds = |value: &Option<serde_json::Value>| -> Result<Option<i128>, Error> {
+    // A number beyond i64 seconds is no time this check could pass.
+    let seconds = |value: &Option<serde_json::Value>| -> Result<Option<i64>, Error> {
         match value {
             None => Ok(None),
             Some(value) => match (value.as_i64(), value.as_u64()) {
-                (Some(v), _) => Ok(Some(i128::from(v))),
-                (None, Some(v)) => Ok(Some(i128::from(v))),
+                (Some(v), _) => Ok(Some(v)),
+                (None, Some(_)) => Ok(Some(i64::MAX)),
                 _ => Err(refuse(
                     what,
                     "has a time claim that is not a whole number of seconds",
@@ -127,36 +145,41 @@ pub(crate) fn check_times(
             },
         }
     };
-    let exp = seconds(&times.exp)?.ok_or_else(|| refuse(what, "has no `exp`"))?;
-    if now > exp + leeway {
-        return Err(refuse(what, "has expired"));
-    }
-    if let Some(iat) = seconds(&times.iat)?
-        && iat > now + leeway
-    {
-        return Err(refuse(what, "was issued in the future"));
-    }
-    Ok(())
+    check_typed_times(
+        Times {
+            exp: seconds(&times.exp)?,
+            iat: seconds(&times.iat)?,
+            nbf: seconds(&times.nbf)?,
+        },
+        now,
+        leeway,
+        what,
+    )
 }
 
-/// `exp` (required) has not passed and `iat` (optional) is not in the future.
+/// `exp` (required) has not passed; `iat` and `nbf` (optional) are not in
+/// the future. In i128, so that no claim value can overflow.
 pub(crate) fn check_typed_times(
-    exp: Option<i64>,
-    iat: Option<i64>,
+    times: Times,
     now: SystemTime,
     leeway: Duration,
     what: &'static str,
 ) -> Result<(), Error> {
     let now = i128::from(crate::unix_seconds(now));
     let leeway = i128::from(leeway.as_secs());
-    let exp = i128::from(exp.ok_or_else(|| refuse(what, "has no `exp`"))?);
+    let exp = i128::from(times.exp.ok_or_else(|| refuse(what, "has no `exp`"))?);
     if now > exp + leeway {
         return Err(refuse(what, "has expired"));
     }
-    if let Some(iat) = iat
+    if let Some(iat) = times.iat
         && i128::from(iat) > now + leeway
     {
         return Err(refuse(what, "was issued in the future"));
+    }
+    if let Some(nbf) = times.nbf
+        && i128::from(nbf) > now + leeway
+    {
+        return Err(refuse(what, "is not valid yet (`nbf`)"));
     }
     Ok(())
 }
@@ -321,6 +344,29 @@ mod tests {
         assert!(
             check_times(
                 &claims(serde_json::json!({"exp": 2_000_000, "iat": 1_000_050})),
+                now,
+                leeway,
+                "t"
+            )
+            .is_ok()
+        );
+        let nbf = |nbf: u64| {
+            check_times(
+                &claims(serde_json::json!({"exp": 2_000_000, "nbf": nbf})),
+                now,
+                leeway,
+                "t",
+            )
+        };
+        assert!(nbf(1_000_050).is_ok(), "within leeway");
+        assert!(matches!(
+            nbf(1_000_100),
+            Err(Error::Verification(v)) if v.reason == "is not valid yet (`nbf`)"
+        ));
+        assert!(nbf(u64::MAX).is_err(), "no overflow");
+        assert!(
+            check_times(
+                &claims(serde_json::json!({"exp": u64::MAX})),
                 now,
                 leeway,
                 "t"

@@ -40,22 +40,30 @@ pub use payclient_raw_cybersource_flex as raw;
 use crate::cybersource::{CybersourceClient, Environment};
 use crate::error::Error;
 use jws::refuse;
-use keys::{KeyCache, VerificationKey};
+use keys::{KeyCache, KeyCacheSettings, VerificationKey};
 
-/// Claims that carry `exp` and `iat` (seconds since the epoch).
+/// Claims that carry `exp`, `iat` and `nbf` (seconds since the epoch).
 trait TimeClaims {
-    fn times(&self) -> (Option<i64>, Option<i64>);
+    fn times(&self) -> jws::Times;
 }
 
 impl TimeClaims for raw::types::CaptureContextClaims {
-    fn times(&self) -> (Option<i64>, Option<i64>) {
-        (Some(self.exp), self.iat)
+    fn times(&self) -> jws::Times {
+        jws::Times {
+            exp: Some(self.exp),
+            iat: self.iat,
+            nbf: self.nbf,
+        }
     }
 }
 
 impl TimeClaims for raw::types::TransientTokenClaims {
-    fn times(&self) -> (Option<i64>, Option<i64>) {
-        (self.exp, self.iat)
+    fn times(&self) -> jws::Times {
+        jws::Times {
+            exp: self.exp,
+            iat: self.iat,
+            nbf: self.nbf,
+        }
     }
 }
 
@@ -68,6 +76,17 @@ pub struct FlexOptions {
     pub leeway: Duration,
     /// How long a public key stays cached (default 1 h).
     pub key_ttl: Duration,
+    /// How long a failed key fetch (a `kid` the vendor does not have, an
+    /// error) is answered from memory instead of fetched again (default 30 s).
+    pub key_failure_ttl: Duration,
+    /// The least time between two fetches of one `kid` when a signature does
+    /// not verify with the cached key (default 60 s): forged tokens naming a
+    /// real `kid` cannot make a fetch each.
+    pub key_refresh_interval: Duration,
+    /// The most kids held in the cache (default 64).
+    pub max_cached_keys: usize,
+    /// The most key fetches started in any one minute (default 10).
+    pub key_fetches_per_minute: u32,
     /// The token endpoints (`flx.origin`) accepted; `None` means the vendor's
     /// Flex hosts for the configured environment.
     pub allowed_origins: Option<Vec<String>>,
@@ -80,6 +99,10 @@ impl std::fmt::Debug for FlexOptions {
         f.debug_struct("FlexOptions")
             .field("leeway", &self.leeway)
             .field("key_ttl", &self.key_ttl)
+            .field("key_failure_ttl", &self.key_failure_ttl)
+            .field("key_refresh_interval", &self.key_refresh_interval)
+            .field("max_cached_keys", &self.max_cached_keys)
+            .field("key_fetches_per_minute", &self.key_fetches_per_minute)
             .field("allowed_origins", &self.allowed_origins)
             .finish()
     }
@@ -90,6 +113,10 @@ impl Default for FlexOptions {
         Self {
             leeway: Duration::from_secs(60),
             key_ttl: Duration::from_secs(3600),
+            key_failure_ttl: Duration::from_secs(30),
+            key_refresh_interval: Duration::from_secs(60),
+            max_cached_keys: 64,
+            key_fetches_per_minute: 10,
             allowed_origins: None,
             clock: Arc::new(SystemTime::now),
         }
@@ -140,7 +167,13 @@ impl FlexClient {
             .into_iter()
             .map(|origin| origin.trim_end_matches('/').to_owned())
             .collect();
-        let keys = Arc::new(KeyCache::new(options.key_ttl));
+        let keys = Arc::new(KeyCache::new(KeyCacheSettings {
+            ttl: options.key_ttl,
+            failure_ttl: options.key_failure_ttl,
+            refresh_interval: options.key_refresh_interval,
+            max_kids: options.max_cached_keys,
+            fetches_per_minute: options.key_fetches_per_minute,
+        }));
         Self {
             cybersource,
             options,
@@ -161,7 +194,7 @@ impl FlexClient {
             .cybersource
             .send_bytes(
                 "create_capture_context",
-                MAX_TOKEN_BYTES + 1,
+                MAX_TOKEN_BYTES as u64,
                 flex.create_capture_context().body(request).send(),
             )
             .await?;
@@ -201,7 +234,7 @@ impl FlexClient {
             .cybersource
             .send_bytes(
                 "create_transient_token",
-                MAX_TOKEN_BYTES + 1,
+                MAX_TOKEN_BYTES as u64,
                 client.create_transient_token().body(jwe).send(),
             )
             .await?;
@@ -210,31 +243,16 @@ impl FlexClient {
         self.validate_transient_token(jwt.trim()).await
     }
 
-    async fn fetch_key(&self, kid: &str, what: &'static str) -> Result<VerificationKey, Error> {
-        let flex = self.cybersource.flex();
-        match self
-            .cybersource
-            .send("get_public_key", flex.get_public_key().kid(kid).send())
-            .await
-        {
-            Ok(reply) => {
-                let jwk = reply.value;
-                VerificationKey::from_jwk(&jwk.kty, &jwk.n, &jwk.e).ok_or_else(|| {
-                    refuse(
-                        what,
-                        "names a key that is not an RSA key of 2048 to 8192 bits",
-                    )
-                })
-            }
-            Err(Error::Api(api)) if api.status == 404 => {
-                Err(refuse(what, "names a key the vendor does not have"))
-            }
-            Err(other) => Err(other),
-        }
+    /// The fetch of `kid`'s key, owned so that every validation waiting for
+    /// this kid can drive it (see [`KeyCache`]).
+    fn key_fetch(&self, kid: &str, what: &'static str) -> keys::Fetch {
+        let cybersource = self.cybersource.clone();
+        let kid = kid.to_owned();
+        Box::pin(async move { fetch_key(&cybersource, &kid, what).await })
     }
 
-    /// Signature with the vendor's key (fetched again once if it fails),
-    /// then times, then the typed claims.
+    /// Signature with the vendor's key (fetched again, within the cache's
+    /// limits, if it fails), then times, then the typed claims.
     async fn verify<T: serde::de::DeserializeOwned + TimeClaims>(
         &self,
         jwt: &str,
@@ -244,31 +262,26 @@ impl FlexClient {
         let host = self.cybersource.config().signing_host();
         let key = self
             .keys
-            // Boxed: the fetch is a whole HTTP call, rare once the key is
-            // cached; inline it would make every validation's future kilobytes
-            // larger, copied on each move.
-            .get(host, &parsed.kid, || {
-                Box::pin(self.fetch_key(&parsed.kid, what))
-            })
-            .await?;
+            .get(host, &parsed.kid, || self.key_fetch(&parsed.kid, what))
+            .await
+            .map_err(|e| jws::for_token(e, what))?;
         if !key.verify(parsed.signing_input, &parsed.signature) {
-            // The vendor may have rotated the key behind this kid: fetch once more.
+            // The vendor may have rotated the key behind this kid.
             let fresh = self
                 .keys
                 .refresh(host, &parsed.kid, &key, || {
-                    Box::pin(self.fetch_key(&parsed.kid, what))
+                    self.key_fetch(&parsed.kid, what)
                 })
-                .await?;
-            if !fresh.verify(parsed.signing_input, &parsed.signature) {
+                .await
+                .map_err(|e| jws::for_token(e, what))?;
+            if !fresh.is_some_and(|k| k.verify(parsed.signing_input, &parsed.signature)) {
                 return Err(refuse(what, "has a signature that does not verify"));
             }
         }
         match jws::claims::<T>(&parsed.payload, what) {
             Ok(claims) => {
-                let (exp, iat) = claims.times();
                 jws::check_typed_times(
-                    exp,
-                    iat,
+                    claims.times(),
                     (self.options.clock)(),
                     self.options.leeway,
                     what,
@@ -285,5 +298,39 @@ impl FlexClient {
             .err()
             .unwrap_or(shape)),
         }
+    }
+}
+
+/// `GET /flex/v2/public-keys/{kid}`: an RSA key of 2048 to 8192 bits whose
+/// own `kid`, if it names one, is the one asked for.
+async fn fetch_key(
+    cybersource: &CybersourceClient,
+    kid: &str,
+    what: &'static str,
+) -> Result<VerificationKey, Error> {
+    let flex = cybersource.flex();
+    match cybersource
+        .send("get_public_key", flex.get_public_key().kid(kid).send())
+        .await
+    {
+        Ok(reply) => {
+            let jwk = reply.value;
+            if jwk.kid.as_deref().is_some_and(|answered| answered != kid) {
+                return Err(refuse(
+                    what,
+                    "names a key whose endpoint answered a key with another kid",
+                ));
+            }
+            VerificationKey::from_jwk(&jwk.kty, &jwk.n, &jwk.e).ok_or_else(|| {
+                refuse(
+                    what,
+                    "names a key that is not an RSA key of 2048 to 8192 bits",
+                )
+            })
+        }
+        Err(Error::Api(api)) if api.status == 404 => {
+            Err(refuse(what, "names a key the vendor does not have"))
+        }
+        Err(other) => Err(other),
     }
 }

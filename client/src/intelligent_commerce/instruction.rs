@@ -164,17 +164,28 @@ impl Instruction {
             let detail = &t.order_information.amount_detail;
             let amount_field = format!("{prefix}.orderInformation.amountDetail.totalAmount");
             let amount = check::amount(&amount_field, &detail.total_amount)?;
+            // Each product line buys its quantity, one when it names none;
+            // a quantity of zero would let a purchase through uncounted.
             let mut items = 0u64;
-            let mut counted = false;
+            let mut lines = 0usize;
             for (j, p) in t.products.iter().flatten().enumerate() {
-                if let Some(q) = &p.quantity {
-                    let q = check::count(&format!("{prefix}.products[{j}].quantity"), q)?;
-                    items = items.saturating_add(q);
-                    counted = true;
-                }
+                lines += 1;
+                let quantity = match &p.quantity {
+                    None => 1,
+                    Some(q) => {
+                        let field = format!("{prefix}.products[{j}].quantity");
+                        match check::count(&field, q)? {
+                            0 => {
+                                return Err(ValidationError::new(field, "must be at least 1").into());
+                            }
+                            q => q,
+                        }
+                    }
+                };
+                items = items.saturating_add(quantity);
             }
-            // A transaction that lists no quantities buys one thing.
-            if !counted {
+            // A transaction that lists no products buys one thing.
+            if lines == 0 {
                 items = 1;
             }
             for index in indices {

@@ -44,7 +44,7 @@ pub use signed_payload::{MAX_SIGNED_PAYLOAD_BYTES, PayloadKey, SignedPayload};
 use crate::Clock;
 use crate::call::Reply;
 use crate::cybersource::CybersourceClient;
-use crate::error::{DecodeError, Error};
+use crate::error::{DecodeError, Error, path_parameter};
 use raw::types;
 
 /// The status of an enrolled card.
@@ -217,14 +217,29 @@ impl IntelligentCommerceClient {
                 raw.initiate_purchase_intent().body(body).send(),
             )
             .await?;
+        // The id goes into every follow-on URL: it must have the form the
+        // spec gives it, whatever the server sent.
         let instruction_id = match reply.value.instruction_id.as_deref() {
-            Some(id) if !id.trim().is_empty() => id.to_owned(),
-            _ => {
+            Some(id)
+                if path_parameter::<types::UpdatePurchaseIntentInstructionId>(
+                    "instructionId",
+                    id,
+                )
+                .is_ok() =>
+            {
+                id.to_owned()
+            }
+            other => {
                 return Err(Error::Decode(DecodeError {
                     operation: "initiate_purchase_intent".to_owned(),
                     status: reply.status,
                     request_id: reply.request_id,
-                    reason: "the answer has no instructionId".to_owned(),
+                    reason: if other.is_some() {
+                        "the answer's instructionId is not an id payclient can put in a URL (letters, digits, `-`, `_`, at most 128)"
+                    } else {
+                        "the answer has no instructionId"
+                    }
+                    .to_owned(),
                 }));
             }
         };
@@ -264,13 +279,15 @@ impl IntelligentCommerceClient {
                 m.quantity_used = old.quantity_used;
             }
         }
+        let instruction_id: types::UpdatePurchaseIntentInstructionId =
+            path_parameter("instructionId", instruction.id())?;
         let raw = self.cybersource.intelligent_commerce();
         let reply = self
             .cybersource
             .send(
                 "update_purchase_intent",
                 raw.update_purchase_intent()
-                    .instruction_id(instruction.id())
+                    .instruction_id(instruction_id)
                     .body(body)
                     .send(),
             )
@@ -299,13 +316,15 @@ impl IntelligentCommerceClient {
             "a cancelled or confirmed instruction cannot be cancelled",
         )?;
         let body = request.into_body()?;
+        let instruction_id: types::CancelPurchaseIntentInstructionId =
+            path_parameter("instructionId", instruction.id())?;
         let raw = self.cybersource.intelligent_commerce();
         let reply = self
             .cybersource
             .send(
                 "cancel_purchase_intent",
                 raw.cancel_purchase_intent()
-                    .instruction_id(instruction.id())
+                    .instruction_id(instruction_id)
                     .body(body)
                     .send(),
             )
@@ -339,13 +358,15 @@ impl IntelligentCommerceClient {
         let body = request.into_body()?;
         let spent = instruction.check_credentials(&body.transaction_data, self.now())?;
         let client_correlation_id = body.client_correlation_id.clone();
+        let instruction_id: types::RetrievePaymentCredentialsInstructionId =
+            path_parameter("instructionId", instruction.id())?;
         let raw = self.cybersource.intelligent_commerce();
         let reply = self
             .cybersource
             .send(
                 "retrieve_payment_credentials",
                 raw.retrieve_payment_credentials()
-                    .instruction_id(instruction.id())
+                    .instruction_id(instruction_id)
                     .body(body)
                     .send(),
             )
@@ -384,13 +405,15 @@ impl IntelligentCommerceClient {
         )?;
         let body = request.into_body()?;
         let client_correlation_id = body.client_correlation_id.clone();
+        let instruction_id: types::ConfirmTransactionEventsInstructionId =
+            path_parameter("instructionId", instruction.id())?;
         let raw = self.cybersource.intelligent_commerce();
         let reply = self
             .cybersource
             .send(
                 "confirm_transaction_events",
                 raw.confirm_transaction_events()
-                    .instruction_id(instruction.id())
+                    .instruction_id(instruction_id)
                     .body(body)
                     .send(),
             )

@@ -275,7 +275,7 @@ impl IframeOutput {
                 endpoint: c.endpoint.clone(),
                 payload: c.payload.clone(),
                 platform_type: c.platform_type.clone(),
-                extra: serde_json::Map::new(),
+                extra: Default::default(),
             })
     }
 }

@@ -47,7 +47,7 @@ pub use payclient_raw_cybersource_passkey as raw;
 use crate::Sensitive;
 use crate::call::Reply;
 use crate::cybersource::CybersourceClient;
-use crate::error::{DecodeError, Error, ValidationError, WorkflowError, non_empty};
+use crate::error::{DecodeError, Error, ValidationError, WorkflowError, non_empty, path_parameter};
 use raw::types;
 
 /// The `action` values of the guide.
@@ -197,7 +197,7 @@ fn empty_context() -> types::AuthenticationContext {
         endpoint: None,
         payload: None,
         platform_type: None,
-        extra: serde_json::Map::new(),
+        extra: Default::default(),
     }
 }
 
@@ -472,7 +472,8 @@ impl PasskeyClient {
         client_correlation_id: Option<String>,
         request: &AuthenticationRequest,
     ) -> Result<PasskeySession, Error> {
-        non_empty("tokenId", token_id)?;
+        let path_token: types::CreateAuthenticationOptionsTokenId =
+            path_parameter("tokenId", token_id)?;
         let client_correlation_id = match client_correlation_id {
             Some(id) => {
                 non_empty("clientCorrelationId", &id)?;
@@ -499,7 +500,7 @@ impl PasskeyClient {
             .send(
                 "create_authentication_options",
                 raw.create_authentication_options()
-                    .token_id(token_id)
+                    .token_id(path_token)
                     .body(body)
                     .send(),
             )
@@ -538,13 +539,15 @@ impl PasskeyClient {
                 id: choice.id.clone(),
             },
         };
+        let token: types::CreateOneTimePasswordTokenId =
+            path_parameter("tokenId", &session.token_id)?;
         let raw = self.cybersource.passkey();
         let reply = self
             .cybersource
             .send(
                 "create_one_time_password",
                 raw.create_one_time_password()
-                    .token_id(session.token_id.as_str())
+                    .token_id(token)
                     .body(body)
                     .send(),
             )
@@ -593,13 +596,15 @@ impl PasskeyClient {
             otp,
             issuer_auth_code,
         };
+        let token: types::ValidateAuthenticationTokenId =
+            path_parameter("tokenId", &session.token_id)?;
         let raw = self.cybersource.passkey();
         let reply = self
             .cybersource
             .send(
                 "validate_authentication",
                 raw.validate_authentication()
-                    .token_id(session.token_id.as_str())
+                    .token_id(token)
                     .body(body)
                     .send(),
             )
@@ -652,13 +657,15 @@ impl PasskeyClient {
                 language: registrant.language.clone(),
             },
         };
+        let token: types::CreateAuthenticationRegistrationTokenId =
+            path_parameter("tokenId", &session.token_id)?;
         let raw = self.cybersource.passkey();
         let reply = self
             .cybersource
             .send(
                 "create_authentication_registration",
                 raw.create_authentication_registration()
-                    .token_id(session.token_id.as_str())
+                    .token_id(token)
                     .body(body)
                     .send(),
             )
@@ -752,13 +759,15 @@ impl PasskeyClient {
             authenticated_identities: request.identities,
             device_information: request.device,
         };
+        let token: types::CreatePaymentCredentialsTokenId =
+            path_parameter("tokenId", &session.token_id)?;
         let raw = self.cybersource.passkey();
         let reply = self
             .cybersource
             .send(
                 "create_payment_credentials",
                 raw.create_payment_credentials()
-                    .token_id(session.token_id.as_str())
+                    .token_id(token)
                     .body(body)
                     .send(),
             )
