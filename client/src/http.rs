@@ -37,6 +37,24 @@ impl Default for ResponseLimits {
 }
 
 impl ResponseLimits {
+    /// With `bytes` as the limit for success answers.
+    pub fn with_success(mut self, bytes: u64) -> Self {
+        self.success = bytes;
+        self
+    }
+
+    /// With `bytes` as the limit for error answers.
+    pub fn with_error(mut self, bytes: u64) -> Self {
+        self.error = bytes;
+        self
+    }
+
+    /// With `bytes` as the limit for the OAuth token answer.
+    pub fn with_oauth_token(mut self, bytes: u64) -> Self {
+        self.oauth_token = bytes;
+        self
+    }
+
     /// The limit for a `status` answer to `operation`.
     pub(crate) fn for_answer(&self, operation: &payclient_runtime::Operation, status: u16) -> u64 {
         if (200..300).contains(&status) {

@@ -27,18 +27,9 @@ const INSTRUCTION_ID: &str = "1-5C8B7367EC00c229ec8a-c96c-a932-a1f3-1faa8f138b01
 /// 2025-06-15: before every `effectiveUntilTime` in the guide's examples.
 const T0: i64 = 1_750_000_000;
 
-/// The request example of `method path` in the spec (the guide's, repaired
-/// where the spec says so).
+/// The request example of `method path` in the spec.
 fn seed(path: &str, verb: &str) -> Value {
-    let spec: Value = serde_yaml_ng::from_str(SPEC).expect("spec YAML");
-    let content = &spec["paths"][path][verb]["requestBody"]["content"];
-    let media = content
-        .as_object()
-        .expect("content")
-        .values()
-        .next()
-        .expect("one media type");
-    media["example"].clone()
+    support::request_example(SPEC, path, verb)
 }
 
 /// The wire omits optional members that are `null` in the guide's examples.

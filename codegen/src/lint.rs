@@ -377,4 +377,30 @@ mod tests {
             "{errors}"
         );
     }
+
+    #[test]
+    fn path_parameters_need_a_pattern_and_a_length_and_limits_a_size() {
+        let operation = |schema: &str| {
+            format!(
+                "{HEAD}paths:\n  /a/{{id}}:\n    get:\n      operationId: get_a\n      x-payclient-max-response-bytes: 0\n      parameters: [{{name: id, in: path, required: true, schema: {schema}}}]\n      responses: {{'204': {{description: none}}}}\n"
+            )
+        };
+        for loose in [
+            "{type: string}",
+            "{type: string, maxLength: 9}",
+            "{type: string, pattern: '[a-z]+', maxLength: 9}",
+            "{type: integer, pattern: '^[0-9]+$', maxLength: 9}",
+        ] {
+            let errors = lint_text(&operation(loose)).join("\n");
+            assert!(errors.contains("anchored `pattern`"), "{loose}: {errors}");
+        }
+        let errors = lint_text(&operation(
+            "{type: string, pattern: '^[a-z]+$', maxLength: 9}",
+        ));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].contains("x-payclient-max-response-bytes"),
+            "{errors:?}"
+        );
+    }
 }

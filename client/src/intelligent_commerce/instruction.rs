@@ -176,7 +176,9 @@ impl Instruction {
                         let field = format!("{prefix}.products[{j}].quantity");
                         match check::count(&field, q)? {
                             0 => {
-                                return Err(ValidationError::new(field, "must be at least 1").into());
+                                return Err(
+                                    ValidationError::new(field, "must be at least 1").into()
+                                );
                             }
                             q => q,
                         }

@@ -290,3 +290,17 @@ pub fn encryption_key(
 pub fn decrypt_flex_jwe(jwe: &str, key: &PrivateDecryptingKey) -> (serde_json::Value, Vec<u8>) {
     decrypt_jwe_with(jwe, key, &aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1)
 }
+
+/// The request example of `verb path` in a spec's text (the guide's,
+/// repaired where the spec says so).
+pub fn request_example(spec: &str, path: &str, verb: &str) -> serde_json::Value {
+    let spec: serde_json::Value = serde_yaml_ng::from_str(spec).expect("spec YAML");
+    let content = &spec["paths"][path][verb]["requestBody"]["content"];
+    let media = content
+        .as_object()
+        .expect("content")
+        .values()
+        .next()
+        .expect("one media type");
+    media["example"].clone()
+}
