@@ -11,12 +11,12 @@ use aws_lc_rs::rsa::{
 use aws_lc_rs::{digest, hmac};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use payclient::cybersource::vendor_error::CybersourceErrorBody;
+use payclient::Error;
+use payclient::cybersource::CybersourceErrorBody;
 use payclient::cybersource::{Authentication, CybersourceClient, IntelligentCommercePrefix};
 use payclient::flex::{CaptureField, CaptureSelection, CardNumber, FlexClient, PaymentData};
 use payclient::intelligent_commerce::{InstructionState, IntelligentCommerceClient};
 use payclient::passkey::{PasskeyClient, PasskeyStep};
-use payclient::{Error, VendorErrorBody};
 use payclient_demo::{AgentCard, Report, Targets};
 use payclient_sandbox::{InstructionStatus, Sandbox, passkey as tokens};
 use secrecy::SecretString;
@@ -146,11 +146,10 @@ async fn wrong_credentials_get_the_vendors_401() {
         assert_eq!(error.status, 401);
         assert!(
             matches!(
-                &error.body,
-                VendorErrorBody::Cybersource(CybersourceErrorBody::AuthenticationFailed { .. })
+                error.vendor_body::<CybersourceErrorBody>(),
+                Some(CybersourceErrorBody::AuthenticationFailed { .. })
             ),
-            "{:?}",
-            error.body
+            "{error:?}"
         );
         assert_eq!(
             sandbox.auth_failures().last().map(String::as_str),
@@ -444,7 +443,7 @@ async fn the_sandbox_refuses_wrong_order_and_plaintext_intelligent_commerce_call
         .expect_err("the sandbox knows it is cancelled"));
     assert_eq!(error.status, 409);
     assert!(
-        matches!(&error.body, VendorErrorBody::Cybersource(CybersourceErrorBody::Agentic { reason: Some(r), .. }) if r == "INVALID_STATE")
+        matches!(error.vendor_body::<CybersourceErrorBody>(), Some(CybersourceErrorBody::Agentic { reason: Some(r), .. }) if r == "INVALID_STATE")
     );
     assert_eq!(
         stale.state(),
@@ -458,7 +457,10 @@ async fn the_sandbox_refuses_wrong_order_and_plaintext_intelligent_commerce_call
 
     // MLE turned off explicitly: the sandbox, like the vendor, refuses plaintext.
     let plaintext = payclient_demo::sandbox_cybersource(&sandbox, Authentication::JwtSharedSecret)
-        .mle_for_operation("initiate_purchase_intent", false)
+        .mle_for_operation(
+            &payclient::intelligent_commerce::operations::INITIATE_PURCHASE_INTENT,
+            false,
+        )
         .build()
         .expect("config");
     let icc = IntelligentCommerceClient::new(CybersourceClient::new(plaintext));

@@ -6,24 +6,24 @@ use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use aws_lc_rs::rsa::{OaepAlgorithm, OaepPublicEncryptingKey};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
 /// base64url without padding, as JOSE requires.
 pub(crate) fn b64url(bytes: &[u8]) -> String {
-    base64_simd::URL_SAFE_NO_PAD.encode_to_string(bytes)
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Appends base64url of `bytes` to `out`.
 pub(crate) fn b64url_into(bytes: &[u8], out: &mut String) {
-    base64_simd::URL_SAFE_NO_PAD.encode_append(bytes, out);
+    URL_SAFE_NO_PAD.encode_string(bytes, out);
 }
 
 /// Decodes base64url without padding, strictly: no `=`, no whitespace, no
-/// characters of the standard alphabet, no non-zero trailing bits.
-#[cfg(any(
-    feature = "cybersource-flex",
-    feature = "cybersource-intelligent-commerce"
-))]
+/// characters of the standard alphabet, no non-zero trailing bits (the
+/// `base64` engine's defaults).
 pub(crate) fn b64url_decode(text: &str) -> Option<Vec<u8>> {
-    base64_simd::URL_SAFE_NO_PAD.decode_to_vec(text).ok()
+    URL_SAFE_NO_PAD.decode(text).ok()
 }
 
 /// Why a JWE could not be built. Never carries plaintext.
@@ -110,7 +110,7 @@ mod compact_jws {
 
     /// A refusal of the token named `what`.
     pub(crate) fn refuse(what: &'static str, reason: &'static str) -> crate::Error {
-        crate::Error::Verification(crate::VerificationError { what, reason })
+        crate::Error::Verification(crate::VerificationError::new(what, reason))
     }
 
     /// Decodes one base64url segment.

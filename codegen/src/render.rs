@@ -110,12 +110,12 @@ pub fn operation_rows(document: &Value) -> Vec<OperationRow> {
 pub struct RenderError(pub String);
 
 /// The Rust type every `x-payclient-sensitive: true` string schema becomes.
-pub const SENSITIVE_TYPE: &str = "::payclient_runtime::Sensitive<::std::string::String>";
+pub const SENSITIVE_TYPE: &str = "::payclient_core::Sensitive<::std::string::String>";
 
 /// The Rust type of a response member the spec does not name: its value is
 /// kept, its `Debug` never shows it. The codegen view points unknown members
 /// at [`crate::view::UNKNOWN_MEMBER`], which becomes this type.
-pub const UNKNOWN_MEMBER_TYPE: &str = "::payclient_runtime::UnknownMember";
+pub const UNKNOWN_MEMBER_TYPE: &str = "::payclient_core::UnknownMember";
 
 /// Component names marked `x-payclient-sensitive: true`.
 pub fn sensitive_components(document: &Value) -> Vec<String> {
@@ -153,7 +153,7 @@ pub fn render(
         UNKNOWN_MEMBER_TYPE,
         std::iter::empty(),
     );
-    let inner: proc_macro2::TokenStream = "::payclient_runtime::Hooks"
+    let inner: proc_macro2::TokenStream = "::payclient_core::Hooks"
         .parse()
         .map_err(|e| RenderError(format!("inner type: {e}")))?;
     settings
@@ -196,8 +196,9 @@ pub fn render(
 
     let file: syn::File = syn::parse2(tokens)
         .map_err(|e| RenderError(format!("progenitor emitted invalid Rust: {e}")))?;
-    let extra: syn::File =
-        syn::parse_file(&glue(rows)).map_err(|e| RenderError(format!("operation table: {e}")))?;
+    let calls = builder_calls(&file)?;
+    let extra: syn::File = syn::parse_file(&glue(rows, &calls))
+        .map_err(|e| RenderError(format!("operation table: {e}")))?;
     let body = progenitor_impl::space_out_items(prettyplease::unparse(&file))
         .map_err(|e| RenderError(format!("formatting: {e}")))?;
     let glue_text = prettyplease::unparse(&extra);
@@ -213,7 +214,7 @@ pub fn render(
          //! Raw {title} client generated from `{spec_display}` by progenitor {progenitor}.\n\
          //!\n\
          //! Applications use the `payclient` crate; this crate is its generated layer.\n\
-         //! Every request passes through [`payclient_runtime::Hooks`] (see `operations::ALL`).\n\n",
+         //! Every request passes through [`payclient_core::Hooks`] (see `operations::ALL`).\n\n",
         title = product.title,
         progenitor = crate::PROGENITOR_VERSION,
     );
@@ -230,45 +231,201 @@ pub fn render(
     })
 }
 
-/// The operation table and the fixed hook implementation appended to every crate.
-fn glue(rows: &[OperationRow]) -> String {
-    let opt = |v: &Option<String>| match v {
-        Some(s) => format!("Some({s:?})"),
+/// One builder progenitor generated: its type, its operation and what a
+/// success answer decodes to, read back from the generated `send`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuilderCall {
+    /// The builder's type name in `builder`, e.g. `SubmitPaymentSession`.
+    pub builder: String,
+    /// The `operationId` its `send` names.
+    pub operation_id: String,
+    /// `T` of `ResponseValue<T>` in `send`'s return type, as Rust text.
+    pub output: String,
+}
+
+/// Reads every builder's `send` in progenitor's output: the operation it
+/// names in `OperationInfo` and its success type. Its error type must be
+/// `()`: the codegen view leaves every error answer to payclient's pipeline.
+pub fn builder_calls(file: &syn::File) -> Result<Vec<BuilderCall>, RenderError> {
+    use quote::ToTokens as _;
+    let builder = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref(),
+            _ => None,
+        })
+        .ok_or_else(|| RenderError("progenitor emitted no `builder` module".to_owned()))?;
+    let mut calls = Vec::new();
+    for item in &builder.1 {
+        let syn::Item::Impl(block) = item else {
+            continue;
+        };
+        let syn::Type::Path(self_ty) = block.self_ty.as_ref() else {
+            continue;
+        };
+        let Some(name) = self_ty.path.segments.last().map(|s| s.ident.to_string()) else {
+            continue;
+        };
+        for impl_item in &block.items {
+            let syn::ImplItem::Fn(f) = impl_item else {
+                continue;
+            };
+            if f.sig.ident != "send" {
+                continue;
+            }
+            let body = f.block.to_token_stream().to_string();
+            let operation_id = body
+                .split("operation_id :")
+                .nth(1)
+                .and_then(|rest| rest.split('"').nth(1))
+                .ok_or_else(|| RenderError(format!("`{name}::send` names no operation")))?;
+            let syn::ReturnType::Type(_, output) = &f.sig.output else {
+                return Err(RenderError(format!("`{name}::send` returns nothing")));
+            };
+            let (ok, err) = result_arguments(output)
+                .ok_or_else(|| RenderError(format!("`{name}::send` does not return a Result")))?;
+            let value = single_argument(ok, "ResponseValue").ok_or_else(|| {
+                RenderError(format!("`{name}::send` does not return a ResponseValue"))
+            })?;
+            let error = single_argument(err, "Error")
+                .map(|t| t.to_token_stream().to_string())
+                .unwrap_or_else(|| "()".to_owned());
+            if error != "()" {
+                return Err(RenderError(format!(
+                    "`{name}::send` has typed error answers ({error}); the codegen view must leave them to the pipeline"
+                )));
+            }
+            calls.push(BuilderCall {
+                builder: name.clone(),
+                operation_id: operation_id.to_owned(),
+                output: value.to_token_stream().to_string(),
+            });
+        }
+    }
+    calls.sort_by(|a, b| a.operation_id.cmp(&b.operation_id));
+    Ok(calls)
+}
+
+/// `(T, E)` of a `Result<T, E>` type.
+fn result_arguments(ty: &syn::Type) -> Option<(&syn::Type, &syn::Type)> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let mut types = args.args.iter().filter_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    });
+    Some((types.next()?, types.next()?))
+}
+
+/// `T` of `Wrapper<T>` (the last path segment named `wrapper`); `None` for
+/// a bare `Wrapper`.
+fn single_argument<'a>(ty: &'a syn::Type, wrapper: &str) -> Option<&'a syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != wrapper {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })
+}
+
+/// `SUBMIT_PAYMENT_SESSION` for `submit_payment_session`.
+pub fn operation_const(id: &str) -> String {
+    id.to_ascii_uppercase()
+}
+
+/// The operation table, the fixed hook implementation and the `Call`
+/// implementations appended to every crate.
+fn glue(rows: &[OperationRow], calls: &[BuilderCall]) -> String {
+    let media = |v: &Option<String>| match v {
+        Some(s) => format!("Some(::reqwest::header::HeaderValue::from_static({s:?}))"),
         None => "None".to_owned(),
     };
-    let mut table = String::new();
+    let mut statics = String::new();
+    let mut all = String::new();
+    let mut by_id = String::new();
     for row in rows {
+        let name = operation_const(&row.id);
         let _ = writeln!(
-            table,
-            "::payclient_runtime::Operation {{ id: {:?}, method: {:?}, path: {:?}, request_content_type: {}, accept: {}, message_encryption: ::payclient_runtime::MessageEncryption::{}, idempotent: {}, retry: {}, authenticated: {}, max_response_bytes: {} }},",
-            row.id,
-            row.method,
-            row.path,
-            opt(&row.request_content_type),
-            opt(&row.accept),
-            row.message_encryption,
-            row.idempotent,
-            row.retry,
-            row.authenticated,
-            row.max_response_bytes
+            statics,
+            "/// `{method} {path}`.\npub static {name}: ::payclient_core::Operation = ::payclient_core::Operation {{ id: {id:?}, method: {method:?}, path: {path:?}, request_content_type: {content_type}, accept: {accept}, message_encryption: ::payclient_core::MessageEncryption::{mle}, idempotent: {idempotent}, retry: {retry}, authenticated: {authenticated}, max_response_bytes: {max} }};",
+            id = row.id,
+            method = row.method,
+            path = row.path,
+            content_type = media(&row.request_content_type),
+            accept = media(&row.accept),
+            mle = row.message_encryption,
+            idempotent = row.idempotent,
+            retry = row.retry,
+            authenticated = row.authenticated,
+            max = row
+                .max_response_bytes
                 .map_or_else(|| "None".to_owned(), |n| format!("Some({n})")),
+        );
+        let _ = writeln!(all, "&{name},");
+        let _ = writeln!(by_id, "{:?} => Some(&{name}),", row.id);
+    }
+    let mut impls = String::new();
+    for call in calls {
+        let _ = writeln!(
+            impls,
+            r#"impl<'a> ::payclient_core::Call for builder::{builder}<'a> {{
+    type Output = {output};
+    fn operation() -> &'static ::payclient_core::Operation {{
+        &operations::{name}
+    }}
+    fn send(self) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Output>, Error<()>>> + Send {{
+        builder::{builder}::send(self)
+    }}
+}}"#,
+            builder = call.builder,
+            output = call.output,
+            name = operation_const(&call.operation_id),
         );
     }
     format!(
         r#"
-/// What the spec says about each operation: method, path and the exact media types.
+/// What the spec says about each operation: one `static` per operation.
 pub mod operations {{
+    {statics}
+
     /// Every operation of this spec, in spec order.
-    pub static ALL: &[::payclient_runtime::Operation] = &[
-        {table}
+    pub static ALL: &[&::payclient_core::Operation] = &[
+        {all}
     ];
+
+    /// The operation whose `operationId` is `id`.
+    pub fn by_id(id: &str) -> Option<&'static ::payclient_core::Operation> {{
+        match id {{
+            {by_id}
+            _ => None,
+        }}
+    }}
 }}
 
-impl ClientHooks<::payclient_runtime::Hooks> for Client {{
+impl ClientHooks<::payclient_core::Hooks> for Client {{
     async fn pre<E>(&self, request: &mut reqwest::Request, info: &OperationInfo) -> Result<(), Error<E>> {{
+        let Some(operation) = operations::by_id(info.operation_id) else {{
+            return Err(Error::Custom(format!("operation `{{}}` is not in the operation table", info.operation_id)));
+        }};
         self.inner
-            .prepare(operations::ALL, info.operation_id, &self.baseurl, request)
-            .await
+            .prepare(operation, &self.baseurl, request)
             .map_err(|e| if e.is_invalid_request() {{
                 Error::InvalidRequest(e.to_string())
             }} else {{
@@ -277,16 +434,22 @@ impl ClientHooks<::payclient_runtime::Hooks> for Client {{
     }}
 
     async fn exec(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {{
-        self.inner.execute(operations::ALL, info.operation_id, &self.client, request).await
+        match operations::by_id(info.operation_id) {{
+            Some(operation) => self.inner.execute(operation, &self.client, request).await,
+            // `pre` refused an unknown operation, so this is never reached.
+            None => self.client.execute(request).await,
+        }}
     }}
 }}
+
+{impls}
 "#
     )
 }
 
 fn manifest(product: &Product, lib_rs: &str, uses_futures: bool) -> String {
     let mut deps = vec![
-        "payclient-runtime.workspace = true",
+        "payclient-core.workspace = true",
         "progenitor-client.workspace = true",
         "reqwest.workspace = true",
         "serde.workspace = true",
@@ -382,8 +545,56 @@ mod tests {
             authenticated: true,
             max_response_bytes: Some(16384),
         }];
-        let file = syn::parse_file(&glue(&rows)).expect("valid Rust");
-        assert_eq!(file.items.len(), 2);
+        let calls = vec![BuilderCall {
+            builder: "A".into(),
+            operation_id: "a".into(),
+            output: "types :: A".into(),
+        }];
+        let file = syn::parse_file(&glue(&rows, &calls)).expect("valid Rust");
+        assert_eq!(file.items.len(), 3);
+    }
+
+    #[test]
+    fn builder_calls_are_read_from_the_generated_send() {
+        let file = syn::parse_file(
+            r#"pub mod builder {
+                impl<'a> GetA<'a> {
+                    pub fn new() {}
+                    pub async fn send(self) -> Result<ResponseValue<types::A>, Error<()>> {
+                        let info = OperationInfo { operation_id: "get_a" };
+                        todo!()
+                    }
+                }
+                impl<'a> PostB<'a> {
+                    pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
+                        let info = OperationInfo { operation_id: "post_b" };
+                        todo!()
+                    }
+                }
+            }"#,
+        )
+        .expect("Rust");
+        let calls = builder_calls(&file).expect("calls");
+        assert_eq!(
+            calls,
+            vec![
+                BuilderCall {
+                    builder: "GetA".into(),
+                    operation_id: "get_a".into(),
+                    output: "types :: A".into()
+                },
+                BuilderCall {
+                    builder: "PostB".into(),
+                    operation_id: "post_b".into(),
+                    output: "ByteStream".into()
+                },
+            ]
+        );
+        let typed_errors = syn::parse_file(
+            r#"pub mod builder { impl<'a> C<'a> { pub async fn send(self) -> Result<ResponseValue<()>, Error<types::E>> { OperationInfo { operation_id: "c" } } } }"#,
+        )
+        .expect("Rust");
+        assert!(builder_calls(&typed_errors).is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value, json};
 
 /// The component every unknown response member points at; rendering replaces
-/// it with `payclient_runtime::UnknownMember`, whose `Debug` never shows the
+/// it with `payclient_core::UnknownMember`, whose `Debug` never shows the
 /// value. Reserved: a spec may not define it.
 pub const UNKNOWN_MEMBER: &str = "PayclientUnknownMember";
 
@@ -34,7 +34,7 @@ pub fn apply(document: &mut Value) -> Vec<Rewrite> {
     done.extend(open_response_schemas(document));
     done.extend(verbatim_success_bodies_as_raw(document));
     done.extend(mixed_success_bodies_as_raw(document));
-    done.extend(error_bodies_as_raw(document));
+    done.extend(error_answers_to_the_pipeline(document));
     done
 }
 
@@ -351,11 +351,13 @@ pub fn mixed_success_bodies_as_raw(document: &mut Value) -> Vec<Rewrite> {
     done
 }
 
-/// Every error response becomes raw bytes, whatever its schema: `payclient`
-/// keeps the exact body on its error and decodes the vendor's known shapes
-/// itself (progenitor would otherwise decode one schema and drop the bytes,
-/// and give each operation a different error type).
-pub fn error_bodies_as_raw(document: &mut Value) -> Vec<Rewrite> {
+/// Every error answer (4xx, 5xx) goes to payclient's pipeline, not to
+/// progenitor: it arrives as the whole `reqwest::Response`, so the pipeline
+/// can retry it, read its body under the error limit, keep the exact bytes
+/// and decode the vendor's known shapes (progenitor would decode one schema
+/// and drop the bytes, and give each operation a different error type). The
+/// spec keeps the statuses; the snapshot lists them.
+pub fn error_answers_to_the_pipeline(document: &mut Value) -> Vec<Rewrite> {
     let mut done = Vec::new();
     for_each_operation(document, |id, _, operation| {
         let Some(responses) = operation
@@ -364,13 +366,20 @@ pub fn error_bodies_as_raw(document: &mut Value) -> Vec<Rewrite> {
         else {
             return;
         };
-        let statuses = make_raw(responses, is_error);
+        let statuses: Vec<String> = responses
+            .keys()
+            .filter(|status| is_error(status))
+            .cloned()
+            .collect();
+        for status in &statuses {
+            responses.remove(status);
+        }
         if !statuses.is_empty() {
             done.push(Rewrite {
-                name: "error_bodies_as_raw",
+                name: "error_answers_to_the_pipeline",
                 target: id.to_owned(),
                 detail: format!(
-                    "error responses {} arrive as raw bytes; payclient decodes them",
+                    "error responses {} are handed to payclient's pipeline whole",
                     statuses.join(", ")
                 ),
             });
@@ -711,32 +720,27 @@ mod tests {
     }
 
     #[test]
-    fn every_error_response_becomes_raw_and_success_is_untouched() {
+    fn every_error_response_goes_to_the_pipeline_and_success_is_untouched() {
         let mut doc = op(json!({"operationId": "get", "responses": {
             "200": {"description": "a"},
             "401": {"description": "empty"},
             "404": {"description": "c", "content": {"application/json": {"schema": {"type": "object"}}}},
             "502": {"description": "d", "content": {"application/json": {"schema": {"type": "object"}}}}}}));
-        let done = error_bodies_as_raw(&mut doc);
+        let done = error_answers_to_the_pipeline(&mut doc);
         assert_eq!(done.len(), 1);
-        assert_eq!(done[0].name, "error_bodies_as_raw");
+        assert_eq!(done[0].name, "error_answers_to_the_pipeline");
         assert!(
             done[0].detail.contains("401, 404, 502"),
             "{}",
             done[0].detail
         );
         let responses = doc.pointer("/paths/~1x/post/responses").unwrap();
-        for status in ["401", "404", "502"] {
-            assert!(
-                responses[status]["content"]
-                    .get("application/octet-stream")
-                    .is_some(),
-                "{status}"
-            );
-        }
-        assert!(
-            responses["200"].get("content").is_none(),
-            "success untouched"
+        assert_eq!(
+            responses
+                .as_object()
+                .map(|r| r.keys().map(String::as_str).collect::<Vec<_>>()),
+            Some(vec!["200"]),
+            "only the success is left to progenitor"
         );
     }
 

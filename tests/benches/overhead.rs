@@ -202,29 +202,51 @@ struct MinimalHook {
     jwt: Option<Jwt>,
 }
 
-impl payclient_runtime::RequestHook for MinimalHook {
-    fn prepare<'a>(
-        &'a self,
-        _operation: &'static payclient_runtime::Operation,
-        request: &'a mut reqwest::Request,
-    ) -> payclient_runtime::BoxFuture<'a, Result<(), payclient_runtime::HookError>> {
-        Box::pin(async move {
-            let bearer = self.jwt.as_ref().map(|jwt| {
-                let body = request.body().and_then(reqwest::Body::as_bytes);
-                jwt.bearer(request.url().path(), body.unwrap_or_default())
-            });
-            let headers = request.headers_mut();
-            for (name, value) in &self.headers {
-                headers.insert(name, value.clone());
-            }
-            if let Some(bearer) = bearer {
-                let date = httpdate::fmt_http_date(SystemTime::now());
-                headers.insert("date", date.parse().expect("date"));
-                headers.insert("authorization", bearer.parse().expect("jwt"));
-            }
-            Ok(())
-        })
+static REQUEST_ID: reqwest::header::HeaderName =
+    reqwest::header::HeaderName::from_static("x-request-id");
+
+impl payclient_core::Vendor for MinimalHook {
+    fn name(&self) -> &'static str {
+        "minimal"
     }
+
+    fn request_id_header(&self) -> &reqwest::header::HeaderName {
+        &REQUEST_ID
+    }
+
+    fn authenticate(
+        &self,
+        _operation: &'static payclient_core::Operation,
+        request: &mut reqwest::Request,
+    ) -> Result<(), payclient_core::HookError> {
+        let bearer = self.jwt.as_ref().map(|jwt| {
+            let body = request.body().and_then(reqwest::Body::as_bytes);
+            jwt.bearer(request.url().path(), body.unwrap_or_default())
+        });
+        let headers = request.headers_mut();
+        for (name, value) in &self.headers {
+            headers.insert(name, value.clone());
+        }
+        if let Some(bearer) = bearer {
+            let date = httpdate::fmt_http_date(SystemTime::now());
+            headers.insert("date", date.parse().expect("date"));
+            headers.insert("authorization", bearer.parse().expect("jwt"));
+        }
+        Ok(())
+    }
+
+    fn parse_error(&self, _status: u16, _body: &[u8]) -> payclient_core::ServiceError {
+        payclient_core::ServiceError::default()
+    }
+}
+
+/// The generated client's hooks with `vendor` and nothing else configured.
+fn minimal_hooks(vendor: MinimalHook) -> payclient_core::Hooks {
+    payclient_core::Hooks::new(std::sync::Arc::new(payclient_core::Pipeline::new(
+        std::sync::Arc::new(vendor),
+        payclient_core::CallSettings::default(),
+        "sandbox".to_owned(),
+    )))
 }
 
 /// What payclient sends: body and headers (all but the per-request
@@ -405,7 +427,7 @@ fn workflows(c: &mut Criterion, arrangement: Arrangement) {
     let raw_passkey = payclient_raw_cybersource_passkey::Client::new_with_client(
         &base,
         plain.clone(),
-        payclient_runtime::Hooks::new(MinimalHook {
+        minimal_hooks(MinimalHook {
             headers: sent_headers.clone(),
             jwt: Some(Jwt::new(sandbox)),
         }),
@@ -515,7 +537,7 @@ fn workflows(c: &mut Criterion, arrangement: Arrangement) {
     let raw_checkout = payclient_raw_checkout_flow::Client::new_with_client(
         &base,
         plain.clone(),
-        payclient_runtime::Hooks::new(MinimalHook {
+        minimal_hooks(MinimalHook {
             headers: hook_headers,
             jwt: None,
         }),

@@ -1,13 +1,14 @@
 //! Checkout.com configuration, checked when it is built.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
+use payclient_core::{
+    AttemptObserver, CallSettings, ConfigError, HttpSettings, ResponseLimits, RetryPolicy,
+    check_url,
+};
 use secrecy::{ExposeSecret, SecretString};
-
-use crate::error::ConfigError;
-use crate::http::ResponseLimits;
-use crate::retry::RetryPolicy;
 
 /// Which Checkout.com environment to call. `prefix` is the account's
 /// subdomain prefix: the first eight characters of the client id without
@@ -90,8 +91,8 @@ impl fmt::Debug for CheckoutCredentials {
 pub struct CheckoutConfigBuilder {
     environment: Option<CheckoutEnvironment>,
     credentials: Option<CheckoutCredentials>,
-    http: crate::http::HttpSettings,
-    retry: Option<RetryPolicy>,
+    http: HttpSettings,
+    settings: CallSettings,
 }
 
 impl CheckoutConfigBuilder {
@@ -118,7 +119,13 @@ impl CheckoutConfigBuilder {
 
     /// The most an answer's body may hold (default [`ResponseLimits::default`]).
     pub fn response_limits(mut self, value: ResponseLimits) -> Self {
-        self.http.limits = value;
+        self.settings.limits = value;
+        self
+    }
+
+    /// Adds an observer of every attempt (for metrics; it sees no header or body).
+    pub fn observer(mut self, observer: impl AttemptObserver) -> Self {
+        self.settings.observers.push(Arc::new(observer));
         self
     }
 
@@ -128,7 +135,8 @@ impl CheckoutConfigBuilder {
         self
     }
 
-    /// Per-attempt timeout of the default HTTP client (default 30 s).
+    /// Per-attempt timeout of the default HTTP client, body included
+    /// (default 30 s).
     pub fn request_timeout(mut self, value: Duration) -> Self {
         self.http.request_timeout = Some(value);
         self
@@ -136,7 +144,7 @@ impl CheckoutConfigBuilder {
 
     /// Retry policy for create and get (submit is never retried).
     pub fn retry(mut self, value: RetryPolicy) -> Self {
-        self.retry = Some(value);
+        self.settings.retry = value;
         self
     }
 
@@ -154,7 +162,7 @@ impl CheckoutConfigBuilder {
             check_prefix(prefix)?;
         }
         let (base_url, token_url) = environment.urls();
-        crate::http::check_url("environment", &base_url)?;
+        check_url("environment", &base_url)?;
         match &credentials {
             CheckoutCredentials::SecretKey(key) => {
                 check_secret_key(key.expose_secret(), &environment)?
@@ -178,19 +186,17 @@ impl CheckoutConfigBuilder {
                 let url = token_url
                     .as_deref()
                     .ok_or(ConfigError::Missing { field: "token_url" })?;
-                crate::http::check_url("token_url", url)?;
+                check_url("token_url", url)?;
             }
         }
-        let limits = self.http.limits;
-        let http = self.http.build()?;
+        let http = self.http.build(crate::USER_AGENT)?;
         Ok(CheckoutConfig {
             environment,
             base_url,
             token_url,
             credentials,
             http,
-            retry: self.retry.unwrap_or_default(),
-            limits,
+            settings: self.settings,
         })
     }
 }
@@ -241,8 +247,7 @@ pub struct CheckoutConfig {
     pub(crate) token_url: Option<String>,
     pub(crate) credentials: CheckoutCredentials,
     pub(crate) http: reqwest::Client,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) limits: ResponseLimits,
+    pub(crate) settings: CallSettings,
 }
 
 impl fmt::Debug for CheckoutConfig {
@@ -250,8 +255,7 @@ impl fmt::Debug for CheckoutConfig {
         f.debug_struct("CheckoutConfig")
             .field("environment", &self.environment)
             .field("credentials", &self.credentials)
-            .field("retry", &self.retry)
-            .field("limits", &self.limits)
+            .field("settings", &self.settings)
             .finish()
     }
 }

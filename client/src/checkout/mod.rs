@@ -33,53 +33,37 @@
 
 mod config;
 mod oauth;
-mod transport;
+mod vendor;
 mod webhook;
 
 use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use payclient_core::{
+    DecodeError, Error, Hooks, Pipeline, Reply, ValidationError, describe_json_error,
+};
 
 pub use config::{CheckoutConfig, CheckoutConfigBuilder, CheckoutCredentials, CheckoutEnvironment};
 pub use oauth::SCOPE as OAUTH_SCOPE;
 /// The generated client for `specs/checkout-flow.yaml`.
 pub use payclient_raw_checkout_flow as raw;
+/// The operations of `specs/checkout-flow.yaml`.
+pub use payclient_raw_checkout_flow::operations;
+/// The request and response types of `specs/checkout-flow.yaml`.
+pub use payclient_raw_checkout_flow::types;
+pub use vendor::CheckoutErrorBody;
 pub use webhook::{MIN_WEBHOOK_SECRET_BYTES, WebhookEvent, verify_webhook};
 
-use crate::Hooks;
-use crate::call::{self, Vendor};
-use crate::error::{
-    DecodeError, Error, ValidationError, VendorErrorBody, describe_json_error, path_parameter,
-};
-use raw::types;
+use crate::fields::path_parameter;
 
 /// Metadata may hold at most this many fields (the product document).
 pub const MAX_METADATA_FIELDS: usize = 18;
 
-/// Parses a Checkout.com error body `{request_id, error_type, error_codes}`
-/// (an empty 401 body is [`VendorErrorBody::Unrecognized`]).
-pub(crate) fn parse_error_body(raw: &[u8]) -> VendorErrorBody {
-    #[derive(serde::Deserialize)]
-    struct Wire {
-        request_id: Option<String>,
-        error_type: Option<String>,
-        #[serde(default)]
-        error_codes: Vec<String>,
-    }
-    match serde_json::from_slice::<Wire>(raw) {
-        Ok(w) if w.request_id.is_some() || w.error_type.is_some() => VendorErrorBody::Checkout {
-            request_id: w.request_id,
-            error_type: w.error_type,
-            error_codes: w.error_codes,
-        },
-        _ => VendorErrorBody::Unrecognized,
-    }
-}
-
 /// A session answer: the typed view and the exact bytes Flow needs.
 /// `Debug` never prints the bytes (they hold the session secret and token).
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct SessionReply<T> {
     /// The typed body (its secrets are `Sensitive`).
     pub value: T,
@@ -147,23 +131,36 @@ impl SubmitOutcome {
 }
 
 /// A Checkout.com client. Cheap to clone.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CheckoutClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: CheckoutConfig,
+    pipeline: Arc<Pipeline>,
     raw: raw::Client,
-    limits: crate::ResponseLimits,
+}
+
+impl fmt::Debug for CheckoutClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CheckoutClient")
+            .field("config", &self.inner.config)
+            .finish()
+    }
 }
 
 fn decode<T: serde::de::DeserializeOwned>(
-    operation: &str,
-    reply: call::Reply<Bytes>,
+    operation: &'static str,
+    reply: Reply<Bytes>,
 ) -> Result<SessionReply<T>, Error> {
     let value = serde_json::from_slice(&reply.value).map_err(|e| {
-        Error::Decode(DecodeError {
-            operation: operation.to_owned(),
-            status: reply.status,
-            request_id: reply.request_id.clone(),
-            reason: describe_json_error(&e),
-        })
+        Error::Decode(DecodeError::new(
+            operation,
+            Some(reply.status),
+            reply.request_id.clone(),
+            describe_json_error(&e),
+        ))
     })?;
     Ok(SessionReply {
         value,
@@ -190,24 +187,21 @@ fn builder_error(message: impl fmt::Display) -> ValidationError {
     ValidationError::new("body", text)
 }
 
-/// Checks what the generated types cannot express.
-fn check_metadata(metadata: Option<&types::Metadata>) -> Result<(), ValidationError> {
-    match metadata {
-        Some(m) if m.len() > MAX_METADATA_FIELDS => Err(ValidationError::new(
+/// The rules of a create request the spec cannot state: at most 18
+/// metadata fields, commission percentages within 0 to 100.
+fn check_create(request: &types::CreatePaymentSessionRequest) -> Result<(), ValidationError> {
+    if let Some(m) = &request.metadata
+        && m.len() > MAX_METADATA_FIELDS
+    {
+        return Err(ValidationError::new(
             "metadata",
             format!(
                 "has {} fields, at most {MAX_METADATA_FIELDS} are allowed",
                 m.len()
             ),
-        )),
-        _ => Ok(()),
+        ));
     }
-}
-
-fn check_allocations(
-    allocations: Option<&Vec<types::AmountAllocation>>,
-) -> Result<(), ValidationError> {
-    for (i, allocation) in allocations.into_iter().flatten().enumerate() {
+    for (i, allocation) in request.amount_allocations.iter().flatten().enumerate() {
         if let Some(percentage) = allocation.commission.as_ref().and_then(|c| c.percentage)
             && !(0.0..=100.0).contains(&percentage)
         {
@@ -223,22 +217,48 @@ fn check_allocations(
 impl CheckoutClient {
     /// A client for `config`.
     pub fn new(config: CheckoutConfig) -> Result<Self, Error> {
-        let config = Arc::new(config);
-        let transport = transport::CheckoutTransport::new(config.clone())?;
+        let vendor = Arc::new(vendor::Checkout::new(&config)?);
+        let server_address = reqwest::Url::parse(&config.base_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let pipeline = Arc::new(Pipeline::new(
+            vendor,
+            config.settings.clone(),
+            server_address,
+        ));
         let raw = raw::Client::new_with_client(
             &config.base_url,
             config.http.clone(),
-            Hooks::new(transport),
+            Hooks::new(pipeline.clone()),
         );
         Ok(Self {
-            raw,
-            limits: config.limits,
+            inner: Arc::new(Inner {
+                config,
+                pipeline,
+                raw,
+            }),
         })
     }
 
-    /// The generated client, authorized by this client's transport.
+    /// The configuration.
+    pub fn config(&self) -> &CheckoutConfig {
+        &self.inner.config
+    }
+
+    /// The generated client, authenticated by this client; send its calls
+    /// with [`CheckoutClient::run`].
     pub fn raw(&self) -> &raw::Client {
-        &self.raw
+        &self.inner.raw
+    }
+
+    /// Runs a generated call through this client's pipeline (authenticated,
+    /// retried as its operation allows), building it once per attempt.
+    pub async fn run<C: payclient_core::Call>(
+        &self,
+        call: impl Fn() -> C,
+    ) -> Result<Reply<C::Output>, Error> {
+        self.inner.pipeline.run(call).await
     }
 
     /// Requests a payment session. The request is checked before anything is
@@ -253,18 +273,15 @@ impl CheckoutClient {
         R: TryInto<types::CreatePaymentSessionRequest>,
         R::Error: fmt::Display,
     {
-        const OPERATION: &str = "create_payment_session";
         let request = request.try_into().map_err(builder_error)?;
-        check_metadata(request.metadata.as_ref())?;
-        check_allocations(request.amount_allocations.as_ref())?;
-        let reply = call::run_bytes(
-            Vendor::Checkout,
-            OPERATION,
-            self.limits.success,
-            self.raw.create_payment_session().body(request).send(),
-        )
-        .await?;
-        decode(OPERATION, reply)
+        check_create(&request)?;
+        let raw = &self.inner.raw;
+        let reply = self
+            .inner
+            .pipeline
+            .run_bytes(|| raw.create_payment_session().body(request.clone()))
+            .await?;
+        decode(operations::CREATE_PAYMENT_SESSION.id, reply)
     }
 
     /// Submits a payment attempt for a session (Flow's `handleSubmit`).
@@ -278,30 +295,29 @@ impl CheckoutClient {
         R: TryInto<types::SubmitPaymentSessionRequest>,
         R::Error: fmt::Display,
     {
-        const OPERATION: &str = "submit_payment_session";
+        let operation = operations::SUBMIT_PAYMENT_SESSION.id;
         // In Flow the id comes back from the browser.
         let id: types::SubmitPaymentSessionId = path_parameter("id", session_id)?;
         let request = request.try_into().map_err(builder_error)?;
-        let reply = call::run_bytes(
-            Vendor::Checkout,
-            OPERATION,
-            self.limits.success,
-            self.raw
-                .submit_payment_session()
-                .id(id)
-                .body(request)
-                .send(),
-        )
-        .await?;
+        let raw = &self.inner.raw;
+        let reply = self
+            .inner
+            .pipeline
+            .run_bytes(|| {
+                raw.submit_payment_session()
+                    .id(id.clone())
+                    .body(request.clone())
+            })
+            .await?;
         match reply.status {
-            201 => Ok(SubmitOutcome::Processed(decode(OPERATION, reply)?)),
-            202 => Ok(SubmitOutcome::ActionRequired(decode(OPERATION, reply)?)),
-            status => Err(Error::Decode(DecodeError {
-                operation: OPERATION.to_owned(),
-                status,
-                request_id: reply.request_id,
-                reason: "a submission answers 201 or 202".to_owned(),
-            })),
+            201 => Ok(SubmitOutcome::Processed(decode(operation, reply)?)),
+            202 => Ok(SubmitOutcome::ActionRequired(decode(operation, reply)?)),
+            status => Err(Error::Decode(DecodeError::new(
+                operation,
+                Some(status),
+                reply.request_id,
+                "a submission answers 201 or 202",
+            ))),
         }
     }
 
@@ -310,16 +326,14 @@ impl CheckoutClient {
         &self,
         session_id: &str,
     ) -> Result<SessionReply<types::PaymentSession>, Error> {
-        const OPERATION: &str = "get_payment_session";
         let id: types::GetPaymentSessionId = path_parameter("id", session_id)?;
-        let reply = call::run_bytes(
-            Vendor::Checkout,
-            OPERATION,
-            self.limits.success,
-            self.raw.get_payment_session().id(id).send(),
-        )
-        .await?;
-        decode(OPERATION, reply)
+        let raw = &self.inner.raw;
+        let reply = self
+            .inner
+            .pipeline
+            .run_bytes(|| raw.get_payment_session().id(id.clone()))
+            .await?;
+        decode(operations::GET_PAYMENT_SESSION.id, reply)
     }
 }
 
@@ -341,14 +355,5 @@ mod tests {
             (e.field.as_str(), e.reason.as_str()),
             ("amount", "is required")
         );
-    }
-
-    #[test]
-    fn error_bodies() {
-        assert_eq!(
-            parse_error_body(br#"{"request_id":"r","error_type":"request_invalid","error_codes":["amount_invalid"]}"#),
-            VendorErrorBody::Checkout { request_id: Some("r".into()), error_type: Some("request_invalid".into()), error_codes: vec!["amount_invalid".into()] }
-        );
-        assert_eq!(parse_error_body(b""), VendorErrorBody::Unrecognized);
     }
 }

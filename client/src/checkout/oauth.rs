@@ -1,25 +1,34 @@
 //! OAuth2 client credentials for Checkout.com: one token request at a time,
-//! the token cached until shortly before `expires_in` (seconds), and a
-//! refresh after a 401 only when the rejected token is still the cached one.
+//! the token kept until shortly before `expires_in` (seconds), and a refresh
+//! after a 401 unless another call has refreshed it since.
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use payclient_core::{
+    ApiError, DecodeError, Error, RedirectError, TransportError, describe_json_error, read_limited,
+};
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
-
-use crate::error::{
-    ApiError, DecodeError, Error, ResponseTooLarge, TransportError, describe_json_error,
-};
 
 /// The scope Flow payment sessions need.
 pub const SCOPE: &str = "payment-sessions";
 
+/// The operation name token requests carry in errors.
+const OPERATION: &str = "oauth_token";
+
+/// The longest lifetime believed, whatever `expires_in` says (Checkout.com
+/// tokens live an hour); it also keeps the arithmetic on `Instant` bounded.
+const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+#[derive(Clone)]
 struct CachedToken {
     header: HeaderValue,
+    fetched: Instant,
     refresh_at: Instant,
 }
 
-/// Fetches and caches access tokens.
+/// Fetches and keeps access tokens.
 pub(crate) struct TokenSource {
     client_id: String,
     client_secret: SecretString,
@@ -27,7 +36,10 @@ pub(crate) struct TokenSource {
     http: reqwest::Client,
     /// The most the token answer may hold.
     limit: u64,
-    cached: tokio::sync::Mutex<Option<CachedToken>>,
+    /// Read by every attempt, synchronously.
+    cached: Mutex<Option<CachedToken>>,
+    /// Held while a token is fetched, so that callers wait for one request.
+    fetching: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for TokenSource {
@@ -44,10 +56,6 @@ struct TokenResponse {
     access_token: String,
     expires_in: u64,
 }
-
-/// The longest lifetime believed, whatever `expires_in` says (Checkout.com
-/// tokens live an hour); it also keeps the arithmetic on `Instant` bounded.
-const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// Refresh this long before expiry: a tenth of the lifetime, between 5 s and 60 s.
 fn margin(lifetime: Duration) -> Duration {
@@ -68,52 +76,74 @@ impl TokenSource {
             token_url,
             http,
             limit,
-            cached: tokio::sync::Mutex::new(None),
+            cached: Mutex::new(None),
+            fetching: tokio::sync::Mutex::new(()),
         }
     }
 
-    /// A valid `Authorization` header value. Concurrent callers wait for one
-    /// token request instead of each making their own.
-    pub(crate) async fn header(&self) -> Result<HeaderValue, Error> {
-        let mut cached = self.cached.lock().await;
-        if let Some(token) = cached.as_ref().filter(|t| Instant::now() < t.refresh_at) {
-            return Ok(token.header.clone());
+    fn cached(&self) -> Option<CachedToken> {
+        match self.cached.lock() {
+            Ok(cached) => cached.clone(),
+            // Nothing panics while holding it; the value is still whole.
+            Err(poisoned) => poisoned.into_inner().clone(),
         }
-        let token = self.fetch().await?;
-        let header = token.header.clone();
-        *cached = Some(token);
-        Ok(header)
     }
 
-    /// After a 401 with `rejected`: a fresh header, unless another caller has
-    /// already replaced the token (then that one).
-    pub(crate) async fn refresh_after_rejection(
-        &self,
-        rejected: &HeaderValue,
-    ) -> Result<HeaderValue, Error> {
-        let mut cached = self.cached.lock().await;
-        if let Some(token) = cached.as_ref().filter(|t| t.header != *rejected) {
-            return Ok(token.header.clone());
+    fn store(&self, token: CachedToken) {
+        match self.cached.lock() {
+            Ok(mut cached) => *cached = Some(token),
+            Err(poisoned) => *poisoned.into_inner() = Some(token),
+        }
+    }
+
+    /// The `Authorization` value to send now, if a token was fetched.
+    pub(crate) fn current(&self) -> Option<HeaderValue> {
+        self.cached().map(|t| t.header)
+    }
+
+    /// Makes sure a token that is not about to expire is held. Concurrent
+    /// callers wait for one token request instead of each making their own.
+    pub(crate) async fn ensure(&self) -> Result<(), Error> {
+        let fresh = |t: &CachedToken| Instant::now() < t.refresh_at;
+        if self.cached().as_ref().is_some_and(fresh) {
+            return Ok(());
+        }
+        let _one_at_a_time = self.fetching.lock().await;
+        if self.cached().as_ref().is_some_and(fresh) {
+            return Ok(());
         }
         let token = self.fetch().await?;
-        let header = token.header.clone();
-        *cached = Some(token);
-        Ok(header)
+        self.store(token);
+        Ok(())
+    }
+
+    /// After a 401 on a call that started at `call_started`: a new token,
+    /// unless one was fetched since then. `false` when none can be had.
+    pub(crate) async fn refresh_since(&self, call_started: Instant) -> bool {
+        let newer = |t: &CachedToken| t.fetched > call_started;
+        if self.cached().as_ref().is_some_and(newer) {
+            return true;
+        }
+        let _one_at_a_time = self.fetching.lock().await;
+        if self.cached().as_ref().is_some_and(newer) {
+            return true;
+        }
+        match self.fetch().await {
+            Ok(token) => {
+                self.store(token);
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     async fn fetch(&self) -> Result<CachedToken, Error> {
-        const OPERATION: &str = "oauth_token";
-        let form = [
-            ("grant_type", "client_credentials"),
-            ("client_id", self.client_id.as_str()),
-            ("client_secret", self.client_secret.expose_secret()),
-            ("scope", SCOPE),
-        ];
-        let body = form
-            .iter()
-            .map(|(k, v)| format!("{k}={}", percent_encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "client_credentials")
+            .append_pair("client_id", &self.client_id)
+            .append_pair("client_secret", self.client_secret.expose_secret())
+            .append_pair("scope", SCOPE)
+            .finish();
         let started = Instant::now();
         let response = self
             .http
@@ -126,10 +156,10 @@ impl TokenSource {
             .body(body)
             .send()
             .await
-            .map_err(|e| Error::Transport(TransportError::from_reqwest(OPERATION, 1, e)))?;
+            .map_err(|e| Error::Transport(TransportError::from_reqwest(OPERATION, 1, false, e)))?;
         let status = response.status().as_u16();
-        if (300..400).contains(&status) {
-            return Err(Error::Redirect(crate::http::redirect_error(
+        if response.status().is_redirection() {
+            return Err(Error::Redirect(RedirectError::from_response(
                 OPERATION, &response,
             )));
         }
@@ -138,71 +168,42 @@ impl TokenSource {
             .get("cko-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let limit = self.limit;
-        let raw = crate::http::cap_body(response, limit)
-            .bytes()
-            .await
-            .map_err(|e| match crate::http::exceeded_limit(&e) {
-                Some(limit) => Error::ResponseTooLarge(ResponseTooLarge {
-                    operation: OPERATION.to_owned(),
-                    status,
-                    request_id: request_id.clone(),
-                    limit,
-                }),
-                None => Error::Transport(TransportError::from_reqwest(OPERATION, 1, e)),
-            })?;
+        let raw = read_limited(OPERATION, response, self.limit, request_id.clone()).await?;
         if !(200..300).contains(&status) {
-            let body = super::parse_error_body(&raw);
+            let parsed = super::vendor::parse_error_body(&raw);
             return Err(Error::Api(Box::new(ApiError::new(
-                OPERATION, status, request_id, body, raw,
+                OPERATION, status, request_id, parsed, raw,
             ))));
         }
-        let token: TokenResponse = serde_json::from_slice(&raw).map_err(|e| {
-            Error::Decode(DecodeError {
-                operation: OPERATION.to_owned(),
-                status,
-                request_id: request_id.clone(),
-                reason: describe_json_error(&e),
-            })
-        })?;
-        let refused = |reason: &str| {
-            Error::Decode(DecodeError {
-                operation: OPERATION.to_owned(),
-                status,
-                request_id: request_id.clone(),
-                reason: reason.to_owned(),
-            })
+        let refused = |reason: String| {
+            Error::Decode(DecodeError::new(
+                OPERATION,
+                Some(status),
+                request_id.clone(),
+                reason,
+            ))
         };
+        let token: TokenResponse =
+            serde_json::from_slice(&raw).map_err(|e| refused(describe_json_error(&e)))?;
         // `Bearer ` with nothing after it would be sent on every call.
         if token.access_token.trim().is_empty() {
-            return Err(refused("the access token is empty"));
+            return Err(refused("the access token is empty".to_owned()));
         }
         let mut header = HeaderValue::from_str(&format!("Bearer {}", token.access_token))
-            .map_err(|_| refused("the access token is not a valid header value"))?;
+            .map_err(|_| refused("the access token is not a valid header value".to_owned()))?;
         header.set_sensitive(true);
         let lifetime = Duration::from_secs(token.expires_in).min(MAX_LIFETIME);
-        // Measured from when the request was sent: the token's clock started then at the latest.
-        let refresh_at = started + lifetime.saturating_sub(margin(lifetime));
         tracing::debug!(
             expires_in = token.expires_in,
             "payclient: fetched a Checkout.com access token"
         );
-        Ok(CachedToken { header, refresh_at })
+        // Measured from when the request was sent: the token's clock started then at the latest.
+        Ok(CachedToken {
+            header,
+            fetched: Instant::now(),
+            refresh_at: started + lifetime.saturating_sub(margin(lifetime)),
+        })
     }
-}
-
-/// `application/x-www-form-urlencoded` encoding of one value.
-fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -210,11 +211,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn margins_and_encoding() {
+    fn margins() {
         assert_eq!(margin(Duration::from_secs(3600)), Duration::from_secs(60));
         assert_eq!(margin(Duration::from_secs(100)), Duration::from_secs(10));
         assert_eq!(margin(Duration::from_secs(1)), Duration::from_secs(5));
         assert_eq!(margin(MAX_LIFETIME), Duration::from_secs(60));
-        assert_eq!(percent_encode("a b+c/=&"), "a%20b%2Bc%2F%3D%26");
     }
 }

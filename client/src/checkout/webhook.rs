@@ -6,7 +6,7 @@
 use aws_lc_rs::hmac;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::error::{DecodeError, Error, VerificationError, describe_json_error};
+use payclient_core::{DecodeError, Error, VerificationError, describe_json_error};
 
 /// A verified webhook notification. Members the vendor adds are kept.
 /// `Debug` shows the id, type and time, and only the names of the other
@@ -56,10 +56,7 @@ pub const MIN_WEBHOOK_SECRET_BYTES: usize = 16;
 const SIGNATURE_HEX_DIGITS: usize = 64;
 
 fn verification(reason: &'static str) -> Error {
-    Error::Verification(VerificationError {
-        what: "Cko-Signature",
-        reason,
-    })
+    Error::Verification(VerificationError::new("Cko-Signature", reason))
 }
 
 /// Exactly 64 hex digits (either case), as 32 bytes; anything else (a sign,
@@ -106,12 +103,12 @@ pub fn verify_webhook(
     let key = hmac::Key::new(hmac::HMAC_SHA256, secret.expose_secret().as_bytes());
     hmac::verify(&key, body, &expected).map_err(|_| verification("does not match the body"))?;
     serde_json::from_slice(body).map_err(|e| {
-        Error::Decode(DecodeError {
-            operation: "webhook".to_owned(),
-            status: 0,
-            request_id: None,
-            reason: describe_json_error(&e),
-        })
+        Error::Decode(DecodeError::new(
+            "webhook",
+            None,
+            None,
+            describe_json_error(&e),
+        ))
     })
 }
 

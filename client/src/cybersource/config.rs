@@ -1,21 +1,21 @@
 //! Cybersource configuration, checked when it is built rather than at the
 //! first request.
 
-use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use secrecy::{ExposeSecret, SecretString};
 
+use payclient_core::{
+    AttemptObserver, CallSettings, ConfigError, HttpSettings, MessageEncryption, Operation,
+    ResponseLimits, RetryPolicy,
+};
+
 use super::certificate::{MleCertificate, P12SigningKey};
-use super::jwt::JwtSigner;
-use super::signature::SignatureKey;
-use crate::MessageEncryption;
-use crate::error::ConfigError;
-use crate::http::ResponseLimits;
-use crate::retry::RetryPolicy;
+use super::signature::{JwtSigner, SignatureKey};
 
 /// Which Cybersource environment to call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,11 +105,11 @@ pub struct CybersourceConfigBuilder {
     portfolio_id: Option<String>,
     environment: Option<Environment>,
     authentication: Option<Authentication>,
-    http: crate::http::HttpSettings,
-    retry: Option<RetryPolicy>,
+    http: HttpSettings,
+    settings: CallSettings,
     mle_certificate: Option<Vec<u8>>,
     mle_optional_enabled: bool,
-    mle_overrides: BTreeMap<String, bool>,
+    mle_overrides: Vec<(&'static Operation, bool)>,
     intelligent_commerce_prefix: IntelligentCommercePrefix,
 }
 
@@ -127,14 +127,12 @@ pub enum IntelligentCommercePrefix {
 }
 
 impl IntelligentCommercePrefix {
-    /// The prefix the specs (and the generated client) use.
-    pub(crate) const SPEC: &'static str = "/acp/v1/";
-
-    /// The prefix, with a trailing slash.
+    /// The prefix, e.g. `/acp/v1`: the path of the Intelligent Commerce
+    /// client's base URL (the spec lists both as servers).
     pub fn as_path(self) -> &'static str {
         match self {
-            IntelligentCommercePrefix::Acp => "/acp/v1/",
-            IntelligentCommercePrefix::Icc => "/icc/v1/",
+            IntelligentCommercePrefix::Acp => "/acp/v1",
+            IntelligentCommercePrefix::Icc => "/icc/v1",
         }
     }
 }
@@ -189,7 +187,8 @@ impl CybersourceConfigBuilder {
         self
     }
 
-    /// Per-attempt timeout of the default HTTP client (default 30 s).
+    /// Per-attempt timeout of the default HTTP client, body included
+    /// (default 30 s).
     pub fn request_timeout(mut self, value: Duration) -> Self {
         self.http.request_timeout = Some(value);
         self
@@ -206,13 +205,19 @@ impl CybersourceConfigBuilder {
 
     /// The most an answer's body may hold (default [`ResponseLimits::default`]).
     pub fn response_limits(mut self, value: ResponseLimits) -> Self {
-        self.http.limits = value;
+        self.settings.limits = value;
         self
     }
 
     /// Retry policy (default [`RetryPolicy::default`]).
     pub fn retry(mut self, value: RetryPolicy) -> Self {
-        self.retry = Some(value);
+        self.settings.retry = value;
+        self
+    }
+
+    /// Adds an observer of every attempt (for metrics; it sees no header or body).
+    pub fn observer(mut self, observer: impl AttemptObserver) -> Self {
+        self.settings.observers.push(Arc::new(observer));
         self
     }
 
@@ -229,10 +234,13 @@ impl CybersourceConfigBuilder {
         self
     }
 
-    /// Turn MLE on or off for one operation id, overriding its spec status;
-    /// `false` on a mandatory operation is the explicit opt-out.
-    pub fn mle_for_operation(mut self, operation_id: impl Into<String>, enabled: bool) -> Self {
-        self.mle_overrides.insert(operation_id.into(), enabled);
+    /// Turn MLE on or off for one operation (a generated `operations`
+    /// static, e.g. `intelligent_commerce::operations::ENROLL_CARD`),
+    /// overriding its spec status; `false` on a mandatory operation is the
+    /// explicit opt-out.
+    pub fn mle_for_operation(mut self, operation: &'static Operation, enabled: bool) -> Self {
+        self.mle_overrides.retain(|(o, _)| *o != operation);
+        self.mle_overrides.push((operation, enabled));
         self
     }
 
@@ -302,8 +310,7 @@ impl CybersourceConfigBuilder {
             });
         }
 
-        let limits = self.http.limits;
-        let http = self.http.build()?;
+        let http = self.http.build(crate::USER_AGENT)?;
 
         Ok(CybersourceConfig {
             merchant_id,
@@ -313,8 +320,7 @@ impl CybersourceConfigBuilder {
             base_url,
             auth,
             http,
-            retry: self.retry.unwrap_or_default(),
-            limits,
+            settings: self.settings,
             mle_certificate,
             mle_optional_enabled: self.mle_optional_enabled,
             mle_overrides: self.mle_overrides,
@@ -381,7 +387,7 @@ fn check_base_url(environment: &Environment, base_url: &str) -> Result<(), Confi
             reason: "a production environment must use https".to_owned(),
         });
     }
-    crate::http::check_url("environment", base_url)
+    payclient_core::check_url("environment", base_url).map(|_| ())
 }
 
 #[derive(Debug, Clone)]
@@ -400,11 +406,10 @@ pub struct CybersourceConfig {
     pub(crate) base_url: String,
     pub(crate) auth: AuthMode,
     pub(crate) http: reqwest::Client,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) limits: ResponseLimits,
+    pub(crate) settings: CallSettings,
     pub(crate) mle_certificate: Option<MleCertificate>,
     pub(crate) mle_optional_enabled: bool,
-    pub(crate) mle_overrides: BTreeMap<String, bool>,
+    pub(crate) mle_overrides: Vec<(&'static Operation, bool)>,
     pub(crate) intelligent_commerce_prefix: IntelligentCommercePrefix,
 }
 
@@ -422,8 +427,7 @@ impl fmt::Debug for CybersourceConfig {
             .field("authentication", &auth)
             .field("shared_secret", &"<redacted>")
             .field("mle_certificate", &self.mle_certificate)
-            .field("retry", &self.retry)
-            .field("limits", &self.limits)
+            .field("settings", &self.settings)
             .field(
                 "intelligent_commerce_prefix",
                 &self.intelligent_commerce_prefix,
@@ -432,11 +436,11 @@ impl fmt::Debug for CybersourceConfig {
     }
 }
 
-/// What the transport does with one operation's request body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum MlePlan {
+/// What the vendor does with one operation's request body.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum MlePlan<'a> {
     Plain,
-    Encrypt,
+    Encrypt(&'a MleCertificate),
     /// Mandatory, but this configuration cannot encrypt.
     Refuse(&'static str),
 }
@@ -565,7 +569,7 @@ impl CybersourceConfig {
 
     /// The retry policy.
     pub fn retry_policy(&self) -> &RetryPolicy {
-        &self.retry
+        &self.settings.retry
     }
 
     /// The Intelligent Commerce path prefix.
@@ -574,9 +578,14 @@ impl CybersourceConfig {
     }
 
     /// Decides MLE for one operation from its spec status and this configuration.
-    pub(crate) fn mle_plan(&self, operation_id: &str, status: MessageEncryption) -> MlePlan {
-        let wanted = match (self.mle_overrides.get(operation_id), status) {
-            (Some(explicit), _) => *explicit,
+    pub(crate) fn mle_plan(&self, operation: &'static Operation) -> MlePlan<'_> {
+        let explicit = self
+            .mle_overrides
+            .iter()
+            .find(|(o, _)| *o == operation)
+            .map(|(_, enabled)| *enabled);
+        let wanted = match (explicit, operation.message_encryption) {
+            (Some(explicit), _) => explicit,
             (None, MessageEncryption::Mandatory) => true,
             (None, MessageEncryption::Optional) => self.mle_optional_enabled,
             (None, _) => false,
@@ -585,7 +594,7 @@ impl CybersourceConfig {
             return MlePlan::Plain;
         }
         match (&self.auth, &self.mle_certificate) {
-            (AuthMode::Jwt(_), Some(_)) => MlePlan::Encrypt,
+            (AuthMode::Jwt(_), Some(certificate)) => MlePlan::Encrypt(certificate),
             (AuthMode::HttpSignature(_), _) => MlePlan::Refuse(
                 "message-level encryption is required for this operation, but HTTP Signature cannot carry it: \
                  use JWT authentication with an MLE certificate, or turn MLE off for the operation explicitly",

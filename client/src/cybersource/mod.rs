@@ -1,108 +1,146 @@
-//! The Cybersource transport shared by Flex, Passkey and Intelligent Commerce:
-//! configuration, HTTP Signature and JWT authentication, message-level
-//! encryption, retries and errors.
+//! What Flex, Passkey and Intelligent Commerce share: the configuration,
+//! HTTP Signature and JWT authentication, message-level encryption and the
+//! vendor's error bodies, plugged into the core pipeline as one
+//! [`payclient_core::Vendor`].
 
 mod certificate;
 mod config;
-mod jwt;
+mod error_body;
 mod mle;
 pub mod signature;
-mod transport;
-pub mod vendor_error;
+mod vendor;
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use progenitor_client::{ByteStream, ResponseValue};
+use payclient_core::{ByteStream, Call, CallSettings, Error, Hooks, Pipeline, Reply};
 
 pub use certificate::{CertificateError, DEFAULT_MLE_ALIAS, MleCertificate, P12SigningKey};
 pub use config::{
     Authentication, CybersourceConfig, CybersourceConfigBuilder, Environment,
     IntelligentCommercePrefix,
 };
-
-use crate::call::{self, Reply, Vendor};
-use crate::{Error, Hooks};
-use transport::CybersourceTransport;
+pub use error_body::{
+    AgenticErrorDetail, CybersourceErrorBody, FieldDetail, TmsErrorDetail, TmsErrorEntry,
+};
 
 /// A client for every Cybersource product, sharing one configuration and
-/// transport. Cheap to clone.
-#[derive(Debug, Clone)]
+/// pipeline; the generated clients are built once, here. Cheap to clone.
+#[derive(Clone)]
 pub struct CybersourceClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     config: Arc<CybersourceConfig>,
-    hooks: Hooks,
+    pipeline: Arc<Pipeline>,
+    #[cfg(feature = "cybersource-flex")]
+    flex: crate::flex::raw::Client,
+    #[cfg(feature = "cybersource-passkey")]
+    passkey: crate::passkey::raw::Client,
+    #[cfg(feature = "cybersource-intelligent-commerce")]
+    intelligent_commerce: crate::intelligent_commerce::raw::Client,
+}
+
+impl std::fmt::Debug for CybersourceClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CybersourceClient")
+            .field("config", &self.inner.config)
+            .finish()
+    }
 }
 
 impl CybersourceClient {
     /// A client for `config`.
     pub fn new(config: CybersourceConfig) -> Self {
         let config = Arc::new(config);
-        let hooks = Hooks::new(CybersourceTransport::new(config.clone()));
-        Self { config, hooks }
+        let vendor = Arc::new(vendor::Cybersource::new(config.clone()));
+        let settings: CallSettings = config.settings.clone();
+        let pipeline = Arc::new(Pipeline::new(
+            vendor,
+            settings,
+            config.signing_host().to_owned(),
+        ));
+        let hooks = Hooks::new(pipeline.clone());
+        let base_url = config.base_url().to_owned();
+        #[cfg(not(any(
+            feature = "cybersource-flex",
+            feature = "cybersource-passkey",
+            feature = "cybersource-intelligent-commerce"
+        )))]
+        let _ = (&hooks, &base_url);
+        Self {
+            inner: Arc::new(Inner {
+                #[cfg(feature = "cybersource-flex")]
+                flex: crate::flex::raw::Client::new_with_client(
+                    &base_url,
+                    config.http.clone(),
+                    hooks.clone(),
+                ),
+                #[cfg(feature = "cybersource-passkey")]
+                passkey: crate::passkey::raw::Client::new_with_client(
+                    &base_url,
+                    config.http.clone(),
+                    hooks.clone(),
+                ),
+                #[cfg(feature = "cybersource-intelligent-commerce")]
+                intelligent_commerce: crate::intelligent_commerce::raw::Client::new_with_client(
+                    &format!(
+                        "{base_url}{}",
+                        config.intelligent_commerce_prefix().as_path()
+                    ),
+                    config.http.clone(),
+                    hooks.clone(),
+                ),
+                config,
+                pipeline,
+            }),
+        }
     }
 
     /// The configuration.
     pub fn config(&self) -> &CybersourceConfig {
-        &self.config
+        &self.inner.config
     }
 
-    /// The hooks that sign, encrypt and retry; install them in a generated
-    /// client built by hand.
-    pub fn hooks(&self) -> &Hooks {
-        &self.hooks
+    /// The hooks that authenticate and limit every request: install them in
+    /// a generated client built by hand (e.g. for another base URL).
+    pub fn hooks(&self) -> Hooks {
+        Hooks::new(self.inner.pipeline.clone())
     }
 
-    /// The generated Flex client, authorized by this client's transport.
+    /// Runs a generated call through this client's pipeline (authenticated,
+    /// retried as its operation allows), building it once per attempt:
+    /// `client.run(|| client.passkey().create_authentication_options().token_id(id.clone()).body(body.clone()))`.
+    pub async fn run<C: Call>(&self, call: impl Fn() -> C) -> Result<Reply<C::Output>, Error> {
+        self.inner.pipeline.run(call).await
+    }
+
+    /// [`CybersourceClient::run`] for an operation whose success body is raw
+    /// bytes (a JWT): the exact bytes, at most the operation's limit.
+    pub async fn run_bytes<C: Call<Output = ByteStream>>(
+        &self,
+        call: impl Fn() -> C,
+    ) -> Result<Reply<Bytes>, Error> {
+        self.inner.pipeline.run_bytes(call).await
+    }
+
+    /// The generated Flex client, authenticated by this client.
     #[cfg(feature = "cybersource-flex")]
-    pub fn flex(&self) -> crate::flex::raw::Client {
-        crate::flex::raw::Client::new_with_client(
-            &self.config.base_url,
-            self.config.http.clone(),
-            self.hooks.clone(),
-        )
+    pub fn flex(&self) -> &crate::flex::raw::Client {
+        &self.inner.flex
     }
 
-    /// The generated Passkey Service client, authorized by this client's transport.
+    /// The generated Passkey Service client, authenticated by this client.
     #[cfg(feature = "cybersource-passkey")]
-    pub fn passkey(&self) -> crate::passkey::raw::Client {
-        crate::passkey::raw::Client::new_with_client(
-            &self.config.base_url,
-            self.config.http.clone(),
-            self.hooks.clone(),
-        )
+    pub fn passkey(&self) -> &crate::passkey::raw::Client {
+        &self.inner.passkey
     }
 
-    /// The generated Intelligent Commerce client, authorized by this client's transport.
+    /// The generated Intelligent Commerce client (its base URL carries the
+    /// configured path prefix), authenticated by this client.
     #[cfg(feature = "cybersource-intelligent-commerce")]
-    pub fn intelligent_commerce(&self) -> crate::intelligent_commerce::raw::Client {
-        crate::intelligent_commerce::raw::Client::new_with_client(
-            &self.config.base_url,
-            self.config.http.clone(),
-            self.hooks.clone(),
-        )
-    }
-
-    /// Sends one generated call and maps its outcome onto [`Error`]:
-    /// `client.send("get_public_key", client.flex().get_public_key().kid("zu").send())`.
-    pub fn send<T>(
-        &self,
-        operation: &str,
-        call: impl Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ByteStream>>>,
-    ) -> impl Future<Output = Result<Reply<T>, Error>> {
-        call::run(Vendor::Cybersource, operation, call)
-    }
-
-    /// [`CybersourceClient::send`] for an operation whose success body is raw
-    /// (a JWT, or mixed bodies): returns the exact bytes, at most `limit`
-    /// ([`Error::ResponseTooLarge`] past it).
-    pub fn send_bytes(
-        &self,
-        operation: &str,
-        limit: u64,
-        call: impl Future<
-            Output = Result<ResponseValue<ByteStream>, progenitor_client::Error<ByteStream>>,
-        >,
-    ) -> impl Future<Output = Result<Reply<Bytes>, Error>> {
-        call::run_bytes(Vendor::Cybersource, operation, limit, call)
+    pub fn intelligent_commerce(&self) -> &crate::intelligent_commerce::raw::Client {
+        &self.inner.intelligent_commerce
     }
 }

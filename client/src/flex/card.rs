@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use payclient_runtime::Sensitive;
+use payclient_core::Sensitive;
 
 use super::fields::CaptureField;
-use crate::error::ValidationError;
+use payclient_core::ValidationError;
 
 /// A primary account number: digits only, 12 to 19 of them, passing the Luhn
 /// check. `Debug` and `Display` show the last four digits only.

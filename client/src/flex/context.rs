@@ -11,8 +11,8 @@ use aws_lc_rs::rsa::{
 use super::card::PaymentData;
 use super::fields::{CaptureField, insert_path};
 use super::jws::refuse;
-use crate::error::{Error, ValidationError};
 use crate::flex::raw::types;
+use payclient_core::{Error, ValidationError};
 
 const WHAT: &str = "capture context";
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::ValidationError;
+use payclient_core::ValidationError;
 
 macro_rules! capture_fields {
     ($($variant:ident => $path:literal,)*) => {

@@ -7,8 +7,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::error::Error;
 use crate::jose::decode_segment;
+use payclient_core::Error;
 
 /// Tokens larger than this are refused before parsing.
 pub const MAX_TOKEN_BYTES: usize = crate::jose::MAX_COMPACT_JWS_BYTES;

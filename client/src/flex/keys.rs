@@ -21,7 +21,7 @@ use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPubli
 use futures::FutureExt as _;
 use futures::future::{BoxFuture, Shared};
 
-use crate::error::Error;
+use payclient_core::Error;
 
 /// A verification key from `GET /flex/v2/public-keys/{kid}`.
 pub(crate) struct VerificationKey {

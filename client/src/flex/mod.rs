@@ -36,11 +36,15 @@ pub use fields::{CaptureField, CaptureSelection};
 pub use jws::{MAX_KID_LEN, MAX_TOKEN_BYTES, kid_is_acceptable};
 /// The generated client for `specs/cybersource-flex.yaml`.
 pub use payclient_raw_cybersource_flex as raw;
+/// The operations of `specs/cybersource-flex.yaml`.
+pub use payclient_raw_cybersource_flex::operations;
+/// The request and response types of `specs/cybersource-flex.yaml`.
+pub use payclient_raw_cybersource_flex::types;
 
 use crate::cybersource::{CybersourceClient, Environment};
-use crate::error::Error;
 use jws::refuse;
 use keys::{KeyCache, KeyCacheSettings, VerificationKey};
+use payclient_core::Error;
 
 /// Claims that carry `exp`, `iat` and `nbf` (seconds since the epoch).
 trait TimeClaims {
@@ -192,11 +196,7 @@ impl FlexClient {
         let flex = self.cybersource.flex();
         let reply = self
             .cybersource
-            .send_bytes(
-                "create_capture_context",
-                MAX_TOKEN_BYTES as u64,
-                flex.create_capture_context().body(request).send(),
-            )
+            .run_bytes(|| flex.create_capture_context().body(request.clone()))
             .await?;
         let jwt = std::str::from_utf8(&reply.value)
             .map_err(|_| refuse("capture context", "is not UTF-8"))?;
@@ -225,18 +225,16 @@ impl FlexClient {
         data: &PaymentData,
     ) -> Result<TransientToken, Error> {
         let jwe = context.encrypt(data)?;
+        // The token endpoint is the context's origin, a vendor host checked
+        // when the context was validated.
         let client = raw::Client::new_with_client(
             context.origin(),
-            self.cybersource.config().http.clone(),
-            self.cybersource.hooks().clone(),
+            self.cybersource.config().http_client().clone(),
+            self.cybersource.hooks(),
         );
         let reply = self
             .cybersource
-            .send_bytes(
-                "create_transient_token",
-                MAX_TOKEN_BYTES as u64,
-                client.create_transient_token().body(jwe).send(),
-            )
+            .run_bytes(|| client.create_transient_token().body(jwe.clone()))
             .await?;
         let jwt = std::str::from_utf8(&reply.value)
             .map_err(|_| refuse("transient token", "is not UTF-8"))?;
@@ -309,10 +307,7 @@ async fn fetch_key(
     what: &'static str,
 ) -> Result<VerificationKey, Error> {
     let flex = cybersource.flex();
-    match cybersource
-        .send("get_public_key", flex.get_public_key().kid(kid).send())
-        .await
-    {
+    match cybersource.run(|| flex.get_public_key().kid(kid)).await {
         Ok(reply) => {
             let jwk = reply.value;
             if jwk.kid.as_deref().is_some_and(|answered| answered != kid) {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::raw::types;
 use super::requests::check;
 use crate::amount::Amount;
-use crate::error::{MandateLimit, MandateViolation, ValidationError, WorkflowError};
+use payclient_core::{MandateLimit, MandateViolation, ValidationError, WorkflowError};
 
 /// Where an instruction stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,12 +193,7 @@ impl Instruction {
             for index in indices {
                 let mandate = &self.mandates[index];
                 let violation = |field: String, limit: MandateLimit| -> crate::Error {
-                    MandateViolation {
-                        mandate_id: mandate.mandate_id.clone(),
-                        field,
-                        limit,
-                    }
-                    .into()
+                    MandateViolation::new(mandate.mandate_id.clone(), field, limit).into()
                 };
                 if now > mandate.effective_until {
                     return Err(violation(

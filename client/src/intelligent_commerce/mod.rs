@@ -35,6 +35,8 @@ pub use crate::amount::Amount;
 pub use instruction::{Instruction, InstructionState, MandateRecord};
 /// The generated client for `specs/cybersource-intelligent-commerce.yaml`.
 pub use payclient_raw_cybersource_intelligent_commerce as raw;
+/// The operations of `specs/cybersource-intelligent-commerce.yaml`.
+pub use payclient_raw_cybersource_intelligent_commerce::operations;
 pub use requests::{
     CredentialsRequest, EnrollCard, MandateTerms, PurchaseIntent, PurchaseIntentCancellation,
     PurchaseIntentUpdate, TransactionConfirmation, epoch_seconds,
@@ -42,9 +44,10 @@ pub use requests::{
 pub use signed_payload::{MAX_SIGNED_PAYLOAD_BYTES, PayloadKey, SignedPayload};
 
 use crate::Clock;
-use crate::call::Reply;
 use crate::cybersource::CybersourceClient;
-use crate::error::{DecodeError, Error, path_parameter};
+use crate::fields::path_parameter;
+use payclient_core::Reply;
+use payclient_core::{DecodeError, Error};
 use raw::types;
 
 /// The status of an enrolled card.
@@ -186,7 +189,7 @@ impl IntelligentCommerceClient {
         let raw = self.cybersource.intelligent_commerce();
         let reply = self
             .cybersource
-            .send("enroll_card", raw.enroll_card().body(body).send())
+            .run(|| raw.enroll_card().body(body.clone()))
             .await?;
         let status = match reply.value.status.as_deref() {
             Some("ACTIVE") => EnrollmentStatus::Active,
@@ -212,10 +215,7 @@ impl IntelligentCommerceClient {
         let raw = self.cybersource.intelligent_commerce();
         let reply = self
             .cybersource
-            .send(
-                "initiate_purchase_intent",
-                raw.initiate_purchase_intent().body(body).send(),
-            )
+            .run(|| raw.initiate_purchase_intent().body(body.clone()))
             .await?;
         // The id goes into every follow-on URL: it must have the form the
         // spec gives it, whatever the server sent.
@@ -230,17 +230,16 @@ impl IntelligentCommerceClient {
                 id.to_owned()
             }
             other => {
-                return Err(Error::Decode(DecodeError {
-                    operation: "initiate_purchase_intent".to_owned(),
-                    status: reply.status,
-                    request_id: reply.request_id,
-                    reason: if other.is_some() {
+                return Err(Error::Decode(DecodeError::new(
+                    operations::INITIATE_PURCHASE_INTENT.id,
+                    Some(reply.status),
+                    reply.request_id,
+                    if other.is_some() {
                         "the answer's instructionId is not an id payclient can put in a URL (letters, digits, `-`, `_`, at most 128)"
                     } else {
                         "the answer has no instructionId"
-                    }
-                    .to_owned(),
-                }));
+                    },
+                )));
             }
         };
         Ok(Instruction {
@@ -284,13 +283,11 @@ impl IntelligentCommerceClient {
         let raw = self.cybersource.intelligent_commerce();
         let reply = self
             .cybersource
-            .send(
-                "update_purchase_intent",
+            .run(|| {
                 raw.update_purchase_intent()
-                    .instruction_id(instruction_id)
-                    .body(body)
-                    .send(),
-            )
+                    .instruction_id(instruction_id.clone())
+                    .body(body.clone())
+            })
             .await?;
         instruction.mandates = mandates;
         instruction.state = InstructionState::Active;
@@ -321,13 +318,11 @@ impl IntelligentCommerceClient {
         let raw = self.cybersource.intelligent_commerce();
         let reply = self
             .cybersource
-            .send(
-                "cancel_purchase_intent",
+            .run(|| {
                 raw.cancel_purchase_intent()
-                    .instruction_id(instruction_id)
-                    .body(body)
-                    .send(),
-            )
+                    .instruction_id(instruction_id.clone())
+                    .body(body.clone())
+            })
             .await?;
         instruction.state = InstructionState::Cancelled;
         instruction.note(
@@ -363,13 +358,11 @@ impl IntelligentCommerceClient {
         let raw = self.cybersource.intelligent_commerce();
         let reply = self
             .cybersource
-            .send(
-                "retrieve_payment_credentials",
+            .run(|| {
                 raw.retrieve_payment_credentials()
-                    .instruction_id(instruction_id)
-                    .body(body)
-                    .send(),
-            )
+                    .instruction_id(instruction_id.clone())
+                    .body(body.clone())
+            })
             .await?;
         instruction.record_spent(&spent);
         instruction.state = InstructionState::CredentialsRetrieved;
@@ -410,13 +403,11 @@ impl IntelligentCommerceClient {
         let raw = self.cybersource.intelligent_commerce();
         let reply = self
             .cybersource
-            .send(
-                "confirm_transaction_events",
+            .run(|| {
                 raw.confirm_transaction_events()
-                    .instruction_id(instruction_id)
-                    .body(body)
-                    .send(),
-            )
+                    .instruction_id(instruction_id.clone())
+                    .body(body.clone())
+            })
             .await?;
         let status = TransactionStatus::of(&reply.value);
         if status == TransactionStatus::Completed {

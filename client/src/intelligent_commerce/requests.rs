@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::raw::types;
 use crate::amount::Amount;
-use crate::error::ValidationError;
+use payclient_core::ValidationError;
 
 /// Seconds since the epoch as a decimal string, the form of every
 /// Intelligent Commerce timestamp (`verificationTimestamp`,
@@ -190,7 +190,13 @@ pub(crate) mod check {
         ValidationError::new(field, reason)
     }
 
-    pub(crate) use crate::error::non_empty;
+    /// Refuses an empty (or blank) required value, naming the field.
+    pub(crate) fn non_empty(field: &str, value: &str) -> Result<(), ValidationError> {
+        if value.trim().is_empty() {
+            return Err(err(field, "is required and must not be empty"));
+        }
+        Ok(())
+    }
 
     /// Seconds since the epoch, as the vendor writes them.
     pub(crate) fn epoch(field: &str, value: &str) -> Result<i64, ValidationError> {
@@ -277,7 +283,7 @@ pub(crate) mod check {
 
     pub(crate) fn token(
         field: &str,
-        value: &payclient_runtime::Sensitive<String>,
+        value: &payclient_core::Sensitive<String>,
     ) -> Result<(), ValidationError> {
         non_empty(field, value.expose())
     }

@@ -8,8 +8,8 @@ use aws_lc_rs::signature::{
     UnparsedPublicKey,
 };
 
-use crate::error::{ConfigError, Error};
 use crate::jose::{decode_segment, split_compact_jws};
+use payclient_core::{ConfigError, Error};
 
 const WHAT: &str = "signedPayload";
 

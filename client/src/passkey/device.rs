@@ -11,7 +11,7 @@ use reqwest::header::{ACCEPT, ACCEPT_LANGUAGE, HeaderMap, USER_AGENT};
 use super::currency::{alphabetic_currency, numeric_currency};
 use super::raw::types;
 use crate::amount::Amount;
-use crate::error::ValidationError;
+use payclient_core::ValidationError;
 
 /// The cardholder's browser, as `deviceInformation` describes it. Fill it
 /// from the request headers ([`BrowserDevice::from_headers`]) and the
@@ -225,7 +225,7 @@ fn check_descriptor(name: &str, url: &str) -> Result<(), ValidationError> {
             "is required",
         ));
     }
-    match url::Url::parse(url) {
+    match reqwest::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => Ok(()),
         _ => Err(ValidationError::new(
             "merchantInformation.merchantDescriptor.url",

@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::device::BrowserDevice;
 use super::raw::types;
 use crate::Sensitive;
-use crate::error::ValidationError;
+use payclient_core::ValidationError;
 
 /// The guide's mapping table, row by row: (TMS field, Visa Token Service
 /// iframe field).

@@ -43,11 +43,14 @@ pub use iframe::{
 };
 /// The generated client for `specs/cybersource-passkey.yaml`.
 pub use payclient_raw_cybersource_passkey as raw;
+/// The operations of `specs/cybersource-passkey.yaml`.
+pub use payclient_raw_cybersource_passkey::operations;
 
 use crate::Sensitive;
-use crate::call::Reply;
 use crate::cybersource::CybersourceClient;
-use crate::error::{DecodeError, Error, ValidationError, WorkflowError, non_empty, path_parameter};
+use crate::fields::{non_empty, path_parameter};
+use payclient_core::Reply;
+use payclient_core::{DecodeError, Error, ValidationError, WorkflowError};
 use raw::types;
 
 /// The `action` values of the guide.
@@ -497,13 +500,11 @@ impl PasskeyClient {
         let raw = self.cybersource.passkey();
         let reply = self
             .cybersource
-            .send(
-                "create_authentication_options",
+            .run(|| {
                 raw.create_authentication_options()
-                    .token_id(path_token)
-                    .body(body)
-                    .send(),
-            )
+                    .token_id(path_token.clone())
+                    .body(body.clone())
+            })
             .await?;
         let response = reply.value;
         Ok(PasskeySession {
@@ -544,13 +545,11 @@ impl PasskeyClient {
         let raw = self.cybersource.passkey();
         let reply = self
             .cybersource
-            .send(
-                "create_one_time_password",
+            .run(|| {
                 raw.create_one_time_password()
-                    .token_id(token)
-                    .body(body)
-                    .send(),
-            )
+                    .token_id(token.clone())
+                    .body(body.clone())
+            })
             .await?;
         if let PasskeyStep::StepUp { otp_sent_for, .. } = &mut session.step {
             *otp_sent_for = Some(choice.id);
@@ -601,13 +600,11 @@ impl PasskeyClient {
         let raw = self.cybersource.passkey();
         let reply = self
             .cybersource
-            .send(
-                "validate_authentication",
+            .run(|| {
                 raw.validate_authentication()
-                    .token_id(token)
-                    .body(body)
-                    .send(),
-            )
+                    .token_id(token.clone())
+                    .body(body.clone())
+            })
             .await?;
         let action = reply.value.action.clone().unwrap_or_default();
         session.step = PasskeyStep::from_action(&action, None, Vec::new());
@@ -662,21 +659,19 @@ impl PasskeyClient {
         let raw = self.cybersource.passkey();
         let reply = self
             .cybersource
-            .send(
-                "create_authentication_registration",
+            .run(|| {
                 raw.create_authentication_registration()
-                    .token_id(token)
-                    .body(body)
-                    .send(),
-            )
+                    .token_id(token.clone())
+                    .body(body.clone())
+            })
             .await?;
         let Some(context) = reply.value.authentication_context else {
-            return Err(Error::Decode(DecodeError {
-                operation: "create_authentication_registration".to_owned(),
-                status: reply.status,
-                request_id: reply.request_id,
-                reason: "the answer has no authenticationContext".to_owned(),
-            }));
+            return Err(Error::Decode(DecodeError::new(
+                operations::CREATE_AUTHENTICATION_REGISTRATION.id,
+                Some(reply.status),
+                reply.request_id,
+                "the answer has no authenticationContext",
+            )));
         };
         session.step = PasskeyStep::Registered(context);
         Ok(session.step.clone())
@@ -764,13 +759,11 @@ impl PasskeyClient {
         let raw = self.cybersource.passkey();
         let reply = self
             .cybersource
-            .send(
-                "create_payment_credentials",
+            .run(|| {
                 raw.create_payment_credentials()
-                    .token_id(token)
-                    .body(body)
-                    .send(),
-            )
+                    .token_id(token.clone())
+                    .body(body.clone())
+            })
             .await?;
         session.step = PasskeyStep::Completed;
         Ok(TokenizedCredentials { reply })

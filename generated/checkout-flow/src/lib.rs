@@ -5,7 +5,7 @@
 //! Raw Checkout.com Flow payment sessions client generated from `specs/checkout-flow.yaml` by progenitor 0.15.1.
 //!
 //! Applications use the `payclient` crate; this crate is its generated layer.
-//! Every request passes through [`payclient_runtime::Hooks`] (see `operations::ALL`).
+//! Every request passes through [`payclient_core::Hooks`] (see `operations::ALL`).
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -533,7 +533,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -1271,7 +1271,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -1457,7 +1457,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -1477,7 +1477,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -1583,7 +1583,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -1617,11 +1617,11 @@ pub mod types {
         pub payment_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_session_secret: ::std::option::Option<
-            ::payclient_runtime::Sensitive<::std::string::String>,
+            ::payclient_core::Sensitive<::std::string::String>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payment_session_token: ::std::option::Option<
-            ::payclient_runtime::Sensitive<::std::string::String>,
+            ::payclient_core::Sensitive<::std::string::String>,
         >,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub products: ::std::vec::Vec<PaymentSessionProductsItem>,
@@ -1632,7 +1632,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -1650,7 +1650,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -1678,7 +1678,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -1700,7 +1700,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -1722,7 +1722,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -2099,7 +2099,7 @@ pub mod types {
         pub items: ::std::option::Option<::std::vec::Vec<Item>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reference: ::std::option::Option<Reference>,
-        pub session_data: ::payclient_runtime::Sensitive<::std::string::String>,
+        pub session_data: ::payclient_core::Sensitive<::std::string::String>,
         #[serde(rename = "3ds", skip_serializing_if = "::std::option::Option::is_none")]
         pub x3ds: ::std::option::Option<ThreeDs>,
     }
@@ -2697,7 +2697,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -2756,7 +2756,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -3906,7 +3906,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -3939,7 +3939,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -3986,7 +3986,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -4056,7 +4056,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -4112,7 +4112,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -4158,7 +4158,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -4624,7 +4624,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -4696,7 +4696,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -4771,13 +4771,13 @@ pub mod types {
             >,
             payment_session_secret: ::std::result::Result<
                 ::std::option::Option<
-                    ::payclient_runtime::Sensitive<::std::string::String>,
+                    ::payclient_core::Sensitive<::std::string::String>,
                 >,
                 ::std::string::String,
             >,
             payment_session_token: ::std::result::Result<
                 ::std::option::Option<
-                    ::payclient_runtime::Sensitive<::std::string::String>,
+                    ::payclient_core::Sensitive<::std::string::String>,
                 >,
                 ::std::string::String,
             >,
@@ -4796,7 +4796,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -4939,7 +4939,7 @@ pub mod types {
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::payclient_runtime::Sensitive<::std::string::String>,
+                        ::payclient_core::Sensitive<::std::string::String>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -4957,7 +4957,7 @@ pub mod types {
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::payclient_runtime::Sensitive<::std::string::String>,
+                        ::payclient_core::Sensitive<::std::string::String>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -5014,7 +5014,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -5084,7 +5084,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -5119,7 +5119,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -5185,7 +5185,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -5283,7 +5283,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -5347,7 +5347,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -5404,7 +5404,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -5462,7 +5462,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -5521,7 +5521,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -6145,7 +6145,7 @@ pub mod types {
                 ::std::string::String,
             >,
             session_data: ::std::result::Result<
-                ::payclient_runtime::Sensitive<::std::string::String>,
+                ::payclient_core::Sensitive<::std::string::String>,
                 ::std::string::String,
             >,
             x3ds: ::std::result::Result<
@@ -6221,7 +6221,7 @@ pub mod types {
             pub fn session_data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::payclient_runtime::Sensitive<::std::string::String>,
+                    ::payclient_core::Sensitive<::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6454,7 +6454,7 @@ Version: 1.0.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: ::payclient_runtime::Hooks,
+    pub(crate) inner: ::payclient_core::Hooks,
 }
 
 impl Client {
@@ -6463,7 +6463,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: ::payclient_runtime::Hooks) -> Self {
+    pub fn new(baseurl: &str, inner: ::payclient_core::Hooks) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(30u64);
@@ -6483,7 +6483,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: ::payclient_runtime::Hooks,
+        inner: ::payclient_core::Hooks,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -6493,7 +6493,7 @@ impl Client {
     }
 }
 
-impl ClientInfo<::payclient_runtime::Hooks> for Client {
+impl ClientInfo<::payclient_core::Hooks> for Client {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -6506,7 +6506,7 @@ impl ClientInfo<::payclient_runtime::Hooks> for Client {
         &self.client
     }
 
-    fn inner(&self) -> &::payclient_runtime::Hooks {
+    fn inner(&self) -> &::payclient_core::Hooks {
         &self.inner
     }
 }
@@ -6515,7 +6515,7 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<::payclient_runtime::Hooks>,
+        Client: ClientHooks<::payclient_core::Hooks>,
     {}
 };
 impl Client {
@@ -6628,7 +6628,7 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/payment-sessions`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -6661,10 +6661,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 201u16 => Ok(ResponseValue::stream(response)),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                502u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6731,7 +6727,7 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/payment-sessions/{id}/submit`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -6769,10 +6765,6 @@ pub mod builder {
             match response.status().as_u16() {
                 201u16 => Ok(ResponseValue::stream(response)),
                 202u16 => Ok(ResponseValue::stream(response)),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                502u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6808,7 +6800,7 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/payment-sessions/{id}`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -6833,9 +6825,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                502u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6847,57 +6836,84 @@ pub mod prelude {
     pub use self::super::Client;
 }
 
-/// What the spec says about each operation: method, path and the exact media types.
+/// What the spec says about each operation: one `static` per operation.
 pub mod operations {
+    /// `POST /payment-sessions`.
+    pub static CREATE_PAYMENT_SESSION: ::payclient_core::Operation = ::payclient_core::Operation {
+        id: "create_payment_session",
+        method: "POST",
+        path: "/payment-sessions",
+        request_content_type: Some(
+            ::reqwest::header::HeaderValue::from_static("application/json"),
+        ),
+        accept: Some(::reqwest::header::HeaderValue::from_static("application/json")),
+        message_encryption: ::payclient_core::MessageEncryption::Off,
+        idempotent: false,
+        retry: true,
+        authenticated: true,
+        max_response_bytes: None,
+    };
+    /// `POST /payment-sessions/{id}/submit`.
+    pub static SUBMIT_PAYMENT_SESSION: ::payclient_core::Operation = ::payclient_core::Operation {
+        id: "submit_payment_session",
+        method: "POST",
+        path: "/payment-sessions/{id}/submit",
+        request_content_type: Some(
+            ::reqwest::header::HeaderValue::from_static("application/json"),
+        ),
+        accept: Some(::reqwest::header::HeaderValue::from_static("application/json")),
+        message_encryption: ::payclient_core::MessageEncryption::Off,
+        idempotent: false,
+        retry: false,
+        authenticated: true,
+        max_response_bytes: None,
+    };
+    /// `GET /payment-sessions/{id}`.
+    pub static GET_PAYMENT_SESSION: ::payclient_core::Operation = ::payclient_core::Operation {
+        id: "get_payment_session",
+        method: "GET",
+        path: "/payment-sessions/{id}",
+        request_content_type: None,
+        accept: Some(::reqwest::header::HeaderValue::from_static("application/json")),
+        message_encryption: ::payclient_core::MessageEncryption::Off,
+        idempotent: true,
+        retry: true,
+        authenticated: true,
+        max_response_bytes: None,
+    };
     /// Every operation of this spec, in spec order.
-    pub static ALL: &[::payclient_runtime::Operation] = &[
-        ::payclient_runtime::Operation {
-            id: "create_payment_session",
-            method: "POST",
-            path: "/payment-sessions",
-            request_content_type: Some("application/json"),
-            accept: Some("application/json"),
-            message_encryption: ::payclient_runtime::MessageEncryption::Off,
-            idempotent: false,
-            retry: true,
-            authenticated: true,
-            max_response_bytes: None,
-        },
-        ::payclient_runtime::Operation {
-            id: "submit_payment_session",
-            method: "POST",
-            path: "/payment-sessions/{id}/submit",
-            request_content_type: Some("application/json"),
-            accept: Some("application/json"),
-            message_encryption: ::payclient_runtime::MessageEncryption::Off,
-            idempotent: false,
-            retry: false,
-            authenticated: true,
-            max_response_bytes: None,
-        },
-        ::payclient_runtime::Operation {
-            id: "get_payment_session",
-            method: "GET",
-            path: "/payment-sessions/{id}",
-            request_content_type: None,
-            accept: Some("application/json"),
-            message_encryption: ::payclient_runtime::MessageEncryption::Off,
-            idempotent: true,
-            retry: true,
-            authenticated: true,
-            max_response_bytes: None,
-        },
+    pub static ALL: &[&::payclient_core::Operation] = &[
+        &CREATE_PAYMENT_SESSION,
+        &SUBMIT_PAYMENT_SESSION,
+        &GET_PAYMENT_SESSION,
     ];
+    /// The operation whose `operationId` is `id`.
+    pub fn by_id(id: &str) -> Option<&'static ::payclient_core::Operation> {
+        match id {
+            "create_payment_session" => Some(&CREATE_PAYMENT_SESSION),
+            "submit_payment_session" => Some(&SUBMIT_PAYMENT_SESSION),
+            "get_payment_session" => Some(&GET_PAYMENT_SESSION),
+            _ => None,
+        }
+    }
 }
-impl ClientHooks<::payclient_runtime::Hooks> for Client {
+impl ClientHooks<::payclient_core::Hooks> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
         info: &OperationInfo,
     ) -> Result<(), Error<E>> {
+        let Some(operation) = operations::by_id(info.operation_id) else {
+            return Err(
+                Error::Custom(
+                    format!(
+                        "operation `{}` is not in the operation table", info.operation_id
+                    ),
+                ),
+            );
+        };
         self.inner
-            .prepare(operations::ALL, info.operation_id, &self.baseurl, request)
-            .await
+            .prepare(operation, &self.baseurl, request)
             .map_err(|e| {
                 if e.is_invalid_request() {
                     Error::InvalidRequest(e.to_string())
@@ -6911,8 +6927,48 @@ impl ClientHooks<::payclient_runtime::Hooks> for Client {
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        self.inner
-            .execute(operations::ALL, info.operation_id, &self.client, request)
-            .await
+        match operations::by_id(info.operation_id) {
+            Some(operation) => self.inner.execute(operation, &self.client, request).await,
+            None => self.client.execute(request).await,
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for builder::CreatePaymentSession<'a> {
+    type Output = ByteStream;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_PAYMENT_SESSION
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::CreatePaymentSession::send(self)
+    }
+}
+impl<'a> ::payclient_core::Call for builder::GetPaymentSession<'a> {
+    type Output = ByteStream;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::GET_PAYMENT_SESSION
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::GetPaymentSession::send(self)
+    }
+}
+impl<'a> ::payclient_core::Call for builder::SubmitPaymentSession<'a> {
+    type Output = ByteStream;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::SUBMIT_PAYMENT_SESSION
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::SubmitPaymentSession::send(self)
     }
 }

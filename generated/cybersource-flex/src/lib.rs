@@ -5,7 +5,7 @@
 //! Raw Cybersource Flex API v2 client generated from `specs/cybersource-flex.yaml` by progenitor 0.15.1.
 //!
 //! Applications use the `payclient` crate; this crate is its generated layer.
-//! Every request passes through [`payclient_runtime::Hooks`] (see `operations::ALL`).
+//! Every request passes through [`payclient_core::Hooks`] (see `operations::ALL`).
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -22,7 +22,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -40,7 +40,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -71,7 +71,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -91,7 +91,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -119,7 +119,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -511,7 +511,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -535,7 +535,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -561,7 +561,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -588,7 +588,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -691,7 +691,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -709,7 +709,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -739,7 +739,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -762,7 +762,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -782,7 +782,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -817,14 +817,14 @@ pub mod types {
         )]
         pub security_code: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<TokenValue>,
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -847,7 +847,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -868,7 +868,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -903,7 +903,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -949,7 +949,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -982,7 +982,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -1046,7 +1046,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -1157,7 +1157,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -1218,7 +1218,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -1266,7 +1266,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -1317,7 +1317,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -1367,7 +1367,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -2490,7 +2490,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -2609,7 +2609,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -2677,7 +2677,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -2749,7 +2749,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -2817,7 +2817,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -2898,7 +2898,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -2962,7 +2962,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -3034,7 +3034,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -3095,7 +3095,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -3189,7 +3189,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -3243,7 +3243,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -3276,7 +3276,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -3344,7 +3344,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -3457,7 +3457,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -3516,7 +3516,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -3555,7 +3555,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -3603,7 +3603,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -3640,7 +3640,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -3698,7 +3698,7 @@ pub mod types {
             security_code: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -3709,7 +3709,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -3779,7 +3779,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -3808,7 +3808,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -3869,7 +3869,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -3916,7 +3916,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -4006,7 +4006,7 @@ Version: 2.0.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: ::payclient_runtime::Hooks,
+    pub(crate) inner: ::payclient_core::Hooks,
 }
 
 impl Client {
@@ -4015,7 +4015,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: ::payclient_runtime::Hooks) -> Self {
+    pub fn new(baseurl: &str, inner: ::payclient_core::Hooks) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(30u64);
@@ -4035,7 +4035,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: ::payclient_runtime::Hooks,
+        inner: ::payclient_core::Hooks,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -4045,7 +4045,7 @@ impl Client {
     }
 }
 
-impl ClientInfo<::payclient_runtime::Hooks> for Client {
+impl ClientInfo<::payclient_core::Hooks> for Client {
     fn api_version() -> &'static str {
         "2.0.0"
     }
@@ -4058,7 +4058,7 @@ impl ClientInfo<::payclient_runtime::Hooks> for Client {
         &self.client
     }
 
-    fn inner(&self) -> &::payclient_runtime::Hooks {
+    fn inner(&self) -> &::payclient_core::Hooks {
         &self.inner
     }
 }
@@ -4067,7 +4067,7 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<::payclient_runtime::Hooks>,
+        Client: ClientHooks<::payclient_core::Hooks>,
     {}
 };
 impl Client {
@@ -4177,7 +4177,7 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/flex/v2/sessions`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -4210,10 +4210,6 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
                 201u16 => Ok(ResponseValue::stream(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                502u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -4251,7 +4247,7 @@ pub mod builder {
         ///Sends a `GET` request to `/flex/v2/public-keys/{kid}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PublicKeyJwk>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<types::PublicKeyJwk>, Error<()>> {
             let Self { client, kid } = self;
             let kid = kid.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -4285,9 +4281,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                502u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -4322,7 +4315,7 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/flex/v2/tokens`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!("{}/flex/v2/tokens", client.baseurl,);
@@ -4355,9 +4348,6 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
                 201u16 => Ok(ResponseValue::stream(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                502u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -4369,57 +4359,84 @@ pub mod prelude {
     pub use self::super::Client;
 }
 
-/// What the spec says about each operation: method, path and the exact media types.
+/// What the spec says about each operation: one `static` per operation.
 pub mod operations {
+    /// `POST /flex/v2/sessions`.
+    pub static CREATE_CAPTURE_CONTEXT: ::payclient_core::Operation = ::payclient_core::Operation {
+        id: "create_capture_context",
+        method: "POST",
+        path: "/flex/v2/sessions",
+        request_content_type: Some(
+            ::reqwest::header::HeaderValue::from_static("application/json;charset=utf-8"),
+        ),
+        accept: Some(::reqwest::header::HeaderValue::from_static("application/jwt")),
+        message_encryption: ::payclient_core::MessageEncryption::Off,
+        idempotent: true,
+        retry: true,
+        authenticated: true,
+        max_response_bytes: Some(65536),
+    };
+    /// `GET /flex/v2/public-keys/{kid}`.
+    pub static GET_PUBLIC_KEY: ::payclient_core::Operation = ::payclient_core::Operation {
+        id: "get_public_key",
+        method: "GET",
+        path: "/flex/v2/public-keys/{kid}",
+        request_content_type: None,
+        accept: Some(::reqwest::header::HeaderValue::from_static("application/json")),
+        message_encryption: ::payclient_core::MessageEncryption::Off,
+        idempotent: true,
+        retry: true,
+        authenticated: false,
+        max_response_bytes: Some(16384),
+    };
+    /// `POST /flex/v2/tokens`.
+    pub static CREATE_TRANSIENT_TOKEN: ::payclient_core::Operation = ::payclient_core::Operation {
+        id: "create_transient_token",
+        method: "POST",
+        path: "/flex/v2/tokens",
+        request_content_type: Some(
+            ::reqwest::header::HeaderValue::from_static("application/jwt"),
+        ),
+        accept: Some(::reqwest::header::HeaderValue::from_static("application/jwt")),
+        message_encryption: ::payclient_core::MessageEncryption::Off,
+        idempotent: false,
+        retry: true,
+        authenticated: false,
+        max_response_bytes: Some(65536),
+    };
     /// Every operation of this spec, in spec order.
-    pub static ALL: &[::payclient_runtime::Operation] = &[
-        ::payclient_runtime::Operation {
-            id: "create_capture_context",
-            method: "POST",
-            path: "/flex/v2/sessions",
-            request_content_type: Some("application/json;charset=utf-8"),
-            accept: Some("application/jwt"),
-            message_encryption: ::payclient_runtime::MessageEncryption::Off,
-            idempotent: true,
-            retry: true,
-            authenticated: true,
-            max_response_bytes: Some(65536),
-        },
-        ::payclient_runtime::Operation {
-            id: "get_public_key",
-            method: "GET",
-            path: "/flex/v2/public-keys/{kid}",
-            request_content_type: None,
-            accept: Some("application/json"),
-            message_encryption: ::payclient_runtime::MessageEncryption::Off,
-            idempotent: true,
-            retry: true,
-            authenticated: false,
-            max_response_bytes: Some(16384),
-        },
-        ::payclient_runtime::Operation {
-            id: "create_transient_token",
-            method: "POST",
-            path: "/flex/v2/tokens",
-            request_content_type: Some("application/jwt"),
-            accept: Some("application/jwt"),
-            message_encryption: ::payclient_runtime::MessageEncryption::Off,
-            idempotent: false,
-            retry: true,
-            authenticated: false,
-            max_response_bytes: Some(65536),
-        },
+    pub static ALL: &[&::payclient_core::Operation] = &[
+        &CREATE_CAPTURE_CONTEXT,
+        &GET_PUBLIC_KEY,
+        &CREATE_TRANSIENT_TOKEN,
     ];
+    /// The operation whose `operationId` is `id`.
+    pub fn by_id(id: &str) -> Option<&'static ::payclient_core::Operation> {
+        match id {
+            "create_capture_context" => Some(&CREATE_CAPTURE_CONTEXT),
+            "get_public_key" => Some(&GET_PUBLIC_KEY),
+            "create_transient_token" => Some(&CREATE_TRANSIENT_TOKEN),
+            _ => None,
+        }
+    }
 }
-impl ClientHooks<::payclient_runtime::Hooks> for Client {
+impl ClientHooks<::payclient_core::Hooks> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
         info: &OperationInfo,
     ) -> Result<(), Error<E>> {
+        let Some(operation) = operations::by_id(info.operation_id) else {
+            return Err(
+                Error::Custom(
+                    format!(
+                        "operation `{}` is not in the operation table", info.operation_id
+                    ),
+                ),
+            );
+        };
         self.inner
-            .prepare(operations::ALL, info.operation_id, &self.baseurl, request)
-            .await
+            .prepare(operation, &self.baseurl, request)
             .map_err(|e| {
                 if e.is_invalid_request() {
                     Error::InvalidRequest(e.to_string())
@@ -4433,8 +4450,48 @@ impl ClientHooks<::payclient_runtime::Hooks> for Client {
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        self.inner
-            .execute(operations::ALL, info.operation_id, &self.client, request)
-            .await
+        match operations::by_id(info.operation_id) {
+            Some(operation) => self.inner.execute(operation, &self.client, request).await,
+            None => self.client.execute(request).await,
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for builder::CreateCaptureContext<'a> {
+    type Output = ByteStream;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_CAPTURE_CONTEXT
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::CreateCaptureContext::send(self)
+    }
+}
+impl<'a> ::payclient_core::Call for builder::CreateTransientToken<'a> {
+    type Output = ByteStream;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_TRANSIENT_TOKEN
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::CreateTransientToken::send(self)
+    }
+}
+impl<'a> ::payclient_core::Call for builder::GetPublicKey<'a> {
+    type Output = types::PublicKeyJwk;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::GET_PUBLIC_KEY
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::GetPublicKey::send(self)
     }
 }

@@ -5,7 +5,7 @@
 //! Raw Cybersource Passkey Service (TMS tokenized cards) client generated from `specs/cybersource-passkey.yaml` by progenitor 0.15.1.
 //!
 //! Applications use the `payclient` crate; this crate is its generated layer.
-//! Every request passes through [`payclient_runtime::Hooks`] (see `operations::ALL`).
+//! Every request passes through [`payclient_core::Hooks`] (see `operations::ALL`).
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -33,7 +33,7 @@ pub mod types {
     ///`AuthenticatedIdentity`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AuthenticatedIdentity {
-        pub data: ::payclient_runtime::Sensitive<::std::string::String>,
+        pub data: ::payclient_core::Sensitive<::std::string::String>,
         ///fidoResponse.identifier
         pub id: ::std::string::String,
         pub provider: ::std::string::String,
@@ -66,7 +66,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -84,7 +84,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -102,7 +102,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -156,7 +156,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -247,7 +247,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -644,7 +644,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -758,7 +758,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -777,7 +777,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -798,7 +798,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -816,7 +816,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -834,7 +834,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -862,7 +862,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -882,7 +882,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -905,7 +905,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -926,7 +926,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -943,7 +943,7 @@ pub mod types {
         pub card: ::std::option::Option<PaymentCredentialsResponseTokenizedCardCard>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cryptogram: ::std::option::Option<
-            ::payclient_runtime::Sensitive<::std::string::String>,
+            ::payclient_core::Sensitive<::std::string::String>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub eci: ::std::option::Option<::std::string::String>,
@@ -964,7 +964,7 @@ pub mod types {
         pub expiration_year: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub number: ::std::option::Option<
-            ::payclient_runtime::Sensitive<::std::string::String>,
+            ::payclient_core::Sensitive<::std::string::String>,
         >,
         #[serde(
             rename = "requestorId",
@@ -983,7 +983,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -1011,7 +1011,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -1025,7 +1025,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SessionInformation {
         #[serde(rename = "secureToken")]
-        pub secure_token: ::payclient_runtime::Sensitive<::std::string::String>,
+        pub secure_token: ::payclient_core::Sensitive<::std::string::String>,
     }
 
     impl SessionInformation {
@@ -1065,7 +1065,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -1096,7 +1096,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -1118,7 +1118,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -1138,7 +1138,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -1158,11 +1158,11 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub issuer_auth_code: ::std::option::Option<
-            ::payclient_runtime::Sensitive<::std::string::String>,
+            ::payclient_core::Sensitive<::std::string::String>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub otp: ::std::option::Option<
-            ::payclient_runtime::Sensitive<::std::string::String>,
+            ::payclient_core::Sensitive<::std::string::String>,
         >,
         #[serde(rename = "stepUpOption")]
         pub step_up_option: StepUpOptionReference,
@@ -1183,7 +1183,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
-            ::payclient_runtime::UnknownMember,
+            ::payclient_core::UnknownMember,
         >,
     }
 
@@ -1336,7 +1336,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AuthenticatedIdentity {
             data: ::std::result::Result<
-                ::payclient_runtime::Sensitive<::std::string::String>,
+                ::payclient_core::Sensitive<::std::string::String>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -1367,7 +1367,7 @@ pub mod types {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::payclient_runtime::Sensitive<::std::string::String>,
+                    ::payclient_core::Sensitive<::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1464,7 +1464,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -1534,7 +1534,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -1586,7 +1586,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -1621,7 +1621,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -1667,7 +1667,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -1700,7 +1700,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -1922,7 +1922,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -1987,7 +1987,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -2443,7 +2443,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -2480,7 +2480,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -3017,7 +3017,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -3082,7 +3082,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -3644,7 +3644,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -3745,7 +3745,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -3799,7 +3799,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -3832,7 +3832,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -3878,7 +3878,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -3913,7 +3913,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -3959,7 +3959,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -3994,7 +3994,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -4040,7 +4040,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -4073,7 +4073,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -4125,7 +4125,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -4180,7 +4180,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -4232,7 +4232,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -4270,7 +4270,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -4323,7 +4323,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -4363,7 +4363,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -4418,7 +4418,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -4454,7 +4454,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -4507,7 +4507,7 @@ pub mod types {
             >,
             cryptogram: ::std::result::Result<
                 ::std::option::Option<
-                    ::payclient_runtime::Sensitive<::std::string::String>,
+                    ::payclient_core::Sensitive<::std::string::String>,
                 >,
                 ::std::string::String,
             >,
@@ -4529,7 +4529,7 @@ pub mod types {
             >,
             number: ::std::result::Result<
                 ::std::option::Option<
-                    ::payclient_runtime::Sensitive<::std::string::String>,
+                    ::payclient_core::Sensitive<::std::string::String>,
                 >,
                 ::std::string::String,
             >,
@@ -4552,7 +4552,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -4598,7 +4598,7 @@ pub mod types {
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::payclient_runtime::Sensitive<::std::string::String>,
+                        ::payclient_core::Sensitive<::std::string::String>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -4666,7 +4666,7 @@ pub mod types {
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::payclient_runtime::Sensitive<::std::string::String>,
+                        ::payclient_core::Sensitive<::std::string::String>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -4733,7 +4733,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -4807,7 +4807,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -4870,7 +4870,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -4914,7 +4914,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct SessionInformation {
             secure_token: ::std::result::Result<
-                ::payclient_runtime::Sensitive<::std::string::String>,
+                ::payclient_core::Sensitive<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -4931,7 +4931,7 @@ pub mod types {
             pub fn secure_token<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::payclient_runtime::Sensitive<::std::string::String>,
+                    ::payclient_core::Sensitive<::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4996,7 +4996,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -5107,7 +5107,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -5206,7 +5206,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -5239,7 +5239,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -5291,7 +5291,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -5352,7 +5352,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -5404,7 +5404,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -5450,7 +5450,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -5497,13 +5497,13 @@ pub mod types {
             >,
             issuer_auth_code: ::std::result::Result<
                 ::std::option::Option<
-                    ::payclient_runtime::Sensitive<::std::string::String>,
+                    ::payclient_core::Sensitive<::std::string::String>,
                 >,
                 ::std::string::String,
             >,
             otp: ::std::result::Result<
                 ::std::option::Option<
-                    ::payclient_runtime::Sensitive<::std::string::String>,
+                    ::payclient_core::Sensitive<::std::string::String>,
                 >,
                 ::std::string::String,
             >,
@@ -5547,7 +5547,7 @@ pub mod types {
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::payclient_runtime::Sensitive<::std::string::String>,
+                        ::payclient_core::Sensitive<::std::string::String>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -5565,7 +5565,7 @@ pub mod types {
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        ::payclient_runtime::Sensitive<::std::string::String>,
+                        ::payclient_core::Sensitive<::std::string::String>,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -5629,7 +5629,7 @@ pub mod types {
             extra: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    ::payclient_runtime::UnknownMember,
+                    ::payclient_core::UnknownMember,
                 >,
                 ::std::string::String,
             >,
@@ -5662,7 +5662,7 @@ pub mod types {
                 T: ::std::convert::TryInto<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        ::payclient_runtime::UnknownMember,
+                        ::payclient_core::UnknownMember,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -5746,7 +5746,7 @@ Version: 25.11.01*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: ::payclient_runtime::Hooks,
+    pub(crate) inner: ::payclient_core::Hooks,
 }
 
 impl Client {
@@ -5755,7 +5755,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: ::payclient_runtime::Hooks) -> Self {
+    pub fn new(baseurl: &str, inner: ::payclient_core::Hooks) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(30u64);
@@ -5775,7 +5775,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: ::payclient_runtime::Hooks,
+        inner: ::payclient_core::Hooks,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -5785,7 +5785,7 @@ impl Client {
     }
 }
 
-impl ClientInfo<::payclient_runtime::Hooks> for Client {
+impl ClientInfo<::payclient_core::Hooks> for Client {
     fn api_version() -> &'static str {
         "25.11.01"
     }
@@ -5798,7 +5798,7 @@ impl ClientInfo<::payclient_runtime::Hooks> for Client {
         &self.client
     }
 
-    fn inner(&self) -> &::payclient_runtime::Hooks {
+    fn inner(&self) -> &::payclient_core::Hooks {
         &self.inner
     }
 }
@@ -5807,7 +5807,7 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<::payclient_runtime::Hooks>,
+        Client: ClientHooks<::payclient_core::Hooks>,
     {}
 };
 impl Client {
@@ -5989,10 +5989,7 @@ pub mod builder {
         ///Sends a `POST` request to `/tms/v2/tokenized-cards/{tokenId}/authentication-options`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AuthenticationOptionsResponse>,
-            Error<ByteStream>,
-        > {
+        ) -> Result<ResponseValue<types::AuthenticationOptionsResponse>, Error<()>> {
             let Self { client, token_id, body } = self;
             let token_id = token_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -6034,13 +6031,6 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                409u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                502u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6109,7 +6099,7 @@ pub mod builder {
         ///Sends a `POST` request to `/tms/v2/tokenized-cards/{tokenId}/authentication-options/one-time-passwords`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::OneTimePasswordResponse>, Error<ByteStream>> {
+        ) -> Result<ResponseValue<types::OneTimePasswordResponse>, Error<()>> {
             let Self { client, token_id, body } = self;
             let token_id = token_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -6150,12 +6140,6 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                409u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                502u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6225,10 +6209,7 @@ pub mod builder {
         ///Sends a `POST` request to `/tms/v2/tokenized-cards/{tokenId}/authentication-options/validate`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ValidateAuthenticationResponse>,
-            Error<ByteStream>,
-        > {
+        ) -> Result<ResponseValue<types::ValidateAuthenticationResponse>, Error<()>> {
             let Self { client, token_id, body } = self;
             let token_id = token_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -6270,12 +6251,6 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                409u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                502u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6347,7 +6322,7 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<types::AuthenticationRegistrationResponse>,
-            Error<ByteStream>,
+            Error<()>,
         > {
             let Self { client, token_id, body } = self;
             let token_id = token_id.map_err(Error::InvalidRequest)?;
@@ -6390,12 +6365,6 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                409u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                502u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6465,10 +6434,7 @@ pub mod builder {
         ///Sends a `POST` request to `/tms/v2/tokens/{tokenId}/payment-credentials`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PaymentCredentialsResponse>,
-            Error<ByteStream>,
-        > {
+        ) -> Result<ResponseValue<types::PaymentCredentialsResponse>, Error<()>> {
             let Self { client, token_id, body } = self;
             let token_id = token_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -6510,13 +6476,6 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                409u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                502u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6528,81 +6487,122 @@ pub mod prelude {
     pub use self::super::Client;
 }
 
-/// What the spec says about each operation: method, path and the exact media types.
+/// What the spec says about each operation: one `static` per operation.
 pub mod operations {
+    /// `POST /tms/v2/tokenized-cards/{tokenId}/authentication-options`.
+    pub static CREATE_AUTHENTICATION_OPTIONS: ::payclient_core::Operation = ::payclient_core::Operation {
+        id: "create_authentication_options",
+        method: "POST",
+        path: "/tms/v2/tokenized-cards/{tokenId}/authentication-options",
+        request_content_type: Some(
+            ::reqwest::header::HeaderValue::from_static("application/json;charset=utf-8"),
+        ),
+        accept: Some(::reqwest::header::HeaderValue::from_static("application/json")),
+        message_encryption: ::payclient_core::MessageEncryption::Off,
+        idempotent: false,
+        retry: true,
+        authenticated: true,
+        max_response_bytes: None,
+    };
+    /// `POST /tms/v2/tokenized-cards/{tokenId}/authentication-options/one-time-passwords`.
+    pub static CREATE_ONE_TIME_PASSWORD: ::payclient_core::Operation = ::payclient_core::Operation {
+        id: "create_one_time_password",
+        method: "POST",
+        path: "/tms/v2/tokenized-cards/{tokenId}/authentication-options/one-time-passwords",
+        request_content_type: Some(
+            ::reqwest::header::HeaderValue::from_static("application/json;charset=utf-8"),
+        ),
+        accept: Some(::reqwest::header::HeaderValue::from_static("application/json")),
+        message_encryption: ::payclient_core::MessageEncryption::Off,
+        idempotent: false,
+        retry: true,
+        authenticated: true,
+        max_response_bytes: None,
+    };
+    /// `POST /tms/v2/tokenized-cards/{tokenId}/authentication-options/validate`.
+    pub static VALIDATE_AUTHENTICATION: ::payclient_core::Operation = ::payclient_core::Operation {
+        id: "validate_authentication",
+        method: "POST",
+        path: "/tms/v2/tokenized-cards/{tokenId}/authentication-options/validate",
+        request_content_type: Some(
+            ::reqwest::header::HeaderValue::from_static("application/json;charset=utf-8"),
+        ),
+        accept: Some(::reqwest::header::HeaderValue::from_static("application/json")),
+        message_encryption: ::payclient_core::MessageEncryption::Off,
+        idempotent: false,
+        retry: true,
+        authenticated: true,
+        max_response_bytes: None,
+    };
+    /// `POST /tms/v2/tokenized-cards/{tokenId}/authentication-registrations`.
+    pub static CREATE_AUTHENTICATION_REGISTRATION: ::payclient_core::Operation = ::payclient_core::Operation {
+        id: "create_authentication_registration",
+        method: "POST",
+        path: "/tms/v2/tokenized-cards/{tokenId}/authentication-registrations",
+        request_content_type: Some(
+            ::reqwest::header::HeaderValue::from_static("application/json;charset=utf-8"),
+        ),
+        accept: Some(::reqwest::header::HeaderValue::from_static("application/json")),
+        message_encryption: ::payclient_core::MessageEncryption::Off,
+        idempotent: false,
+        retry: true,
+        authenticated: true,
+        max_response_bytes: None,
+    };
+    /// `POST /tms/v2/tokens/{tokenId}/payment-credentials`.
+    pub static CREATE_PAYMENT_CREDENTIALS: ::payclient_core::Operation = ::payclient_core::Operation {
+        id: "create_payment_credentials",
+        method: "POST",
+        path: "/tms/v2/tokens/{tokenId}/payment-credentials",
+        request_content_type: Some(
+            ::reqwest::header::HeaderValue::from_static("application/json;charset=utf-8"),
+        ),
+        accept: Some(::reqwest::header::HeaderValue::from_static("application/json")),
+        message_encryption: ::payclient_core::MessageEncryption::Optional,
+        idempotent: false,
+        retry: true,
+        authenticated: true,
+        max_response_bytes: None,
+    };
     /// Every operation of this spec, in spec order.
-    pub static ALL: &[::payclient_runtime::Operation] = &[
-        ::payclient_runtime::Operation {
-            id: "create_authentication_options",
-            method: "POST",
-            path: "/tms/v2/tokenized-cards/{tokenId}/authentication-options",
-            request_content_type: Some("application/json;charset=utf-8"),
-            accept: Some("application/json"),
-            message_encryption: ::payclient_runtime::MessageEncryption::Off,
-            idempotent: false,
-            retry: true,
-            authenticated: true,
-            max_response_bytes: None,
-        },
-        ::payclient_runtime::Operation {
-            id: "create_one_time_password",
-            method: "POST",
-            path: "/tms/v2/tokenized-cards/{tokenId}/authentication-options/one-time-passwords",
-            request_content_type: Some("application/json;charset=utf-8"),
-            accept: Some("application/json"),
-            message_encryption: ::payclient_runtime::MessageEncryption::Off,
-            idempotent: false,
-            retry: true,
-            authenticated: true,
-            max_response_bytes: None,
-        },
-        ::payclient_runtime::Operation {
-            id: "validate_authentication",
-            method: "POST",
-            path: "/tms/v2/tokenized-cards/{tokenId}/authentication-options/validate",
-            request_content_type: Some("application/json;charset=utf-8"),
-            accept: Some("application/json"),
-            message_encryption: ::payclient_runtime::MessageEncryption::Off,
-            idempotent: false,
-            retry: true,
-            authenticated: true,
-            max_response_bytes: None,
-        },
-        ::payclient_runtime::Operation {
-            id: "create_authentication_registration",
-            method: "POST",
-            path: "/tms/v2/tokenized-cards/{tokenId}/authentication-registrations",
-            request_content_type: Some("application/json;charset=utf-8"),
-            accept: Some("application/json"),
-            message_encryption: ::payclient_runtime::MessageEncryption::Off,
-            idempotent: false,
-            retry: true,
-            authenticated: true,
-            max_response_bytes: None,
-        },
-        ::payclient_runtime::Operation {
-            id: "create_payment_credentials",
-            method: "POST",
-            path: "/tms/v2/tokens/{tokenId}/payment-credentials",
-            request_content_type: Some("application/json;charset=utf-8"),
-            accept: Some("application/json"),
-            message_encryption: ::payclient_runtime::MessageEncryption::Optional,
-            idempotent: false,
-            retry: true,
-            authenticated: true,
-            max_response_bytes: None,
-        },
+    pub static ALL: &[&::payclient_core::Operation] = &[
+        &CREATE_AUTHENTICATION_OPTIONS,
+        &CREATE_ONE_TIME_PASSWORD,
+        &VALIDATE_AUTHENTICATION,
+        &CREATE_AUTHENTICATION_REGISTRATION,
+        &CREATE_PAYMENT_CREDENTIALS,
     ];
+    /// The operation whose `operationId` is `id`.
+    pub fn by_id(id: &str) -> Option<&'static ::payclient_core::Operation> {
+        match id {
+            "create_authentication_options" => Some(&CREATE_AUTHENTICATION_OPTIONS),
+            "create_one_time_password" => Some(&CREATE_ONE_TIME_PASSWORD),
+            "validate_authentication" => Some(&VALIDATE_AUTHENTICATION),
+            "create_authentication_registration" => {
+                Some(&CREATE_AUTHENTICATION_REGISTRATION)
+            }
+            "create_payment_credentials" => Some(&CREATE_PAYMENT_CREDENTIALS),
+            _ => None,
+        }
+    }
 }
-impl ClientHooks<::payclient_runtime::Hooks> for Client {
+impl ClientHooks<::payclient_core::Hooks> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
         info: &OperationInfo,
     ) -> Result<(), Error<E>> {
+        let Some(operation) = operations::by_id(info.operation_id) else {
+            return Err(
+                Error::Custom(
+                    format!(
+                        "operation `{}` is not in the operation table", info.operation_id
+                    ),
+                ),
+            );
+        };
         self.inner
-            .prepare(operations::ALL, info.operation_id, &self.baseurl, request)
-            .await
+            .prepare(operation, &self.baseurl, request)
             .map_err(|e| {
                 if e.is_invalid_request() {
                     Error::InvalidRequest(e.to_string())
@@ -6616,8 +6616,74 @@ impl ClientHooks<::payclient_runtime::Hooks> for Client {
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        self.inner
-            .execute(operations::ALL, info.operation_id, &self.client, request)
-            .await
+        match operations::by_id(info.operation_id) {
+            Some(operation) => self.inner.execute(operation, &self.client, request).await,
+            None => self.client.execute(request).await,
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for builder::CreateAuthenticationOptions<'a> {
+    type Output = types::AuthenticationOptionsResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_AUTHENTICATION_OPTIONS
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::CreateAuthenticationOptions::send(self)
+    }
+}
+impl<'a> ::payclient_core::Call for builder::CreateAuthenticationRegistration<'a> {
+    type Output = types::AuthenticationRegistrationResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_AUTHENTICATION_REGISTRATION
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::CreateAuthenticationRegistration::send(self)
+    }
+}
+impl<'a> ::payclient_core::Call for builder::CreateOneTimePassword<'a> {
+    type Output = types::OneTimePasswordResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_ONE_TIME_PASSWORD
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::CreateOneTimePassword::send(self)
+    }
+}
+impl<'a> ::payclient_core::Call for builder::CreatePaymentCredentials<'a> {
+    type Output = types::PaymentCredentialsResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_PAYMENT_CREDENTIALS
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::CreatePaymentCredentials::send(self)
+    }
+}
+impl<'a> ::payclient_core::Call for builder::ValidateAuthentication<'a> {
+    type Output = types::ValidateAuthenticationResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::VALIDATE_AUTHENTICATION
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::ValidateAuthentication::send(self)
     }
 }

@@ -3,18 +3,16 @@
 //! private key and checks header and plaintext → returns a transient token →
 //! validate. Plus the key cache and the refusals.
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::support::*;
 use payclient::Error;
 use payclient::cybersource::Authentication;
 use payclient::flex::{
     CaptureField, CaptureSelection, CardNumber, FlexClient, FlexOptions, PaymentData, SecurityCode,
 };
-use support::*;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 

@@ -18,15 +18,13 @@
 //!     bounded `Retry-After`, the Flex token checks, one fetch per kid, no
 //!     secret in traces.
 
-#[path = "adversarial/hostile.rs"]
-mod hostile;
-mod support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use hostile::{Answer, Hostile};
+use crate::hostile::{Answer, Hostile};
+use crate::support::{JwtSigner, TestCertificate, certificate, encryption_key};
+use payclient::RetryPolicy;
 use payclient::checkout::raw::types as checkout_types;
 use payclient::checkout::{
     CheckoutClient, CheckoutConfig, CheckoutCredentials, CheckoutEnvironment, SubmitOutcome,
@@ -43,18 +41,16 @@ use payclient::intelligent_commerce::{
 use payclient::passkey::{
     AuthenticationRequest, IframeOutput, PasskeyClient, amount_numeric, encoded_merchant,
 };
-use payclient::retry::RetryPolicy;
 use payclient::{Error, MandateLimit, request_from_json};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use support::{JwtSigner, TestCertificate, certificate, encryption_key};
 
 const TOKEN: &str = "7010000000016241111";
 const SECRET_KEY: &str = "sk_sbox_m73dzbpy7cf3gfd46xr4yj5xo4e";
 const CLIENT_SECRET: &str = "oauth-client-secret";
 const SESSION_DATA: &str = "sd-secret-value";
 const PAN: &str = "4111111111111111";
-const ICC_SPEC: &str = include_str!("../../specs/cybersource-intelligent-commerce.yaml");
+const ICC_SPEC: &str = include_str!("../../../specs/cybersource-intelligent-commerce.yaml");
 /// 2025-06-15: before every `effectiveUntilTime` in the guide's examples.
 const T0: u64 = 1_750_000_000;
 
@@ -66,15 +62,11 @@ fn now() -> u64 {
 }
 
 fn quick_retries() -> RetryPolicy {
-    RetryPolicy {
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(20),
-        ..RetryPolicy::default()
-    }
+    RetryPolicy::default().with_backoff(Duration::from_millis(5), Duration::from_millis(20))
 }
 
 fn cybersource(url: &str, auth: Authentication) -> CybersourceClient {
-    CybersourceClient::new(support::builder(url, auth).build().expect("config"))
+    CybersourceClient::new(crate::support::builder(url, auth).build().expect("config"))
 }
 
 fn passkey(url: &str, auth: Authentication) -> PasskeyClient {
@@ -144,7 +136,7 @@ fn mle() -> &'static TestCertificate {
 
 /// A Cybersource client with the MLE certificate.
 fn cybersource_with_mle(url: &str) -> CybersourceClient {
-    let config = support::builder(url, Authentication::JwtSharedSecret)
+    let config = crate::support::builder(url, Authentication::JwtSharedSecret)
         .mle_certificate(mle().pem.clone().into_bytes())
         .build()
         .expect("config");
@@ -160,28 +152,28 @@ fn icc(url: &str) -> IntelligentCommerceClient {
 }
 
 fn icc_example(path: &str, verb: &str) -> Value {
-    support::request_example(ICC_SPEC, path, verb)
+    crate::support::request_example(ICC_SPEC, path, verb)
 }
 
 fn enroll() -> EnrollCard {
-    request_from_json(icc_example("/acp/v1/tokens", "post")).expect("enroll")
+    request_from_json(icc_example("/tokens", "post")).expect("enroll")
 }
 
 fn intent_with(edit: impl FnOnce(&mut Value)) -> PurchaseIntent {
-    let mut value = icc_example("/acp/v1/instructions", "post");
+    let mut value = icc_example("/instructions", "post");
     edit(&mut value);
     request_from_json(value).expect("intent")
 }
 
 fn credentials_with(edit: impl FnOnce(&mut Value)) -> CredentialsRequest {
-    let mut value = icc_example("/acp/v1/instructions/{instructionId}/credentials", "post");
+    let mut value = icc_example("/instructions/{instructionId}/credentials", "post");
     edit(&mut value);
     request_from_json(value).expect("credentials")
 }
 
 fn confirmation() -> TransactionConfirmation {
     request_from_json(icc_example(
-        "/acp/v1/instructions/{instructionId}/confirmations",
+        "/instructions/{instructionId}/confirmations",
         "post",
     ))
     .expect("confirmation")
@@ -211,7 +203,10 @@ fn transient(signer: &JwtSigner, jti: &str) -> String {
 }
 
 /// Answers `GET /flex/v2/public-keys/{kid}` with `jwk` and counts the fetches.
-fn key_endpoint(jwk: Value, fetches: Arc<AtomicUsize>) -> impl Fn(&hostile::Received) -> Answer {
+fn key_endpoint(
+    jwk: Value,
+    fetches: Arc<AtomicUsize>,
+) -> impl Fn(&crate::hostile::Received) -> Answer {
     move |request| {
         if request.path.starts_with("/flex/v2/public-keys/") {
             fetches.fetch_add(1, Ordering::SeqCst);
@@ -622,10 +617,7 @@ async fn bodies_are_read_only_up_to_their_limit() {
 
 /// A client that gives up retrying after half a second.
 fn patient_for(max_elapsed: Duration) -> RetryPolicy {
-    RetryPolicy {
-        max_elapsed,
-        ..quick_retries()
-    }
+    quick_retries().with_max_elapsed(max_elapsed)
 }
 
 async fn after_a_429(retry_after: String) -> (Result<(), Error>, Duration, usize) {
@@ -805,7 +797,7 @@ async fn forged_tokens_cannot_amplify_key_fetches() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_key_endpoint_stalls_validations_once_together() {
     let server = Hostile::start(|_| Answer::Stall).await;
-    let config = support::builder(&server.url, Authentication::HttpSignature)
+    let config = crate::support::builder(&server.url, Authentication::HttpSignature)
         .request_timeout(Duration::from_millis(500))
         .retry(RetryPolicy::none())
         .build()
@@ -921,7 +913,7 @@ async fn a_request_that_cannot_be_signed_or_encrypted_is_not_sent() {
         "a b",
         "",
     ] {
-        let outcome = support::builder(&server.url, Authentication::JwtSharedSecret)
+        let outcome = crate::support::builder(&server.url, Authentication::JwtSharedSecret)
             .environment(Environment::Custom {
                 base_url: server.url.clone(),
                 signing_host: host.to_owned(),
@@ -946,18 +938,17 @@ async fn a_request_that_cannot_be_signed_or_encrypted_is_not_sent() {
         )]))
     };
     let client = cybersource_with_mle(&server.url);
-    for (operations, id, path) in [
+    for (operation, path) in [
         (
-            payclient::passkey::raw::operations::ALL,
-            "create_authentication_options",
+            &payclient::passkey::operations::CREATE_AUTHENTICATION_OPTIONS,
             format!("/tms/v2/tokenized-cards/{TOKEN}/authentication-options"),
         ),
         (
-            payclient::intelligent_commerce::raw::operations::ALL,
-            "enroll_card",
-            "/acp/v1/tokens".to_owned(),
+            &payclient::intelligent_commerce::operations::ENROLL_CARD,
+            "/tokens".to_owned(),
         ),
     ] {
+        let id = operation.id;
         let mut request = reqwest::Client::new()
             .post(format!("{}{path}", server.url))
             .body(stream_body())
@@ -965,8 +956,7 @@ async fn a_request_that_cannot_be_signed_or_encrypted_is_not_sent() {
             .expect("request");
         let refused = client
             .hooks()
-            .prepare(operations, id, &server.url, &mut request)
-            .await
+            .prepare(operation, &server.url, &mut request)
             .expect_err("a stream body is refused");
         assert!(
             refused.message().contains("stream"),
@@ -1297,7 +1287,7 @@ async fn hostile_answers_leave_no_secret_in_traces_or_errors() {
             SECRET_KEY,
             CLIENT_SECRET,
             SESSION_DATA,
-            support::SECRET_B64,
+            crate::support::SECRET_B64,
             "secure-token-value",
             "Bearer ey",
         ] {

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use payclient::Error;
+use payclient::checkout::CheckoutErrorBody;
 use payclient::checkout::raw::types;
 use payclient::checkout::{
     CheckoutClient, CheckoutConfig, CheckoutCredentials, CheckoutEnvironment, SubmitOutcome,
 };
-use payclient::{Error, VendorErrorBody};
 use secrecy::SecretString;
 use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -18,12 +19,9 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 const SECRET_KEY: &str = "sk_sbox_m73dzbpy7cf3gfd46xr4yj5xo4e";
 const SESSION: &str = r#"{"id":"ps_2Un6XkDzvnbzYFRTfBlG1xRQIXn","payment_session_token":"YmFzZTY0:eyJpZCI6InBzXzJVbjZYa0R6dm5ielkifQ==","payment_session_secret":"pss_9823241e-2cec-4c98-b23d-7b29ade4d1e2","_links":{"self":{"href":"https://x/payment-sessions/ps_2Un6XkDzvnbzYFRTfBlG1xRQIXn"}},   "brand_new_member": {"nested": [1, 2]}}"#;
 
-fn retry() -> payclient::retry::RetryPolicy {
-    payclient::retry::RetryPolicy {
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(20),
-        ..Default::default()
-    }
+fn retry() -> payclient::RetryPolicy {
+    payclient::RetryPolicy::default()
+        .with_backoff(Duration::from_millis(5), Duration::from_millis(20))
 }
 
 /// A minimal valid submission.
@@ -64,7 +62,7 @@ fn oauth_client(server: &MockServer) -> CheckoutClient {
 
 /// A create request with every field of the product document set.
 fn every_field() -> serde_json::Value {
-    serde_json::from_str(include_str!("fixtures/flow-create-every-field.json"))
+    serde_json::from_str(include_str!("../fixtures/flow-create-every-field.json"))
         .expect("fixture is JSON")
 }
 
@@ -402,7 +400,7 @@ async fn each_error_status_carries_the_request_id_and_body() {
                 .credentials(CheckoutCredentials::SecretKey(SecretString::from(
                     SECRET_KEY,
                 )))
-                .retry(payclient::retry::RetryPolicy::none())
+                .retry(payclient::RetryPolicy::none())
                 .build()
                 .expect("config"),
         )
@@ -421,10 +419,10 @@ async fn each_error_status_carries_the_request_id_and_body() {
         );
         assert_eq!(api.raw_body(), body.as_bytes());
         match status {
-            401 | 502 => assert_eq!(api.body, VendorErrorBody::Unrecognized),
+            401 | 502 => assert!(api.vendor_body::<CheckoutErrorBody>().is_none()),
             422 => {
                 assert!(
-                    matches!(&api.body, VendorErrorBody::Checkout { error_codes, .. } if error_codes.len() == 2)
+                    matches!(api.vendor_body::<CheckoutErrorBody>(), Some(body) if body.error_codes.len() == 2)
                 );
                 assert!(
                     err.to_string()
@@ -432,7 +430,7 @@ async fn each_error_status_carries_the_request_id_and_body() {
                     "{err}"
                 );
             }
-            _ => assert!(matches!(api.body, VendorErrorBody::Checkout { .. })),
+            _ => assert!(api.vendor_body::<CheckoutErrorBody>().is_some()),
         }
     }
 }

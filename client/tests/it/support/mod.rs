@@ -33,11 +33,10 @@ pub fn builder(
             signing_host: HOST.to_owned(),
         })
         .authentication(auth)
-        .retry(payclient::retry::RetryPolicy {
-            initial_backoff: std::time::Duration::from_millis(5),
-            max_backoff: std::time::Duration::from_millis(20),
-            ..Default::default()
-        })
+        .retry(payclient::RetryPolicy::default().with_backoff(
+            std::time::Duration::from_millis(5),
+            std::time::Duration::from_millis(20),
+        ))
 }
 
 pub fn client(base_url: &str, auth: Authentication) -> CybersourceClient {

@@ -6,16 +6,14 @@
 //! `cargo test -p payclient --test jose_corpus -- --ignored write_corpus`
 //! rewrites the file with fresh keys.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
+use crate::support::*;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use payclient::cybersource::Authentication;
 use payclient::flex::{FlexClient, FlexOptions};
-use support::*;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

@@ -1,15 +1,13 @@
 //! Random bytes and random mutations of a valid token fed to the validator:
 //! it never panics and never accepts a mutated token.
 
-mod support;
-
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::support::*;
 use payclient::cybersource::Authentication;
 use payclient::flex::{FlexClient, FlexOptions};
 use proptest::prelude::*;
-use support::*;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

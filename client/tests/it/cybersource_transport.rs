@@ -2,15 +2,13 @@
 //! JWT claims, MLE round trip, error shapes, retry decisions, re-signing
 //! per attempt and redaction.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use payclient::cybersource::vendor_error::CybersourceErrorBody;
+use crate::support::*;
+use payclient::cybersource::CybersourceErrorBody;
 use payclient::cybersource::{Authentication, CybersourceConfig};
-use payclient::{ConfigError, Error, TransportErrorKind, VendorErrorBody};
+use payclient::{ConfigError, Error, TransportErrorKind};
 use secrecy::SecretString;
-use support::*;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -35,11 +33,7 @@ async fn a_flex_call_carries_a_signature_the_test_recomputes() {
     let client = client(&server.uri(), Authentication::HttpSignature);
     let flex = client.flex();
     let reply = client
-        .send_bytes(
-            "create_capture_context",
-            64 * 1024,
-            flex.create_capture_context().body(capture_request()).send(),
-        )
+        .run_bytes(|| flex.create_capture_context().body(capture_request()))
         .await
         .expect("capture context");
     assert_eq!(&reply.value[..], b"h.p.s");
@@ -88,7 +82,7 @@ async fn unauthenticated_operations_carry_no_credentials() {
     let client = client(&server.uri(), Authentication::HttpSignature);
     let flex = client.flex();
     let key = client
-        .send("get_public_key", flex.get_public_key().kid("zu").send())
+        .run(|| flex.get_public_key().kid("zu"))
         .await
         .expect("key");
     assert_eq!(key.value.kty, "RSA");
@@ -125,15 +119,11 @@ async fn jwt_shared_secret_carries_the_vendor_claims() {
     let client = client(&server.uri(), Authentication::JwtSharedSecret);
     let flex = client.flex();
     client
-        .send_bytes(
-            "create_capture_context",
-            1024,
-            flex.create_capture_context().body(capture_request()).send(),
-        )
+        .run_bytes(|| flex.create_capture_context().body(capture_request()))
         .await
         .expect("post");
     client
-        .send("get_public_key", flex.get_public_key().kid("zu").send())
+        .run(|| flex.get_public_key().kid("zu"))
         .await
         .expect("get");
 
@@ -195,10 +185,7 @@ async fn mle_encrypts_mandatory_operations_and_the_server_can_decrypt() {
     let client = payclient::cybersource::CybersourceClient::new(config);
     let icc = client.intelligent_commerce();
     let reply = client
-        .send(
-            "enroll_card",
-            icc.enroll_card().body(enroll_request()).send(),
-        )
+        .run(|| icc.enroll_card().body(enroll_request()))
         .await
         .expect("enrolled");
     assert_eq!(reply.status, 202);
@@ -244,10 +231,7 @@ async fn mandatory_mle_under_http_signature_is_a_configuration_error_and_nothing
     let client = client(&server.uri(), Authentication::HttpSignature);
     let icc = client.intelligent_commerce();
     let err = client
-        .send(
-            "enroll_card",
-            icc.enroll_card().body(enroll_request()).send(),
-        )
+        .run(|| icc.enroll_card().body(enroll_request()))
         .await
         .expect_err("refused");
     match &err {
@@ -263,7 +247,10 @@ async fn mandatory_mle_under_http_signature_is_a_configuration_error_and_nothing
     // Turning MLE off for the operation explicitly sends it in the clear.
     let opted_out = payclient::cybersource::CybersourceClient::new(
         builder(&server.uri(), Authentication::HttpSignature)
-            .mle_for_operation("enroll_card", false)
+            .mle_for_operation(
+                &payclient::intelligent_commerce::operations::ENROLL_CARD,
+                false,
+            )
             .build()
             .expect("config"),
     );
@@ -277,10 +264,7 @@ async fn mandatory_mle_under_http_signature_is_a_configuration_error_and_nothing
         .await;
     let icc = opted_out.intelligent_commerce();
     opted_out
-        .send(
-            "enroll_card",
-            icc.enroll_card().body(enroll_request()).send(),
-        )
+        .run(|| icc.enroll_card().body(enroll_request()))
         .await
         .expect("sent in the clear");
 }
@@ -296,10 +280,7 @@ async fn jwt_without_an_mle_certificate_refuses_mandatory_operations() {
     let client = client(&server.uri(), Authentication::JwtSharedSecret);
     let icc = client.intelligent_commerce();
     let err = client
-        .send(
-            "enroll_card",
-            icc.enroll_card().body(enroll_request()).send(),
-        )
+        .run(|| icc.enroll_card().body(enroll_request()))
         .await
         .expect_err("refused");
     assert!(
@@ -332,10 +313,7 @@ async fn rs256_jwt_from_a_p12_file_verifies_and_carries_its_mle_certificate() {
     let client = payclient::cybersource::CybersourceClient::new(config);
     let icc = client.intelligent_commerce();
     client
-        .send(
-            "enroll_card",
-            icc.enroll_card().body(enroll_request()).send(),
-        )
+        .run(|| icc.enroll_card().body(enroll_request()))
         .await
         .expect("enrolled");
 
@@ -390,11 +368,7 @@ async fn error_for(status: u16, body: &str, operation_path: &str) -> Error {
     let client = client(&server.uri(), Authentication::HttpSignature);
     let flex = client.flex();
     client
-        .send_bytes(
-            "create_capture_context",
-            1024,
-            flex.create_capture_context().body(capture_request()).send(),
-        )
+        .run_bytes(|| flex.create_capture_context().body(capture_request()))
         .await
         .expect_err("error status")
 }
@@ -409,7 +383,7 @@ async fn each_vendor_error_shape_is_parsed_and_the_raw_body_kept() {
     assert_eq!(api.status, 400);
     assert_eq!(api.request_id.as_deref(), Some("corr-err"));
     assert!(
-        matches!(&api.body, VendorErrorBody::Cybersource(CybersourceErrorBody::Standard { reason: Some(r), .. }) if r == "MISSING_FIELD")
+        matches!(api.vendor_body::<CybersourceErrorBody>(), Some(CybersourceErrorBody::Standard { reason: Some(r), .. }) if r == "MISSING_FIELD")
     );
     assert_eq!(api.raw_body(), standard.as_bytes());
     assert_eq!(err.request_id(), Some("corr-err"));
@@ -418,14 +392,15 @@ async fn each_vendor_error_shape_is_parsed_and_the_raw_body_kept() {
             .contains("INVALID_REQUEST MISSING_FIELD [fields]"),
         "{err}"
     );
-    assert!(api.signed.is_none(), "signing inputs only on 401");
+    assert!(api.authentication.is_none(), "what was signed only on 401");
+    assert_eq!(api.code.as_deref(), Some("MISSING_FIELD"));
 
     let tms = r#"{"errors":[{"type":"invalidFields","message":"m","details":[{"name":"tokenId","location":"path"}]}]}"#;
     let Error::Api(api) = error_for(400, tms, "/flex/v2/sessions").await else {
         panic!()
     };
     assert!(
-        matches!(&api.body, VendorErrorBody::Cybersource(CybersourceErrorBody::Tms { errors }) if errors[0].kind.as_deref() == Some("invalidFields"))
+        matches!(api.vendor_body::<CybersourceErrorBody>(), Some(CybersourceErrorBody::Tms { errors }) if errors[0].kind.as_deref() == Some("invalidFields"))
     );
 
     let agentic = r#"{"error":{"status":"INVALID_REQUEST","reason":"INVALID_DATA","message":"m","detail":{"reason":"r","source":"mandates[0].declineThreshold","sourceType":"BODY","message":"m"}}}"#;
@@ -433,13 +408,14 @@ async fn each_vendor_error_shape_is_parsed_and_the_raw_body_kept() {
         panic!()
     };
     assert!(
-        matches!(&api.body, VendorErrorBody::Cybersource(CybersourceErrorBody::Agentic { detail: Some(d), .. }) if d.source.as_deref() == Some("mandates[0].declineThreshold"))
+        matches!(api.vendor_body::<CybersourceErrorBody>(), Some(CybersourceErrorBody::Agentic { detail: Some(d), .. }) if d.source.as_deref() == Some("mandates[0].declineThreshold"))
     );
 
     let Error::Api(api) = error_for(502, "", "/flex/v2/sessions").await else {
         panic!()
     };
-    assert_eq!(api.body, VendorErrorBody::Unrecognized);
+    assert!(api.vendor_body::<CybersourceErrorBody>().is_none());
+    assert_eq!(api.code, None);
     assert_eq!(api.status, 502);
 }
 
@@ -455,15 +431,22 @@ async fn an_authentication_failure_says_what_was_signed_but_no_secret() {
         panic!("{err:?}")
     };
     assert_eq!(
-        api.body,
-        VendorErrorBody::Cybersource(CybersourceErrorBody::AuthenticationFailed {
+        api.vendor_body::<CybersourceErrorBody>(),
+        Some(&CybersourceErrorBody::AuthenticationFailed {
             rmsg: "Authentication Failed".into()
         })
     );
-    let signed = api.signed.as_ref().expect("signing inputs on a 401");
-    assert_eq!(signed.host, HOST);
-    assert_eq!(signed.request_target, "/flex/v2/sessions");
-    assert_eq!(signed.signing_merchant_id, MERCHANT);
+    let signed = api
+        .authentication
+        .as_deref()
+        .expect("what was signed, on a 401");
+    for part in [
+        format!("host `{HOST}`"),
+        "request-target `post /flex/v2/sessions`".to_owned(),
+        format!("merchant id `{MERCHANT}`"),
+    ] {
+        assert!(signed.contains(&part), "{part} missing from {signed}");
+    }
     let text = err.to_string();
     for needle in [
         "Authentication Failed",
@@ -507,14 +490,12 @@ async fn a_state_changing_post_is_not_retried_on_503_but_a_safe_one_is_and_resig
     let passkey = client.passkey();
     let body = otp_request();
     let err = client
-        .send(
-            "create_one_time_password",
+        .run(|| {
             passkey
                 .create_one_time_password()
                 .token_id("701")
-                .body(body)
-                .send(),
-        )
+                .body(body.clone())
+        })
         .await
         .expect_err("503");
     let Error::Api(api) = &err else {
@@ -524,11 +505,7 @@ async fn a_state_changing_post_is_not_retried_on_503_but_a_safe_one_is_and_resig
 
     let flex = client.flex();
     let reply = client
-        .send_bytes(
-            "create_capture_context",
-            1024,
-            flex.create_capture_context().body(capture_request()).send(),
-        )
+        .run_bytes(|| flex.create_capture_context().body(capture_request()))
         .await
         .expect("third attempt succeeds");
     assert_eq!(reply.attempts, 3);
@@ -563,14 +540,12 @@ async fn a_429_is_retried_for_any_operation_honouring_retry_after() {
     let body = otp_request();
     let started = Instant::now();
     let reply = client
-        .send(
-            "create_one_time_password",
+        .run(|| {
             passkey
                 .create_one_time_password()
                 .token_id("701")
-                .body(body)
-                .send(),
-        )
+                .body(body.clone())
+        })
         .await
         .expect("retried");
     assert!(
@@ -593,14 +568,12 @@ async fn a_connect_failure_is_retried_even_for_a_post() {
     let passkey = client.passkey();
     let body = otp_request();
     let err = client
-        .send(
-            "create_one_time_password",
+        .run(|| {
             passkey
                 .create_one_time_password()
                 .token_id("701")
-                .body(body)
-                .send(),
-        )
+                .body(body.clone())
+        })
         .await
         .expect_err("nothing listens");
     let Error::Transport(transport) = &err else {
@@ -626,14 +599,12 @@ async fn a_timed_out_post_is_not_retried() {
     let passkey = client.passkey();
     let body = otp_request();
     let err = client
-        .send(
-            "create_one_time_password",
+        .run(|| {
             passkey
                 .create_one_time_password()
                 .token_id("701")
-                .body(body)
-                .send(),
-        )
+                .body(body.clone())
+        })
         .await
         .expect_err("timeout");
     let Error::Transport(transport) = &err else {
@@ -656,10 +627,7 @@ async fn a_request_outside_the_spec_is_refused_before_sending() {
     let client = client(&server.uri(), Authentication::HttpSignature);
     let flex = client.flex();
     let err = client
-        .send(
-            "get_public_key",
-            flex.get_public_key().kid("../../admin").send(),
-        )
+        .run(|| flex.get_public_key().kid("../../admin"))
         .await
         .expect_err("refused");
     assert!(matches!(err, Error::Validation(_)), "{err:?}");

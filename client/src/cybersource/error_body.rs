@@ -162,6 +162,19 @@ impl CybersourceErrorBody {
         None
     }
 
+    /// The vendor's error code: `reason` (e.g. `MISSING_FIELD`), else
+    /// `status`; a TMS error's first `type`; `AUTHENTICATION_FAILED` for the
+    /// gateway's refusal.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Standard { status, reason, .. } | Self::Agentic { status, reason, .. } => {
+                reason.as_deref().or(status.as_deref())
+            }
+            Self::Tms { errors } => errors.first().and_then(|e| e.kind.as_deref()),
+            Self::AuthenticationFailed { .. } => Some("AUTHENTICATION_FAILED"),
+        }
+    }
+
     /// A one-line summary: status, reason and the field names concerned.
     pub fn reason(&self) -> Option<String> {
         let join = |parts: Vec<Option<&str>>| {

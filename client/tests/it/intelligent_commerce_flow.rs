@@ -4,12 +4,13 @@
 //! the mandate guard rails and wrong-order calls, which must not reach the
 //! server; the instruction state through JSON; `signedPayload` verification.
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, UNIX_EPOCH};
 
+use crate::support::{
+    JwtSigner, TestCertificate, builder, certificate, check_hs256_jwt, decrypt_jwe,
+};
 use payclient::cybersource::{Authentication, CybersourceClient, IntelligentCommercePrefix};
 use payclient::intelligent_commerce::{
     CredentialsRequest, EnrollCard, EnrollmentStatus, Instruction, InstructionState,
@@ -18,18 +19,17 @@ use payclient::intelligent_commerce::{
 };
 use payclient::{Error, MandateLimit, request_from_json};
 use serde_json::{Value, json};
-use support::{JwtSigner, TestCertificate, builder, certificate, check_hs256_jwt, decrypt_jwe};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const SPEC: &str = include_str!("../../specs/cybersource-intelligent-commerce.yaml");
+const SPEC: &str = include_str!("../../../specs/cybersource-intelligent-commerce.yaml");
 const INSTRUCTION_ID: &str = "1-5C8B7367EC00c229ec8a-c96c-a932-a1f3-1faa8f138b01";
 /// 2025-06-15: before every `effectiveUntilTime` in the guide's examples.
 const T0: i64 = 1_750_000_000;
 
 /// The request example of `method path` in the spec.
 fn seed(path: &str, verb: &str) -> Value {
-    support::request_example(SPEC, path, verb)
+    crate::support::request_example(SPEC, path, verb)
 }
 
 /// The wire omits optional members that are `null` in the guide's examples.
@@ -170,24 +170,23 @@ impl Harness {
 }
 
 fn enroll() -> EnrollCard {
-    request_from_json(seed("/acp/v1/tokens", "post")).expect("enroll")
+    request_from_json(seed("/tokens", "post")).expect("enroll")
 }
 
 fn intent() -> PurchaseIntent {
-    request_from_json(seed("/acp/v1/instructions", "post")).expect("intent")
+    request_from_json(seed("/instructions", "post")).expect("intent")
 }
 
 fn update() -> PurchaseIntentUpdate {
-    request_from_json(seed("/acp/v1/instructions/{instructionId}", "put")).expect("update")
+    request_from_json(seed("/instructions/{instructionId}", "put")).expect("update")
 }
 
 fn cancellation() -> PurchaseIntentCancellation {
-    request_from_json(seed("/acp/v1/instructions/{instructionId}/cancel", "put"))
-        .expect("cancellation")
+    request_from_json(seed("/instructions/{instructionId}/cancel", "put")).expect("cancellation")
 }
 
 fn credentials_json() -> Value {
-    seed("/acp/v1/instructions/{instructionId}/credentials", "post")
+    seed("/instructions/{instructionId}/credentials", "post")
 }
 
 fn credentials() -> CredentialsRequest {
@@ -201,11 +200,8 @@ fn credentials_with(edit: impl FnOnce(&mut Value)) -> CredentialsRequest {
 }
 
 fn confirmation() -> TransactionConfirmation {
-    request_from_json(seed(
-        "/acp/v1/instructions/{instructionId}/confirmations",
-        "post",
-    ))
-    .expect("confirmation")
+    request_from_json(seed("/instructions/{instructionId}/confirmations", "post"))
+        .expect("confirmation")
 }
 
 #[tokio::test]
@@ -293,25 +289,17 @@ async fn the_purchase_workflow_sends_the_guides_bodies_encrypted() {
     // On the wire: the guide's bodies, each encrypted, in the guide's order.
     let received = h.received().await;
     let expected = [
-        (
-            "POST",
-            "/acp/v1/tokens".to_owned(),
-            seed("/acp/v1/tokens", "post"),
-        ),
-        (
-            "POST",
-            "/acp/v1/tokens".to_owned(),
-            seed("/acp/v1/tokens", "post"),
-        ),
+        ("POST", "/acp/v1/tokens".to_owned(), seed("/tokens", "post")),
+        ("POST", "/acp/v1/tokens".to_owned(), seed("/tokens", "post")),
         (
             "POST",
             "/acp/v1/instructions".to_owned(),
-            seed("/acp/v1/instructions", "post"),
+            seed("/instructions", "post"),
         ),
         (
             "PUT",
             format!("/acp/v1/instructions/{INSTRUCTION_ID}"),
-            seed("/acp/v1/instructions/{instructionId}", "put"),
+            seed("/instructions/{instructionId}", "put"),
         ),
         (
             "POST",
@@ -321,7 +309,7 @@ async fn the_purchase_workflow_sends_the_guides_bodies_encrypted() {
         (
             "POST",
             format!("/acp/v1/instructions/{INSTRUCTION_ID}/confirmations"),
-            seed("/acp/v1/instructions/{instructionId}/confirmations", "post"),
+            seed("/instructions/{instructionId}/confirmations", "post"),
         ),
     ];
     assert_eq!(received.len(), expected.len());
@@ -468,7 +456,7 @@ async fn a_cancelled_instruction_refuses_everything_else_without_sending() {
     );
     assert_eq!(
         received[1].2,
-        seed("/acp/v1/instructions/{instructionId}/cancel", "put")
+        seed("/instructions/{instructionId}/cancel", "put")
     );
 }
 
@@ -838,7 +826,7 @@ async fn quantity_is_counted_across_requests_and_survives_a_restart() {
 #[tokio::test]
 async fn several_mandates_need_the_transaction_to_name_one() {
     let h = harness(IntelligentCommercePrefix::Acp).await;
-    let mut two = seed("/acp/v1/instructions", "post");
+    let mut two = seed("/instructions", "post");
     let mut second = two["mandates"][0].clone();
     second["mandateId"] = json!("groceries");
     second["declineThreshold"] = json!({"amount": "50", "currencyCode": "EUR"});
@@ -920,7 +908,7 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_is_sent() {
     let h = harness(IntelligentCommercePrefix::Acp).await;
     let intent_with =
         |edit: &dyn Fn(&mut Value)| -> Result<PurchaseIntent, payclient::ValidationError> {
-            let mut v = seed("/acp/v1/instructions", "post");
+            let mut v = seed("/instructions", "post");
             edit(&mut v);
             request_from_json(v)
         };
@@ -1067,7 +1055,7 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_is_sent() {
         matches!(&e, Error::Validation(v) if v.field == "transactionData"),
         "{e}"
     );
-    let mut cancel = seed("/acp/v1/instructions/{instructionId}/cancel", "put");
+    let mut cancel = seed("/instructions/{instructionId}/cancel", "put");
     cancel["assuranceData"][0]["authenticatedIdentities"]["id"] = json!("");
     let e = h
         .icc
@@ -1078,7 +1066,7 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_is_sent() {
         matches!(&e, Error::Validation(v) if v.field == "assuranceData[0].authenticatedIdentities.id"),
         "{e}"
     );
-    let mut enroll = seed("/acp/v1/tokens", "post");
+    let mut enroll = seed("/tokens", "post");
     enroll["billTo"]["phoneNumber"] = json!("");
     let e = h
         .icc
@@ -1312,7 +1300,10 @@ async fn without_mle_the_workflow_is_refused_unless_mle_is_turned_off_explicitly
     );
 
     let config = builder(&server.uri(), Authentication::HttpSignature)
-        .mle_for_operation("initiate_purchase_intent", false)
+        .mle_for_operation(
+            &payclient::intelligent_commerce::operations::INITIATE_PURCHASE_INTENT,
+            false,
+        )
         .build()
         .expect("config");
     let icc = IntelligentCommerceClient::with_clock(CybersourceClient::new(config), clock);
@@ -1323,7 +1314,7 @@ async fn without_mle_the_workflow_is_refused_unless_mle_is_turned_off_explicitly
     assert_eq!(instruction.id(), INSTRUCTION_ID);
     let received = server.received_requests().await.expect("recording");
     let body: Value = serde_json::from_slice(&received[0].body).expect("json");
-    assert_eq!(body, strip_nulls(seed("/acp/v1/instructions", "post")));
+    assert_eq!(body, strip_nulls(seed("/instructions", "post")));
 }
 
 #[test]

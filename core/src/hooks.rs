@@ -1,0 +1,572 @@
+//! One attempt on the wire, as every generated client makes it: `regen`
+//! emits a fixed `impl ClientHooks<Hooks> for Client` that calls
+//! [`Hooks::prepare`] on each built request and [`Hooks::execute`] to send
+//! it. Prepare checks the path, sets the spec's media types and lets the
+//! [`Vendor`] authenticate (sign, encrypt, add a token); execute sends once,
+//! never follows a redirect and reads the answer under its body limit.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::StreamExt as _;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue};
+
+use crate::error::{Error, ServiceError};
+use crate::operation::Operation;
+
+/// A boxed, sendable future, as [`Vendor`] methods return.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// What a vendor plugs into the pipeline: how its requests are
+/// authenticated, where its request id is, how its error bodies read.
+/// Cybersource and Checkout.com each implement it once; products plug into
+/// their vendor and never see it.
+pub trait Vendor: Send + Sync + 'static {
+    /// A short name for spans and observers (`cybersource`, `checkout`).
+    fn name(&self) -> &'static str;
+
+    /// The header that carries the vendor's request id.
+    fn request_id_header(&self) -> &HeaderName;
+
+    /// Before the first attempt of a call: anything that may need I/O or
+    /// that has a typed refusal (an OAuth token; whether the operation can be
+    /// encrypted as the configuration stands). An error ends the call with
+    /// nothing sent.
+    fn before_call<'a>(
+        &'a self,
+        operation: &'static Operation,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        let _ = operation;
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Authenticates one attempt (each is signed afresh). An error means the
+    /// attempt is not sent.
+    fn authenticate(
+        &self,
+        operation: &'static Operation,
+        request: &mut reqwest::Request,
+    ) -> Result<(), HookError>;
+
+    /// After a 401 on the first answer of a call that started at
+    /// `call_started`: refresh credentials (unless they were refreshed since
+    /// then); `true` sends the call once more. The default never does.
+    fn after_unauthorized<'a>(
+        &'a self,
+        operation: &'static Operation,
+        call_started: std::time::Instant,
+    ) -> BoxFuture<'a, bool> {
+        let _ = (operation, call_started);
+        Box::pin(async { false })
+    }
+
+    /// The request headers worth keeping for the explanation of a 401 (no
+    /// secret may be derived from them by [`Vendor::explain_rejection`]).
+    fn rejection_headers(&self) -> &'static [HeaderName] {
+        &[]
+    }
+
+    /// After a 401: what the request carried, in one line safe to log.
+    fn explain_rejection(&self, sent: &SentRequest) -> Option<String> {
+        let _ = sent;
+        None
+    }
+
+    /// Reads an error body (at most the configured error limit).
+    fn parse_error(&self, status: u16, body: &[u8]) -> ServiceError;
+}
+
+/// What an attempt sent, kept for [`Vendor::explain_rejection`].
+#[derive(Debug, Clone)]
+pub struct SentRequest {
+    /// The method.
+    pub method: reqwest::Method,
+    /// Path and query.
+    pub target: String,
+    /// The headers named by [`Vendor::rejection_headers`] that were present.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl SentRequest {
+    /// The value of header `name`, if it was sent and is text.
+    pub fn header(&self, name: &HeaderName) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.to_str().ok())
+    }
+}
+
+/// The 401 explanation, carried from [`Hooks::execute`] to the pipeline on
+/// the response's extensions.
+#[derive(Debug, Clone)]
+pub(crate) struct RejectionExplained(pub String);
+
+/// Why a hook refused to send a request. Its `Display` becomes the text of
+/// a `progenitor_client::Error` (`Custom`, or `InvalidRequest` for
+/// [`HookError::invalid_request`]), so it must never contain secrets or bodies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookError {
+    message: String,
+    invalid_request: bool,
+}
+
+impl HookError {
+    /// A refusal with a message that is safe to log.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            invalid_request: false,
+        }
+    }
+
+    /// A refusal because the request itself breaks a rule (a path parameter
+    /// that is not one segment): reported as a validation error.
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            invalid_request: true,
+        }
+    }
+
+    /// Whether it was made by [`HookError::invalid_request`].
+    pub fn is_invalid_request(&self) -> bool {
+        self.invalid_request
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl std::fmt::Display for HookError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for HookError {}
+
+/// How many bytes an answer's body may hold before reading stops with
+/// [`Error::ResponseTooLarge`]. The defaults are sized to the answers the
+/// four products give (a Flow session or an Intelligent Commerce answer is
+/// a few KiB); an operation whose spec names a smaller bound
+/// (`x-payclient-max-response-bytes`: a Flex public key, a capture context,
+/// a transient token) keeps that bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResponseLimits {
+    /// Success answers (default 1 MiB).
+    pub success: u64,
+    /// Error answers, 4xx and 5xx (default 64 KiB).
+    pub error: u64,
+    /// An OAuth token answer (default 16 KiB).
+    pub oauth_token: u64,
+}
+
+impl Default for ResponseLimits {
+    fn default() -> Self {
+        Self {
+            success: 1 << 20,
+            error: 64 << 10,
+            oauth_token: 16 << 10,
+        }
+    }
+}
+
+impl ResponseLimits {
+    /// With `bytes` as the limit for success answers.
+    pub fn with_success(mut self, bytes: u64) -> Self {
+        self.success = bytes;
+        self
+    }
+
+    /// With `bytes` as the limit for error answers.
+    pub fn with_error(mut self, bytes: u64) -> Self {
+        self.error = bytes;
+        self
+    }
+
+    /// With `bytes` as the limit for an OAuth token answer.
+    pub fn with_oauth_token(mut self, bytes: u64) -> Self {
+        self.oauth_token = bytes;
+        self
+    }
+
+    /// The limit for a `status` answer to `operation`.
+    pub fn for_answer(&self, operation: &Operation, status: u16) -> u64 {
+        if (200..300).contains(&status) {
+            operation.max_response_bytes.unwrap_or(self.success)
+        } else {
+            self.error
+        }
+    }
+}
+
+/// The `inner` value of every generated `Client`: the pipeline that
+/// authenticates and limits its requests, or none (requests go out as
+/// generated, with the spec's media types and path checks).
+#[derive(Clone, Default)]
+pub struct Hooks {
+    pipeline: Option<Arc<crate::Pipeline>>,
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("vendor", &self.pipeline.as_ref().map(|p| p.vendor().name()))
+            .finish()
+    }
+}
+
+/// progenitor adds `api-version: <spec version>` to every request; the
+/// vendors' own clients send no such header, and neither does payclient.
+const API_VERSION: HeaderName = HeaderName::from_static("api-version");
+
+impl Hooks {
+    /// No pipeline: requests go out as generated, unauthenticated.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// Route every request through `pipeline`.
+    pub fn new(pipeline: Arc<crate::Pipeline>) -> Self {
+        Self {
+            pipeline: Some(pipeline),
+        }
+    }
+
+    /// Called by generated code on each built request, before it is sent:
+    /// checks that its path is `base_url`'s path followed by the operation's
+    /// template with each parameter one plain segment (see [`check_path`]),
+    /// sets the spec's media types, then lets the vendor authenticate it.
+    pub fn prepare(
+        &self,
+        operation: &'static Operation,
+        base_url: &str,
+        request: &mut reqwest::Request,
+    ) -> Result<(), HookError> {
+        check_path(operation, base_url, request.url())?;
+        let headers = request.headers_mut();
+        headers.remove(API_VERSION);
+        if let Some(content_type) = &operation.request_content_type {
+            headers.insert(CONTENT_TYPE, content_type.clone());
+        }
+        if let Some(accept) = &operation.accept {
+            headers.insert(ACCEPT, accept.clone());
+        }
+        match &self.pipeline {
+            Some(pipeline) => pipeline.vendor().authenticate(operation, request),
+            None => Ok(()),
+        }
+    }
+
+    /// Called by generated code to send the request: once (the pipeline
+    /// retries around the whole call), redirects never followed, the body
+    /// read under the limit for the answer's status.
+    pub async fn execute(
+        &self,
+        operation: &'static Operation,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        let Some(pipeline) = &self.pipeline else {
+            return client.execute(request).await;
+        };
+        let vendor = pipeline.vendor();
+        let sent = (!vendor.rejection_headers().is_empty()).then(|| SentRequest {
+            method: request.method().clone(),
+            target: match request.url().query() {
+                Some(query) => format!("{}?{query}", request.url().path()),
+                None => request.url().path().to_owned(),
+            },
+            headers: vendor
+                .rejection_headers()
+                .iter()
+                .filter_map(|name| Some((name.clone(), request.headers().get(name)?.clone())))
+                .collect(),
+        });
+        let mut response = client.execute(request).await?;
+        let status = response.status().as_u16();
+        if status == 401
+            && let Some(explained) = sent.as_ref().and_then(|s| vendor.explain_rejection(s))
+        {
+            response
+                .extensions_mut()
+                .insert(RejectionExplained(explained));
+        }
+        let limit = pipeline.limits().for_answer(operation, status);
+        Ok(cap_body(response, limit))
+    }
+}
+
+/// Whether `segment` may stand for a path parameter: RFC 3986 unreserved
+/// characters only, and not a dot segment. Every id the vendors document
+/// fits; anything that needed percent-encoding (`/`, `\`, `?`, `#`, `%`,
+/// controls) does not, since a server may decode it back into a separator.
+fn is_plain_segment(segment: &str) -> bool {
+    !segment.is_empty()
+        && segment != "."
+        && segment != ".."
+        && segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+/// Checks that `url`'s path is `base_url`'s path followed by `operation`'s
+/// template, literal segments equal and each `{parameter}` one plain segment.
+///
+/// Generated code percent-encodes `/` in a parameter but not `\` or dot
+/// segments, which URL parsing resolves: a session id `..` would turn
+/// `POST /payment-sessions/../submit` into `POST /submit`, signed. This is
+/// the backstop behind the spec's patterns for each id.
+pub fn check_path(
+    operation: &Operation,
+    base_url: &str,
+    url: &reqwest::Url,
+) -> Result<(), HookError> {
+    let base = reqwest::Url::parse(base_url).map_err(|_| {
+        HookError::new(format!(
+            "operation `{}`: the base URL is not a URL",
+            operation.id
+        ))
+    })?;
+    let base_segments = base.path().split('/').filter(|s| !s.is_empty());
+    let template = operation.path.split('/').filter(|s| !s.is_empty());
+    let expected = base_segments.chain(template);
+    let mut actual = url
+        .path_segments()
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty());
+    let mut matches = url.path().ends_with('/') == operation.path.ends_with('/');
+    for want in expected {
+        let got = actual.next();
+        matches &= match got {
+            None => false,
+            Some(got) if want.starts_with('{') && want.ends_with('}') => is_plain_segment(got),
+            Some(got) => want == got,
+        };
+    }
+    if matches && actual.next().is_none() {
+        return Ok(());
+    }
+    let names: Vec<&str> = operation.path_parameters().collect();
+    Err(HookError::invalid_request(match names.as_slice() {
+        [] => format!(
+            "operation `{}`: the request path is not `{}`",
+            operation.id, operation.path
+        ),
+        names => format!(
+            "path parameter `{}` must be one URL path segment of letters, digits and `-._~` (not `.` or `..`)",
+            names.join("`/`")
+        ),
+    }))
+}
+
+/// The error a capped body yields once it goes over its limit; found again
+/// in the source chain of the read error (see [`exceeded_limit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BodyLimitExceeded {
+    pub limit: u64,
+    pub status: u16,
+}
+
+impl std::fmt::Display for BodyLimitExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the body is larger than {} bytes", self.limit)
+    }
+}
+
+impl std::error::Error for BodyLimitExceeded {}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// `response` with a body that fails with [`BodyLimitExceeded`] as soon as
+/// more than `limit` bytes arrive (at once when `Content-Length` already
+/// says so); nothing past the limit is read.
+pub fn cap_body(response: reqwest::Response, limit: u64) -> reqwest::Response {
+    use reqwest::ResponseBuilderExt as _;
+
+    let declared = response.content_length();
+    let status = response.status().as_u16();
+    let exceeded = BodyLimitExceeded { limit, status };
+    let url = response.url().clone();
+    let (mut parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let body = if declared.is_some_and(|n| n > limit) {
+        // Dropping the body unread closes the connection.
+        reqwest::Body::wrap_stream(futures::stream::once(async move {
+            Err::<Bytes, BoxError>(Box::new(exceeded))
+        }))
+    } else {
+        let mut seen: u64 = 0;
+        reqwest::Body::wrap_stream(http_body_util::BodyExt::into_data_stream(body).map(
+            move |chunk| {
+                let chunk = chunk.map_err(|e| Box::new(e) as BoxError)?;
+                seen = seen.saturating_add(chunk.len() as u64);
+                if seen > limit {
+                    return Err(Box::new(exceeded) as BoxError);
+                }
+                Ok(chunk)
+            },
+        ))
+    };
+    // Keep the URL reqwest records on a response (a rebuilt one loses it).
+    if let Ok(marker) = http::Response::builder().url(url).body(()) {
+        parts.extensions.extend(marker.into_parts().0.extensions);
+    }
+    reqwest::Response::from(http::Response::from_parts(parts, body))
+}
+
+/// The limit and status that `error` (a body read error) ran into, if that
+/// is why it failed.
+pub(crate) fn exceeded_limit(
+    error: &(dyn std::error::Error + 'static),
+) -> Option<BodyLimitExceeded> {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(exceeded) = e.downcast_ref::<BodyLimitExceeded>() {
+            return Some(*exceeded);
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// Reads `response`'s whole body under `limit` (for a vendor's own
+/// requests outside the pipeline, such as an OAuth token): the bytes, or
+/// [`Error::ResponseTooLarge`], or a transport error.
+pub async fn read_limited(
+    operation: &'static str,
+    response: reqwest::Response,
+    limit: u64,
+    request_id: Option<String>,
+) -> Result<Bytes, Error> {
+    let status = response.status().as_u16();
+    cap_body(response, limit)
+        .bytes()
+        .await
+        .map_err(|e| match exceeded_limit(&e) {
+            Some(exceeded) => Error::ResponseTooLarge(crate::ResponseTooLarge {
+                operation,
+                status,
+                request_id,
+                limit: exceeded.limit,
+            }),
+            None => Error::Transport(crate::TransportError::from_reqwest(operation, 1, false, e)),
+        })
+}
+
+/// Reads a whole (capped) body.
+pub(crate) async fn read_body(
+    stream: progenitor_client::ByteStream,
+) -> Result<Bytes, reqwest::Error> {
+    let mut stream = stream.into_inner();
+    let mut out = bytes::BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        out.extend_from_slice(&chunk?);
+    }
+    Ok(out.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MessageEncryption;
+
+    static SUBMIT: Operation = Operation {
+        id: "submit_payment_session",
+        method: "POST",
+        path: "/payment-sessions/{id}/submit",
+        request_content_type: Some(HeaderValue::from_static("application/json")),
+        accept: Some(HeaderValue::from_static("application/json")),
+        message_encryption: MessageEncryption::Off,
+        idempotent: false,
+        retry: false,
+        authenticated: true,
+        max_response_bytes: None,
+    };
+
+    const BASE: &str = "http://127.0.0.1:9";
+
+    /// The URL generated code builds: `base` + the template with `id`
+    /// percent-encoded as progenitor's `encode_path` does it.
+    fn submit_url(base: &str, id: &str) -> reqwest::Url {
+        let encoded: String = id
+            .chars()
+            .map(|c| match c {
+                '/' => "%2F".to_owned(),
+                '?' => "%3F".to_owned(),
+                '#' => "%23".to_owned(),
+                '%' => "%25".to_owned(),
+                ' ' => "%20".to_owned(),
+                c if c.is_control() => format!("%{:02X}", c as u32),
+                c => c.to_string(),
+            })
+            .collect();
+        reqwest::Url::parse(&format!("{base}/payment-sessions/{encoded}/submit")).expect("url")
+    }
+
+    #[test]
+    fn path_parameters_must_stay_one_plain_segment() {
+        for base in [BASE, "http://127.0.0.1:9/proxy/api"] {
+            assert_eq!(
+                check_path(
+                    &SUBMIT,
+                    base,
+                    &submit_url(base, "ps_2Un6XkDzvnbzYFRTfBlG1xRQIXn")
+                ),
+                Ok(())
+            );
+            for hostile in [
+                "..",
+                ".",
+                "",
+                "a/b",
+                "a\\..\\..\\x",
+                "..\\..\\flex\\v2\\sessions",
+                "x?y",
+                "x#y",
+                "%2e%2e",
+                "a%2Fb",
+                "a\nb",
+                "a b",
+            ] {
+                let err = check_path(&SUBMIT, base, &submit_url(base, hostile)).expect_err(hostile);
+                assert!(err.is_invalid_request(), "{hostile:?}");
+                assert!(err.message().contains("`id`"), "{err}");
+            }
+        }
+        // The base URL's own path must still lead the request path.
+        let url =
+            reqwest::Url::parse("http://127.0.0.1:9/payment-sessions/ps_1/submit").expect("url");
+        assert!(check_path(&SUBMIT, "http://127.0.0.1:9/proxy", &url).is_err());
+        assert_eq!(SUBMIT.path_parameters().collect::<Vec<_>>(), ["id"]);
+    }
+
+    #[test]
+    fn prepare_sets_the_spec_media_types_and_drops_api_version() {
+        let mut request = reqwest::Client::new()
+            .post(submit_url(BASE, "ps_1").as_str())
+            .header(CONTENT_TYPE, "text/plain")
+            .header("api-version", "1.0.0")
+            .body("{}")
+            .build()
+            .expect("request");
+        Hooks::none()
+            .prepare(&SUBMIT, BASE, &mut request)
+            .expect("prepared");
+        assert_eq!(request.headers()[CONTENT_TYPE], "application/json");
+        assert_eq!(request.headers()[ACCEPT], "application/json");
+        assert!(request.headers().get("api-version").is_none());
+        let mut hostile = reqwest::Client::new()
+            .post(submit_url(BASE, "..").as_str())
+            .build()
+            .expect("request");
+        let err = Hooks::none()
+            .prepare(&SUBMIT, BASE, &mut hostile)
+            .expect_err("refused");
+        assert!(err.is_invalid_request());
+    }
+}
