@@ -423,6 +423,7 @@ async fn the_sandbox_refuses_wrong_order_and_plaintext_intelligent_commerce_call
     // A copy persisted before the cancellation, as a stale store would hold it.
     let stale = serde_json::to_string(&instruction).expect("json");
     let cancellation = serde_json::from_value(json!({
+        "clientCorrelationId": payclient::intelligent_commerce::new_correlation_id(),
         "deviceInformation": {"applicationName": "Shopping Agent", "fingerprintSessionId": "f", "ipAddress": "192.0.2.10", "deviceData": {"type": "Mobile", "brand": "Apple"}},
         "assuranceData": [{"verificationType": "CARDHOLDER", "verificationEntity": "10", "verificationEvents": ["01"], "verificationMethod": "02", "verificationResults": "02", "verificationTimestamp": "1753165632", "authenticationContext": {"action": "AUTHENTICATE"}, "authenticatedIdentities": {"data": "fidoResponse.fidoBlob", "provider": "VISA_PAYMENT_PASSKEY", "id": "fidoResponse.identifier"}, "additionalData": ""}]
     }))

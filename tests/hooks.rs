@@ -379,7 +379,7 @@ async fn every_intelligent_commerce_operation_passes_through_the_hook() {
         .expect("enroll")
         .into_inner()
         .status;
-    assert_eq!(status.as_deref(), Some("PENDING"));
+    assert_eq!(status, Some(types::EnrollCardResponseStatus::Pending));
     let initiate = serde_json::json!({"clientCorrelationId": "c", "paymentInformation": payment, "deviceInformation": device, "tokenizedCard": {"number": "156"}, "assuranceData": assurance, "mandates": mandates});
     client
         .initiate_purchase_intent()

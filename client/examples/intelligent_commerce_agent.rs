@@ -12,51 +12,43 @@
 //! tokens of an enrolled card).
 
 use chrono::{Duration, Utc};
-use payclient::Sensitive;
 use payclient::cybersource::{CybersourceClient, CybersourceConfig, Environment};
-use payclient::intelligent_commerce::raw::types;
 use payclient::intelligent_commerce::{
-    Amount, CredentialsRequest, IntelligentCommerceClient, MandateTerms, PurchaseIntent,
-    TransactionConfirmation, epoch_seconds,
+    Amount, IntelligentCommerceClient, MandateTerms, epoch_seconds, new_correlation_id, types,
 };
+use payclient::request_from_json;
 use payclient_sandbox::Sandbox;
 use secrecy::SecretString;
+use serde_json::{Value, json};
 
-fn device() -> types::DeviceInformation {
-    types::DeviceInformation {
-        application_name: "Shopping Agent".to_owned(),
-        fingerprint_session_id: uuid::Uuid::new_v4().to_string(),
-        ip_address: "192.0.2.10".to_owned(),
-        device_data: types::DeviceInformationDeviceData {
-            type_: "Mobile".to_owned(),
-            brand: "Apple".to_owned(),
-            manufacturer: Some("Apple".to_owned()),
-            model: None,
-        },
-        client_device_id: None,
-        country: Some("US".to_owned()),
-        user_agent: None,
-    }
+fn device() -> Value {
+    json!({"applicationName": "Shopping Agent", "fingerprintSessionId": uuid::Uuid::new_v4().to_string(),
+        "ipAddress": "192.0.2.10", "country": "US",
+        "deviceData": {"type": "Mobile", "brand": "Apple", "manufacturer": "Apple"}})
 }
 
-fn token(value: &str) -> types::TokenReference {
-    types::TokenReference {
-        id: Sensitive::from(value),
-    }
-}
-
-fn purchase(
-    mandate_id: &str,
-    amount: &str,
-    items: u32,
-) -> Result<types::CredentialsTransactionData, payclient::ValidationError> {
-    payclient::request_from_json(serde_json::json!({
+fn purchase(mandate_id: &str, amount: &str, items: u32) -> Value {
+    json!({
         "clientReferenceInformation": {"code": format!("order-{}", uuid::Uuid::new_v4())},
         "agreementInformation": [{"id": mandate_id}],
         "transactionType": "PURCHASE",
         "orderInformation": {"amountDetail": {"totalAmount": amount, "currency": "USD"}},
         "merchantInformation": {"merchantName": "Balloon Shop", "merchantDescriptor": {"country": "US", "url": "https://balloons.example"}},
         "products": [{"productName": "Balloons", "quantity": items.to_string()}]
+    })
+}
+
+/// A credentials request for one purchase; building it checks the spec.
+fn credentials(
+    instrument: &str,
+    card: &str,
+    purchase: Value,
+) -> Result<types::RetrievePaymentCredentialsRequest, payclient::ValidationError> {
+    request_from_json(json!({
+        "clientCorrelationId": new_correlation_id(),
+        "paymentInformation": {"instrumentIdentifier": {"id": instrument}},
+        "tokenizedCard": {"number": card},
+        "transactionData": [purchase]
     }))
 }
 
@@ -102,54 +94,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         description: "Party supplies, at most 50 USD a purchase".to_owned(),
         preferred_merchant_name: None,
     }
-    .to_mandate();
-    let mandate_id = mandate.mandate_id.clone();
+    .to_mandate()?;
+    let mandate_id = mandate.mandate_id.to_string();
 
-    let intent = PurchaseIntent {
-        client_correlation_id: None,
-        payment_information: types::PaymentInformation {
-            customer: token(""),
-            payment_instrument: token(""),
-            instrument_identifier: token(&instrument),
-        },
-        device_information: device(),
-        tokenized_card: types::TokenizedCardNumber {
-            number: Sensitive::from(card.as_str()),
-        },
-        assurance_data: vec![types::AssuranceData {
-            verification_type: Some("DEVICE".to_owned()),
-            verification_entity: Some("10".to_owned()),
-            verification_events: Some(vec!["01".to_owned()]),
-            verification_method: "02".to_owned(),
-            verification_results: "01".to_owned(),
-            verification_timestamp: epoch_seconds(Utc::now()),
-            authentication_context: None,
-            authenticated_identities: None,
-            additional_data: None,
-        }],
-        mandates: vec![mandate],
-        recurring_payment_information: None,
-        buyer_information: None,
-        consumer_prompt: Some("Buy balloons for Saturday, under 50 dollars".to_owned()),
-    };
+    let intent: types::InitiatePurchaseIntentRequest = request_from_json(json!({
+        "clientCorrelationId": new_correlation_id(),
+        "paymentInformation": {"customer": {"id": ""}, "paymentInstrument": {"id": ""},
+            "instrumentIdentifier": {"id": instrument}},
+        "deviceInformation": device(),
+        "tokenizedCard": {"number": card},
+        "assuranceData": [{"verificationType": "DEVICE", "verificationEntity": "10", "verificationEvents": ["01"],
+            "verificationMethod": "02", "verificationResults": "01", "verificationTimestamp": epoch_seconds(Utc::now())}],
+        "mandates": [mandate],
+        "consumerPrompt": "Buy balloons for Saturday, under 50 dollars"
+    }))?;
     let mut instruction = icc.initiate_purchase_intent(intent).await?;
     println!("initiate_purchase_intent: instruction {}", instruction.id());
     // A real agent stores `instruction` (serde) here and resumes later.
 
-    let within = CredentialsRequest {
-        client_correlation_id: None,
-        payment_information: types::InstrumentPaymentInformation {
-            instrument_identifier: token(&instrument),
-        },
-        tokenized_card: types::TokenizedCardNumber {
-            number: Sensitive::from(card.as_str()),
-        },
-        transaction_data: vec![purchase(&mandate_id, "19.99", 1)?],
-    };
-    let above = CredentialsRequest {
-        transaction_data: vec![purchase(&mandate_id, "75.00", 1)?],
-        ..within.clone()
-    };
+    let within = credentials(&instrument, &card, purchase(&mandate_id, "19.99", 1))?;
+    let above = credentials(&instrument, &card, purchase(&mandate_id, "75.00", 1))?;
 
     let credentials = icc
         .retrieve_payment_credentials(&mut instruction, within)
@@ -157,7 +121,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "retrieve_payment_credentials 19.99 USD: {:?} (transaction {})",
         credentials.status,
-        credentials.transaction_id.as_deref().unwrap_or("-")
+        credentials
+            .reply
+            .value
+            .transaction_id
+            .as_deref()
+            .unwrap_or("-")
     );
 
     match icc
@@ -172,15 +141,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
-    let confirmation = TransactionConfirmation {
-        client_correlation_id: None,
-        transaction_data: vec![serde_json::from_value(serde_json::json!({
+    let confirmation: types::ConfirmTransactionEventsRequest = request_from_json(json!({
+        "clientCorrelationId": new_correlation_id(),
+        "transactionData": [{
             "clientReferenceInformation": {"code": "order-confirmed"},
             "type": "PURCHASE",
             "orderInformation": {"amountDetail": {"totalAmount": "19.99", "currency": "USD"}},
             "merchantInformation": {"merchantName": "Balloon Shop", "merchantDescriptor": {"country": "US", "url": "https://balloons.example"}}
-        }))?],
-    };
+        }]
+    }))?;
     let confirmed = icc
         .confirm_transaction_events(&mut instruction, confirmation)
         .await?;

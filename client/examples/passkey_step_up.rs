@@ -131,8 +131,8 @@ async fn first_run(
     }
     for choice in session.step_up_choices() {
         println!(
-            "  option {:?} {} ({})",
-            choice.method,
+            "  option {} {} ({})",
+            choice.method(),
             choice.value.as_deref().unwrap_or("-"),
             if choice.is_out_of_band() {
                 "out of band"
@@ -143,16 +143,17 @@ async fn first_run(
     }
     let Some(choice) = session
         .step_up_choices()
-        .into_iter()
+        .iter()
         .find(|c| !c.is_out_of_band())
+        .cloned()
     else {
         println!("no OTP option: wait for the issuer, then call out_of_band_approved");
         return Ok(());
     };
     let limits = passkey.send_otp(&mut session, &choice.id).await?;
     println!(
-        "one-time-passwords: sent by {:?}, limits {limits:?}",
-        choice.method
+        "one-time-passwords: sent by {}, limits {limits:?}",
+        choice.method()
     );
     let file = session_file();
     std::fs::write(&file, serde_json::to_vec(&session)?)?;

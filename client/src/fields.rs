@@ -66,6 +66,16 @@ where
     })
 }
 
+/// Refuses an empty list the spec requires items in (`minItems: 1`, which
+/// the generated types do not enforce), naming the field.
+#[cfg(feature = "cybersource-intelligent-commerce")]
+pub(crate) fn not_empty_list<T>(field: &str, items: &[T]) -> Result<(), ValidationError> {
+    if items.is_empty() {
+        return Err(ValidationError::new(field, "must hold at least one item"));
+    }
+    Ok(())
+}
+
 /// Refuses an empty (or blank) required value, naming the field.
 #[cfg(feature = "cybersource-passkey")]
 pub(crate) fn non_empty(field: &str, value: &str) -> Result<(), ValidationError> {

@@ -131,13 +131,16 @@ pub fn generate(root: &Path, product: &Product) -> Result<Generated, Vec<SpecErr
     let rows = render::operation_rows(&spec.document);
     let spec_display = display.to_string_lossy().replace('\\', "/");
     let sensitive = render::sensitive_components(&spec.document);
+    let open = render::open_enums(&view_document);
+    let sensitive_types = render::sensitive_types(&view_document, &sensitive);
     let rendered = render::render(
         product,
         &spec_display,
         &sha256,
         &view_api,
         &rows,
-        &sensitive,
+        &sensitive_types,
+        &open,
     )
     .map_err(|e| vec![SpecError::new(&display, "$", e.0)])?;
     let summary = summary::summarize(&summary::SummaryInput {

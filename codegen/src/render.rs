@@ -109,13 +109,192 @@ pub fn operation_rows(document: &Value) -> Vec<OperationRow> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderError(pub String);
 
-/// The Rust type every `x-payclient-sensitive: true` string schema becomes.
+/// The Rust type every `x-payclient-sensitive: true` string schema without
+/// constraints becomes.
 pub const SENSITIVE_TYPE: &str = "::payclient_core::Sensitive<::std::string::String>";
+
+/// The Rust type of each sensitive component of the codegen view: its
+/// checked text inside `Sensitive` when the view made one (see
+/// [`crate::view::constrained_sensitive_text`]), else [`SENSITIVE_TYPE`].
+pub fn sensitive_types(view: &Value, sensitive: &[String]) -> Vec<(String, String)> {
+    sensitive
+        .iter()
+        .map(|name| {
+            let text = format!("{name}{}", crate::view::SENSITIVE_TEXT_SUFFIX);
+            let rust = if view
+                .pointer(&format!("/components/schemas/{text}"))
+                .is_some()
+            {
+                format!("::payclient_core::Sensitive<crate::types::{text}>")
+            } else {
+                SENSITIVE_TYPE.to_owned()
+            };
+            (name.clone(), rust)
+        })
+        .collect()
+}
 
 /// The Rust type of a response member the spec does not name: its value is
 /// kept, its `Debug` never shows it. The codegen view points unknown members
 /// at [`crate::view::UNKNOWN_MEMBER`], which becomes this type.
 pub const UNKNOWN_MEMBER_TYPE: &str = "::payclient_core::UnknownMember";
+
+/// One open enum of the codegen view (see [`crate::view::OPEN_ENUM_MARK`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenEnum {
+    /// The type name (the component's).
+    pub name: String,
+    /// The known values, in spec order.
+    pub values: Vec<String>,
+    /// The schema's description.
+    pub description: Option<String>,
+}
+
+/// The open enums the codegen view made, by component name.
+pub fn open_enums(view: &Value) -> Vec<OpenEnum> {
+    view.pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|schemas| {
+            schemas
+                .iter()
+                .filter_map(|(name, schema)| {
+                    let values = schema.get(crate::view::OPEN_ENUM_MARK)?.as_array()?;
+                    Some(OpenEnum {
+                        name: name.clone(),
+                        values: values
+                            .iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect(),
+                        description: schema
+                            .get("description")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The variant name of an enum value: `StepUpAuthenticate` for
+/// `STEP_UP_AUTHENTICATE`, `ActionRequired` for `Action Required`,
+/// `PayLater` for `PayLater`, `V3ds` for `3ds`.
+pub fn variant_name(value: &str) -> String {
+    let mut name = String::new();
+    for part in value.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let mut chars = part.chars();
+        let Some(first) = chars.next() else {
+            continue;
+        };
+        name.push(first.to_ascii_uppercase());
+        let rest = chars.as_str();
+        if part.chars().any(|c| c.is_ascii_lowercase()) {
+            name.push_str(rest);
+        } else {
+            name.push_str(&rest.to_ascii_lowercase());
+        }
+    }
+    if name.is_empty() {
+        return "Empty".to_owned();
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, 'V');
+    }
+    name
+}
+
+/// The Rust of one open enum: a variant per known value, `Unknown` for any
+/// other, read and written as the bare string.
+fn open_enum_items(e: &OpenEnum) -> Result<String, RenderError> {
+    let variants: Vec<(String, &str)> = e
+        .values
+        .iter()
+        .map(|v| (variant_name(v), v.as_str()))
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for (variant, _) in &variants {
+        if variant == "Unknown" || !seen.insert(variant.clone()) {
+            return Err(RenderError(format!(
+                "open enum `{}`: two values (or `Unknown`) would both be variant `{variant}`",
+                e.name
+            )));
+        }
+    }
+    let name = &e.name;
+    let doc = e
+        .description
+        .as_deref()
+        .unwrap_or("A value the vendor sends.");
+    let mut decl = String::new();
+    let mut as_str = String::new();
+    let mut from = String::new();
+    for (variant, value) in &variants {
+        let _ = writeln!(decl, "#[doc = {:?}] {variant},", format!("`{value}`"));
+        let _ = writeln!(as_str, "Self::{variant} => {value:?},");
+        let _ = writeln!(from, "{value:?} => Self::{variant},");
+    }
+    Ok(format!(
+        r#"
+#[doc = {doc:?}]
+///
+/// An open enum: a value this version does not know is kept in `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum {name} {{
+    {decl}
+    /// A value this version does not know, as the vendor sent it.
+    Unknown(::std::string::String),
+}}
+
+impl {name} {{
+    /// The value as the vendor writes it.
+    pub fn as_str(&self) -> &str {{
+        match self {{
+            {as_str}
+            Self::Unknown(value) => value,
+        }}
+    }}
+}}
+
+impl ::std::convert::From<&str> for {name} {{
+    fn from(value: &str) -> Self {{
+        match value {{
+            {from}
+            other => Self::Unknown(other.to_owned()),
+        }}
+    }}
+}}
+
+impl ::std::str::FromStr for {name} {{
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {{
+        Ok(Self::from(value))
+    }}
+}}
+
+impl ::std::fmt::Display for {name} {{
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {{
+        f.write_str(self.as_str())
+    }}
+}}
+
+impl ::serde::Serialize for {name} {{
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {{
+        serializer.serialize_str(self.as_str())
+    }}
+}}
+
+impl<'de> ::serde::Deserialize<'de> for {name} {{
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {{
+        let value = <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(match value.as_str() {{
+            {from}
+            _ => Self::Unknown(value),
+        }})
+    }}
+}}
+"#
+    ))
+}
 
 /// Component names marked `x-payclient-sensitive: true`.
 pub fn sensitive_components(document: &Value) -> Vec<String> {
@@ -135,18 +314,26 @@ pub fn sensitive_components(document: &Value) -> Vec<String> {
 }
 
 /// Runs progenitor (builder interface, hooks expected) on the codegen view;
-/// `sensitive` components become [`SENSITIVE_TYPE`].
+/// `sensitive` components become the given `Sensitive` types.
 pub fn render(
     product: &Product,
     spec_display: &str,
     spec_sha256: &str,
     view: &openapiv3::OpenAPI,
     rows: &[OperationRow],
-    sensitive: &[String],
+    sensitive: &[(String, String)],
+    open: &[OpenEnum],
 ) -> Result<Rendered, RenderError> {
     let mut settings = progenitor::GenerationSettings::default();
-    for name in sensitive {
-        settings.with_replacement(name, SENSITIVE_TYPE, std::iter::empty());
+    for (name, rust) in sensitive {
+        settings.with_replacement(name, rust, std::iter::empty());
+    }
+    for e in open {
+        settings.with_replacement(
+            &e.name,
+            format!("crate::types::{}", e.name),
+            [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
+        );
     }
     settings.with_replacement(
         crate::view::UNKNOWN_MEMBER,
@@ -194,8 +381,9 @@ pub fn render(
     type_names.sort();
     type_names.dedup();
 
-    let file: syn::File = syn::parse2(tokens)
+    let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| RenderError(format!("progenitor emitted invalid Rust: {e}")))?;
+    add_to_types(&mut file, open)?;
     let calls = builder_calls(&file)?;
     let extra: syn::File = syn::parse_file(&glue(rows, &calls))
         .map_err(|e| RenderError(format!("operation table: {e}")))?;
@@ -229,6 +417,27 @@ pub fn render(
         cargo_toml,
         type_names,
     })
+}
+
+/// Puts the open enums into the `types` module, beside the types that use them.
+fn add_to_types(file: &mut syn::File, open: &[OpenEnum]) -> Result<(), RenderError> {
+    if open.is_empty() {
+        return Ok(());
+    }
+    let types = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
+            _ => None,
+        })
+        .ok_or_else(|| RenderError("progenitor emitted no `types` module".to_owned()))?;
+    for e in open {
+        let items: syn::File = syn::parse_file(&open_enum_items(e)?)
+            .map_err(|err| RenderError(format!("open enum `{}`: {err}", e.name)))?;
+        types.1.extend(items.items);
+    }
+    Ok(())
 }
 
 /// One builder progenitor generated: its type, its operation and what a
@@ -595,6 +804,34 @@ mod tests {
         )
         .expect("Rust");
         assert!(builder_calls(&typed_errors).is_err());
+    }
+
+    #[test]
+    fn open_enums_name_their_variants_and_parse() {
+        assert_eq!(variant_name("STEP_UP_AUTHENTICATE"), "StepUpAuthenticate");
+        assert_eq!(variant_name("Action Required"), "ActionRequired");
+        assert_eq!(variant_name("PayLater"), "PayLater");
+        assert_eq!(variant_name("3ds"), "V3ds");
+        assert_eq!(variant_name(""), "Empty");
+        let e = OpenEnum {
+            name: "Status".into(),
+            values: vec!["ACTIVE".into(), "PENDING".into()],
+            description: None,
+        };
+        let file = syn::parse_file(&open_enum_items(&e).expect("items")).expect("valid Rust");
+        assert!(file.items.len() >= 6);
+        let clash = OpenEnum {
+            name: "Status".into(),
+            values: vec!["a-b".into(), "A_B".into()],
+            description: None,
+        };
+        assert!(open_enum_items(&clash).is_err());
+        let reserved = OpenEnum {
+            name: "Status".into(),
+            values: vec!["UNKNOWN".into()],
+            description: None,
+        };
+        assert!(open_enum_items(&reserved).is_err());
     }
 
     #[test]

@@ -26,15 +26,115 @@ pub struct Rewrite {
 /// a fixed order, and returns what was changed.
 pub fn apply(document: &mut Value) -> Vec<Rewrite> {
     let mut done = Vec::new();
+    done.extend(constrained_sensitive_text(document));
     done.extend(jwt_request_bodies_as_text(document));
     done.extend(optional_request_arrays_keep_empty(document));
     done.extend(non_negative_integers_unsigned(document));
+    done.extend(close_request_schemas(document));
     // Before the raw-body rewrites: those drop the `$ref`s that show which
     // components responses reach, and raw bodies are still decoded into them.
     done.extend(open_response_schemas(document));
     done.extend(verbatim_success_bodies_as_raw(document));
     done.extend(mixed_success_bodies_as_raw(document));
     done.extend(error_answers_to_the_pipeline(document));
+    done
+}
+
+/// Requests are strict: every object schema a request reaches refuses
+/// members it does not declare (`deny_unknown_fields`), so a misspelt member
+/// in a request built from JSON is an error naming it, never silently
+/// dropped. (The lint keeps specs from sharing a component between a
+/// request and a response, so answers stay open.)
+pub fn close_request_schemas(document: &mut Value) -> Vec<Rewrite> {
+    fn close(schema: &mut Value, count: &mut usize) {
+        let Some(obj) = schema.as_object_mut() else {
+            return;
+        };
+        if obj.contains_key("$ref") {
+            return;
+        }
+        let is_object = obj.get("type").and_then(Value::as_str) == Some("object")
+            || obj.contains_key("properties");
+        if is_object && obj.contains_key("properties") && !obj.contains_key("additionalProperties")
+        {
+            obj.insert("additionalProperties".to_owned(), Value::Bool(false));
+            *count += 1;
+        }
+        if let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut) {
+            props.values_mut().for_each(|p| close(p, count));
+        }
+        for key in ["items", "additionalProperties"] {
+            if let Some(s) = obj.get_mut(key).filter(|s| s.is_object()) {
+                close(s, count);
+            }
+        }
+        for key in ["oneOf", "anyOf", "allOf"] {
+            if let Some(list) = obj.get_mut(key).and_then(Value::as_array_mut) {
+                list.iter_mut().for_each(|s| close(s, count));
+            }
+        }
+    }
+    let mut done = Vec::new();
+    for name in reachable(document, true) {
+        if let Some(schema) = document.pointer_mut(&format!("/components/schemas/{name}")) {
+            let mut count = 0;
+            close(schema, &mut count);
+            if count > 0 {
+                done.push(Rewrite {
+                    name: "close_request_schemas",
+                    target: name,
+                    detail: format!("{count} object(s) refuse undeclared members"),
+                });
+            }
+        }
+    }
+    done
+}
+
+/// The suffix of the component that holds a sensitive schema's constrained
+/// text (see [`constrained_sensitive_text`]).
+pub const SENSITIVE_TEXT_SUFFIX: &str = "Text";
+
+/// A sensitive schema becomes `Sensitive<…>`, whose `Debug` redacts; one
+/// with constraints (a length, a pattern) keeps them in a companion
+/// component `<Name>Text` that typify makes a validating newtype, and
+/// rendering makes the sensitive type `Sensitive<<Name>Text>`, so the value
+/// is checked when it is built or read and still never printed.
+pub fn constrained_sensitive_text(document: &mut Value) -> Vec<Rewrite> {
+    let mut done = Vec::new();
+    let Some(schemas) = document
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return done;
+    };
+    let mut added = Vec::new();
+    for (name, schema) in schemas.iter() {
+        let sensitive = schema.get("x-payclient-sensitive").and_then(Value::as_bool) == Some(true);
+        let constrained = ["minLength", "maxLength", "pattern"]
+            .iter()
+            .any(|k| schema.get(*k).is_some());
+        if !(sensitive && constrained) {
+            continue;
+        }
+        let mut text = schema.clone();
+        if let Some(obj) = text.as_object_mut() {
+            obj.remove("x-payclient-sensitive");
+            obj.insert(
+                "description".to_owned(),
+                json!(format!("The checked text of a `{name}`; never logged.")),
+            );
+        }
+        added.push((format!("{name}{SENSITIVE_TEXT_SUFFIX}"), text));
+        done.push(Rewrite {
+            name: "constrained_sensitive_text",
+            target: name.clone(),
+            detail: format!("checked as `{name}{SENSITIVE_TEXT_SUFFIX}`, held as `Sensitive`"),
+        });
+    }
+    for (name, text) in added {
+        schemas.insert(name, text);
+    }
     done
 }
 
@@ -484,6 +584,29 @@ struct Loosened {
     dropped_constraints: BTreeSet<&'static str>,
     /// Whether some schema now points at [`UNKNOWN_MEMBER`].
     unknown_members: bool,
+    /// String enums turned into open enums: (type name, component schema).
+    open_enums: Vec<(String, Value)>,
+    /// Component names in use (the spec's and the open enums' so far).
+    taken: BTreeSet<String>,
+}
+
+/// Marks a component the codegen view made for an open enum: its known
+/// values. Rendering replaces the component with a generated enum that
+/// names each of them and keeps any other value in an `Unknown` arm.
+pub const OPEN_ENUM_MARK: &str = "x-payclient-open-enum";
+
+/// `StepUpOptionMethod` from `StepUpOption` and `method`: the name typify
+/// would give the inline schema.
+fn type_name(parent: &str, member: &str) -> String {
+    let mut name = parent.to_owned();
+    for part in member.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let mut chars = part.chars();
+        if let Some(first) = chars.next() {
+            name.push(first.to_ascii_uppercase());
+            name.push_str(chars.as_str());
+        }
+    }
+    name
 }
 
 const RESPONSE_CONSTRAINTS: &[&str] = &[
@@ -503,8 +626,10 @@ const RESPONSE_CONSTRAINTS: &[&str] = &[
 /// typify makes strict types: closed enums, validating string newtypes,
 /// `deny_unknown_fields`, `NonZero` integers. On a response any of these turns
 /// a harmless vendor addition into a failed call, so response schemas lose
-/// them and objects keep unknown members in a map.
-fn loosen(schema: &mut Value, out: &mut Loosened) {
+/// them and objects keep unknown members in a map. A string enum becomes an
+/// open enum named `name` (see [`OPEN_ENUM_MARK`]); other enums become the
+/// bare type with the known values in the description.
+fn loosen(schema: &mut Value, out: &mut Loosened, name: &str) {
     if schema.get("$ref").is_some() {
         return;
     }
@@ -513,6 +638,23 @@ fn loosen(schema: &mut Value, out: &mut Loosened) {
     };
     if let Some(Value::Array(values)) = obj.remove("enum") {
         out.opened_enums += 1;
+        let strings: Option<Vec<&str>> = values.iter().map(Value::as_str).collect();
+        if let Some(strings) = strings
+            && obj.get("type").is_none_or(|t| t == "string")
+        {
+            let mut component = json!({"type": "string", OPEN_ENUM_MARK: strings});
+            if let Some(description) = obj.get("description") {
+                component["description"] = description.clone();
+            }
+            // An inline enum takes a name no component of the spec has.
+            let mut free = name.to_owned();
+            while !out.taken.insert(free.clone()) {
+                free.push_str("Enum");
+            }
+            *schema = json!({"$ref": format!("#/components/schemas/{free}")});
+            out.open_enums.push((free, component));
+            return;
+        }
         let known: Vec<String> = values
             .iter()
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
@@ -549,16 +691,20 @@ fn loosen(schema: &mut Value, out: &mut Loosened) {
         }
     }
     if let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut) {
-        props.values_mut().for_each(|p| loosen(p, out));
+        for (member, p) in props.iter_mut() {
+            loosen(p, out, &type_name(name, member));
+        }
     }
-    for key in ["items", "additionalProperties"] {
+    for (key, suffix) in [("items", "Item"), ("additionalProperties", "Value")] {
         if let Some(s) = obj.get_mut(key).filter(|s| s.is_object()) {
-            loosen(s, out);
+            loosen(s, out, &type_name(name, suffix));
         }
     }
     for key in ["oneOf", "anyOf"] {
         if let Some(list) = obj.get_mut(key).and_then(Value::as_array_mut) {
-            list.iter_mut().for_each(|s| loosen(s, out));
+            for (i, s) in list.iter_mut().enumerate() {
+                loosen(s, out, &format!("{name}Variant{i}"));
+            }
         }
     }
 }
@@ -577,6 +723,10 @@ fn describe(l: &Loosened) -> Option<String> {
     }
     if l.opened_enums > 0 {
         parts.push(format!("{} enum(s) accept unknown values", l.opened_enums));
+    }
+    if !l.open_enums.is_empty() {
+        let names: Vec<&str> = l.open_enums.iter().map(|(n, _)| n.as_str()).collect();
+        parts.push(format!("open enums {}", names.join(", ")));
     }
     if !l.dropped_constraints.is_empty() {
         parts.push(format!(
@@ -597,12 +747,32 @@ fn describe(l: &Loosened) -> Option<String> {
 pub fn open_response_schemas(document: &mut Value) -> Vec<Rewrite> {
     let mut done = Vec::new();
     let mut unknown_members = false;
+    let mut open_enums = Vec::new();
+    let mut taken: BTreeSet<String> = document
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|schemas| schemas.keys().cloned().collect())
+        .unwrap_or_default();
     let components = reachable(document, false);
     for name in &components {
         if let Some(schema) = document.pointer_mut(&format!("/components/schemas/{name}")) {
-            let mut l = Loosened::default();
-            loosen(schema, &mut l);
+            let mut l = Loosened {
+                taken: std::mem::take(&mut taken),
+                ..Loosened::default()
+            };
+            // A component that is itself an enum keeps its own name.
+            l.taken.remove(name);
+            loosen(schema, &mut l, name);
+            taken = std::mem::take(&mut l.taken);
+            taken.insert(name.clone());
             unknown_members |= l.unknown_members;
+            // A component that is itself an enum stays where it is, as one.
+            if let Some(at) = l.open_enums.iter().position(|(n, _)| n == name) {
+                let (_, component) = l.open_enums.remove(at);
+                *schema = component;
+                l.open_enums.push((name.clone(), Value::Null));
+            }
+            open_enums.extend(std::mem::take(&mut l.open_enums));
             if let Some(detail) = describe(&l) {
                 done.push(Rewrite {
                     name: "open_response_schemas",
@@ -628,9 +798,18 @@ pub fn open_response_schemas(document: &mut Value) -> Vec<Rewrite> {
                     continue;
                 }
                 if let Some(schema) = media.get_mut("schema") {
-                    let mut l = Loosened::default();
-                    loosen(schema, &mut l);
+                    let mut l = Loosened {
+                        taken: std::mem::take(&mut taken),
+                        ..Loosened::default()
+                    };
+                    loosen(
+                        schema,
+                        &mut l,
+                        &type_name("", &format!("{id}_response_{status}")),
+                    );
+                    taken = std::mem::take(&mut l.taken);
                     unknown_members |= l.unknown_members;
+                    open_enums.extend(std::mem::take(&mut l.open_enums));
                     if let Some(detail) = describe(&l) {
                         done.push(Rewrite {
                             name: "open_response_schemas",
@@ -646,6 +825,13 @@ pub fn open_response_schemas(document: &mut Value) -> Vec<Rewrite> {
         // The lint keeps specs from defining this name, so nothing is replaced.
         document["components"]["schemas"][UNKNOWN_MEMBER] =
             json!({"description": "A response member the spec does not name."});
+    }
+    for (name, component) in open_enums {
+        // `Null`: the component was the enum and already holds it.
+        if component.is_null() {
+            continue;
+        }
+        document["components"]["schemas"][name] = component;
     }
     done
 }
@@ -775,12 +961,14 @@ mod tests {
                 .get("additionalProperties")
                 .is_none()
         );
-        assert!(res["properties"]["status"].get("enum").is_none());
-        assert!(
-            res["properties"]["status"]["description"]
-                .as_str()
-                .unwrap()
-                .contains("OK, FAILED")
+        // A string enum becomes an open enum of its own, named for where it is.
+        assert_eq!(
+            res["properties"]["status"],
+            json!({"$ref": "#/components/schemas/ResStatus"})
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["ResStatus"][OPEN_ENUM_MARK],
+            json!(["OK", "FAILED"])
         );
         assert!(res["properties"]["when"].get("format").is_none());
         assert!(res["properties"]["count"].get("minimum").is_none());
@@ -944,5 +1132,73 @@ mod tests {
         let (mut a, mut b) = (make(), make());
         assert_eq!(apply(&mut a), apply(&mut b));
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn inline_enum_names_never_take_a_spec_component() {
+        let mut doc = json!({
+            "paths": {"/x": {"get": {"operationId": "a",
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Res"}}}}}}}},
+            "components": {"schemas": {
+                "Res": {"type": "object", "properties": {
+                    "status": {"type": "string", "enum": ["A"]},
+                    "other": {"$ref": "#/components/schemas/ResStatus"}}},
+                "ResStatus": {"type": "object", "properties": {"n": {"type": "integer", "enum": [1, 2]}}}
+            }}
+        });
+        open_response_schemas(&mut doc);
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(
+            schemas["Res"]["properties"]["status"],
+            json!({"$ref": "#/components/schemas/ResStatusEnum"})
+        );
+        assert_eq!(schemas["ResStatusEnum"][OPEN_ENUM_MARK], json!(["A"]));
+        assert_eq!(
+            schemas["Res"]["properties"]["other"],
+            json!({"$ref": "#/components/schemas/ResStatus"}),
+            "the spec's own component is untouched"
+        );
+        assert!(
+            schemas["ResStatus"]["properties"]["n"]["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("1, 2")),
+            "an integer enum is opened by its description"
+        );
+    }
+
+    #[test]
+    fn request_objects_refuse_undeclared_members() {
+        let mut doc = op(json!({"operationId": "a",
+            "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Req"}}}},
+            "responses": {}}));
+        doc["components"]["schemas"]["Req"] = json!({"type": "object", "properties": {
+            "inner": {"type": "object", "properties": {"a": {"type": "string"}}},
+            "map": {"type": "object", "additionalProperties": {"type": "string"}}}});
+        let done = close_request_schemas(&mut doc);
+        assert_eq!(done.len(), 1);
+        let req = &doc["components"]["schemas"]["Req"];
+        assert_eq!(req["additionalProperties"], json!(false));
+        assert_eq!(
+            req["properties"]["inner"]["additionalProperties"],
+            json!(false)
+        );
+        assert_eq!(
+            req["properties"]["map"]["additionalProperties"],
+            json!({"type": "string"}),
+            "a map keeps its own members"
+        );
+    }
+
+    #[test]
+    fn a_constrained_sensitive_schema_gets_a_checked_text() {
+        let mut doc = json!({"components": {"schemas": {
+            "Secret": {"type": "string", "minLength": 1, "x-payclient-sensitive": true},
+            "Plain": {"type": "string", "x-payclient-sensitive": true}}}});
+        let done = constrained_sensitive_text(&mut doc);
+        assert_eq!(done.len(), 1);
+        let text = &doc["components"]["schemas"]["SecretText"];
+        assert_eq!(text["minLength"], 1);
+        assert!(text.get("x-payclient-sensitive").is_none());
+        assert!(doc["components"]["schemas"].get("PlainText").is_none());
     }
 }

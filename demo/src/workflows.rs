@@ -10,11 +10,9 @@ use payclient::checkout::raw::types as checkout_types;
 use payclient::flex::{
     CaptureField, CaptureSelection, CardNumber, FlexClient, PaymentData, SecurityCode,
 };
-use payclient::intelligent_commerce::raw::types as icc_types;
+use payclient::intelligent_commerce::types as icc_types;
 use payclient::intelligent_commerce::{
-    Amount, CredentialsRequest as IccCredentials, EnrollCard, EnrollmentStatus,
-    IntelligentCommerceClient, MandateTerms, PurchaseIntent, TransactionConfirmation,
-    TransactionStatus, epoch_seconds,
+    Amount, IntelligentCommerceClient, MandateTerms, epoch_seconds, new_correlation_id,
 };
 use payclient::passkey::{
     AuthenticationRequest, BrowserDevice, CredentialsRequest as PasskeyCredentials, IframeOutput,
@@ -227,7 +225,7 @@ pub async fn passkey(targets: &Targets, report: &mut Report) -> Result<(), DemoE
         .authentication_options(&token_id, None, &request)
         .await
         .map_err(fail(PASSKEY, op))?;
-    let choices = session.step_up_choices();
+    let choices = session.step_up_choices().to_vec();
     report.step(
         PASSKEY,
         op,
@@ -259,8 +257,8 @@ pub async fn passkey(targets: &Targets, report: &mut Report) -> Result<(), DemoE
         op,
         "sent",
         format!(
-            "by {:?} to {}, {} tries",
-            choice.method,
+            "by {} to {}, {} tries",
+            choice.method(),
             choice.value.as_deref().unwrap_or("-"),
             limits.max_verification_allowed.unwrap_or(0)
         ),
@@ -394,43 +392,22 @@ fn step_name(step: &PasskeyStep) -> &'static str {
 
 const ICC: &str = "intelligent-commerce";
 
-fn device() -> icc_types::DeviceInformation {
-    icc_types::DeviceInformation {
-        application_name: "Shopping Agent".to_owned(),
-        fingerprint_session_id: uuid::Uuid::new_v4().to_string(),
-        ip_address: "192.0.2.10".to_owned(),
-        device_data: icc_types::DeviceInformationDeviceData {
-            type_: "Mobile".to_owned(),
-            brand: "Apple".to_owned(),
-            manufacturer: Some("Apple".to_owned()),
-            model: None,
-        },
-        client_device_id: None,
-        country: Some("US".to_owned()),
-        user_agent: None,
-    }
-}
-
-fn token_ref(value: &str) -> icc_types::TokenReference {
-    icc_types::TokenReference {
-        id: Sensitive::from(value),
-    }
+fn device() -> serde_json::Value {
+    json!({"applicationName": "Shopping Agent", "fingerprintSessionId": uuid::Uuid::new_v4().to_string(),
+        "ipAddress": "192.0.2.10", "country": "US",
+        "deviceData": {"type": "Mobile", "brand": "Apple", "manufacturer": "Apple"}})
 }
 
 /// One purchase under `mandate_id`.
-pub fn purchase(
-    mandate_id: &str,
-    amount: &str,
-    items: u32,
-) -> Result<icc_types::CredentialsTransactionData, payclient::ValidationError> {
-    payclient::request_from_json(json!({
+pub fn purchase(mandate_id: &str, amount: &str, items: u32) -> serde_json::Value {
+    json!({
         "clientReferenceInformation": {"code": format!("order-{}", uuid::Uuid::new_v4())},
         "agreementInformation": [{"id": mandate_id}],
         "transactionType": "PURCHASE",
         "orderInformation": {"amountDetail": {"totalAmount": amount, "currency": "USD"}},
         "merchantInformation": {"merchantName": "Balloon Shop", "merchantDescriptor": {"country": "US", "url": "https://balloons.example"}},
         "products": [{"productName": "Balloons", "quantity": items.to_string()}]
-    }))
+    })
 }
 
 /// The card an agent buys with (TMS ids; the sandbox accepts any).
@@ -454,8 +431,9 @@ impl AgentCard {
     }
 
     /// The enrollment request for this card.
-    pub fn enrollment(&self) -> Result<EnrollCard, payclient::ValidationError> {
+    pub fn enrollment(&self) -> Result<icc_types::EnrollCardRequest, payclient::ValidationError> {
         payclient::request_from_json(json!({
+            "clientCorrelationId": new_correlation_id(),
             "deviceInformation": {"applicationName": "Shopping Agent", "fingerprintSessionId": uuid::Uuid::new_v4().to_string(), "country": "US", "deviceData": {"type": "Mobile", "manufacturer": "Apple", "brand": "Apple"}, "ipAddress": "192.0.2.10"},
             "billTo": {"firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com", "countryCallingCode": "1", "phoneNumber": "5551234567", "country": "US"},
             "consumerIdentity": {"identityType": "EMAIL_ADDRESS", "identityValue": "ada@example.com"},
@@ -470,7 +448,7 @@ impl AgentCard {
         &self,
         limit: &str,
         items: u32,
-    ) -> Result<(PurchaseIntent, String), payclient::Error> {
+    ) -> Result<(icc_types::InitiatePurchaseIntentRequest, String), payclient::Error> {
         let mandate = MandateTerms {
             mandate_id: None,
             decline_threshold: Amount::parse(limit)
@@ -481,35 +459,19 @@ impl AgentCard {
             description: format!("Party supplies, at most {limit} USD a purchase"),
             preferred_merchant_name: None,
         }
-        .to_mandate();
-        let mandate_id = mandate.mandate_id.clone();
-        let intent = PurchaseIntent {
-            client_correlation_id: None,
-            payment_information: icc_types::PaymentInformation {
-                customer: token_ref(""),
-                payment_instrument: token_ref(""),
-                instrument_identifier: token_ref(&self.instrument),
-            },
-            device_information: device(),
-            tokenized_card: icc_types::TokenizedCardNumber {
-                number: Sensitive::from(self.number.as_str()),
-            },
-            assurance_data: vec![icc_types::AssuranceData {
-                verification_type: Some("DEVICE".to_owned()),
-                verification_entity: Some("10".to_owned()),
-                verification_events: Some(vec!["01".to_owned()]),
-                verification_method: "02".to_owned(),
-                verification_results: "01".to_owned(),
-                verification_timestamp: epoch_seconds(Utc::now()),
-                authentication_context: None,
-                authenticated_identities: None,
-                additional_data: None,
-            }],
-            mandates: vec![mandate],
-            recurring_payment_information: None,
-            buyer_information: None,
-            consumer_prompt: Some("Buy balloons for Saturday".to_owned()),
-        };
+        .to_mandate()?;
+        let mandate_id = mandate.mandate_id.to_string();
+        let intent = payclient::request_from_json(json!({
+            "clientCorrelationId": new_correlation_id(),
+            "paymentInformation": {"customer": {"id": ""}, "paymentInstrument": {"id": ""},
+                "instrumentIdentifier": {"id": self.instrument}},
+            "deviceInformation": device(),
+            "tokenizedCard": {"number": self.number},
+            "assuranceData": [{"verificationType": "DEVICE", "verificationEntity": "10", "verificationEvents": ["01"],
+                "verificationMethod": "02", "verificationResults": "01", "verificationTimestamp": epoch_seconds(Utc::now())}],
+            "mandates": [mandate],
+            "consumerPrompt": "Buy balloons for Saturday"
+        }))?;
         Ok((intent, mandate_id))
     }
 
@@ -519,23 +481,22 @@ impl AgentCard {
         mandate_id: &str,
         amount: &str,
         items: u32,
-    ) -> Result<IccCredentials, payclient::ValidationError> {
-        Ok(IccCredentials {
-            client_correlation_id: None,
-            payment_information: icc_types::InstrumentPaymentInformation {
-                instrument_identifier: token_ref(&self.instrument),
-            },
-            tokenized_card: icc_types::TokenizedCardNumber {
-                number: Sensitive::from(self.number.as_str()),
-            },
-            transaction_data: vec![purchase(mandate_id, amount, items)?],
-        })
+    ) -> Result<icc_types::RetrievePaymentCredentialsRequest, payclient::ValidationError> {
+        payclient::request_from_json(json!({
+            "clientCorrelationId": new_correlation_id(),
+            "paymentInformation": {"instrumentIdentifier": {"id": self.instrument}},
+            "tokenizedCard": {"number": self.number},
+            "transactionData": [purchase(mandate_id, amount, items)]
+        }))
     }
 }
 
 /// The confirmation of one purchase.
-pub fn confirmation(amount: &str) -> Result<TransactionConfirmation, payclient::ValidationError> {
+pub fn confirmation(
+    amount: &str,
+) -> Result<icc_types::ConfirmTransactionEventsRequest, payclient::ValidationError> {
     payclient::request_from_json(json!({
+        "clientCorrelationId": new_correlation_id(),
         "transactionData": [{
             "clientReferenceInformation": {"code": "order-confirmed"},
             "type": "PURCHASE",
@@ -564,16 +525,19 @@ pub async fn intelligent_commerce(targets: &Targets, report: &mut Report) -> Res
             .await
             .map_err(fail(ICC, op))?;
         match &enrollment.status {
-            EnrollmentStatus::Active => {
+            Some(icc_types::EnrollCardResponseStatus::Active) => {
                 report.step(ICC, op, enrollment.reply.status.to_string(), "ACTIVE; body sent MLE-encrypted (RSA-OAEP-256/A256GCM), JWT digest over the encrypted body");
                 break;
             }
-            EnrollmentStatus::Pending(events) => {
+            Some(icc_types::EnrollCardResponseStatus::Pending) => {
                 report.step(
                     ICC,
                     op,
                     enrollment.reply.status.to_string(),
-                    format!("PENDING {events:?}; enrolling again once the cardholder verified"),
+                    format!(
+                        "PENDING {:?}; enrolling again once the cardholder verified",
+                        enrollment.pending_events()
+                    ),
                 );
             }
             other => return Err(unexpected(ICC, op, format!("status {other:?}"))),
@@ -606,7 +570,7 @@ pub async fn intelligent_commerce(targets: &Targets, report: &mut Report) -> Res
         )
         .await
         .map_err(fail(ICC, op))?;
-    if credentials.status != TransactionStatus::Completed {
+    if credentials.status != Some(icc_types::TransactionResponseStatus::Completed) {
         return Err(unexpected(
             ICC,
             op,
@@ -619,7 +583,12 @@ pub async fn intelligent_commerce(targets: &Targets, report: &mut Report) -> Res
         credentials.reply.status.to_string(),
         format!(
             "19.99 USD within the mandate: COMPLETED, transaction {}",
-            credentials.transaction_id.as_deref().unwrap_or("-")
+            credentials
+                .reply
+                .value
+                .transaction_id
+                .as_deref()
+                .unwrap_or("-")
         ),
     );
 

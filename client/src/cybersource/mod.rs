@@ -35,11 +35,11 @@ struct Inner {
     config: Arc<CybersourceConfig>,
     pipeline: Arc<Pipeline>,
     #[cfg(feature = "cybersource-flex")]
-    flex: crate::flex::raw::Client,
+    flex: payclient_raw_cybersource_flex::Client,
     #[cfg(feature = "cybersource-passkey")]
-    passkey: crate::passkey::raw::Client,
+    passkey: payclient_raw_cybersource_passkey::Client,
     #[cfg(feature = "cybersource-intelligent-commerce")]
-    intelligent_commerce: crate::intelligent_commerce::raw::Client,
+    intelligent_commerce: payclient_raw_cybersource_intelligent_commerce::Client,
 }
 
 impl std::fmt::Debug for CybersourceClient {
@@ -72,26 +72,27 @@ impl CybersourceClient {
         Self {
             inner: Arc::new(Inner {
                 #[cfg(feature = "cybersource-flex")]
-                flex: crate::flex::raw::Client::new_with_client(
+                flex: payclient_raw_cybersource_flex::Client::new_with_client(
                     &base_url,
                     config.http.clone(),
                     hooks.clone(),
                 ),
                 #[cfg(feature = "cybersource-passkey")]
-                passkey: crate::passkey::raw::Client::new_with_client(
+                passkey: payclient_raw_cybersource_passkey::Client::new_with_client(
                     &base_url,
                     config.http.clone(),
                     hooks.clone(),
                 ),
                 #[cfg(feature = "cybersource-intelligent-commerce")]
-                intelligent_commerce: crate::intelligent_commerce::raw::Client::new_with_client(
-                    &format!(
-                        "{base_url}{}",
-                        config.intelligent_commerce_prefix().as_path()
+                intelligent_commerce:
+                    payclient_raw_cybersource_intelligent_commerce::Client::new_with_client(
+                        &format!(
+                            "{base_url}{}",
+                            config.intelligent_commerce_prefix().as_path()
+                        ),
+                        config.http.clone(),
+                        hooks.clone(),
                     ),
-                    config.http.clone(),
-                    hooks.clone(),
-                ),
                 config,
                 pipeline,
             }),
@@ -127,20 +128,20 @@ impl CybersourceClient {
 
     /// The generated Flex client, authenticated by this client.
     #[cfg(feature = "cybersource-flex")]
-    pub fn flex(&self) -> &crate::flex::raw::Client {
+    pub fn flex(&self) -> &payclient_raw_cybersource_flex::Client {
         &self.inner.flex
     }
 
     /// The generated Passkey Service client, authenticated by this client.
     #[cfg(feature = "cybersource-passkey")]
-    pub fn passkey(&self) -> &crate::passkey::raw::Client {
+    pub fn passkey(&self) -> &payclient_raw_cybersource_passkey::Client {
         &self.inner.passkey
     }
 
     /// The generated Intelligent Commerce client (its base URL carries the
     /// configured path prefix), authenticated by this client.
     #[cfg(feature = "cybersource-intelligent-commerce")]
-    pub fn intelligent_commerce(&self) -> &crate::intelligent_commerce::raw::Client {
+    pub fn intelligent_commerce(&self) -> &payclient_raw_cybersource_intelligent_commerce::Client {
         &self.inner.intelligent_commerce
     }
 }

@@ -5,9 +5,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::raw::types;
-use super::requests::check;
 use crate::amount::Amount;
 use payclient_core::{MandateLimit, MandateViolation, ValidationError, WorkflowError};
+
+/// The format [`Instruction`] is written in. Format 0 (payclient 0.1,
+/// without a `version` member) has the same members and is read as well.
+pub const INSTRUCTION_FORMAT: u32 = 1;
 
 /// Where an instruction stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,10 +59,13 @@ pub struct MandateRecord {
 
 /// A purchase intent the vendor recorded. Persist it (it serializes with
 /// serde, without card data) and pass it back to each follow-on call; the
-/// calls update it only when the vendor accepted the request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// calls update it only when the vendor accepted the request. Written by
+/// hand and versioned ([`INSTRUCTION_FORMAT`]): one stored by the previous
+/// format loads, one from a newer payclient is refused with a clear error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Instruction {
+    version: u32,
     pub(crate) instruction_id: String,
     pub(crate) client_correlation_id: String,
     pub(crate) state: InstructionState,
@@ -71,7 +77,114 @@ pub struct Instruction {
     pub(crate) pending_events: Vec<String>,
 }
 
+/// The members every format has.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredInstruction {
+    #[serde(default)]
+    version: u32,
+    instruction_id: String,
+    client_correlation_id: String,
+    state: InstructionState,
+    mandates: Vec<MandateRecord>,
+    status: Option<String>,
+    #[serde(default)]
+    pending_events: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for Instruction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let stored = StoredInstruction::deserialize(deserializer)?;
+        if stored.version > INSTRUCTION_FORMAT {
+            return Err(serde::de::Error::custom(format!(
+                "this instruction was stored by a newer payclient (format {}); this version reads formats up to {INSTRUCTION_FORMAT}",
+                stored.version
+            )));
+        }
+        Ok(Instruction {
+            version: INSTRUCTION_FORMAT,
+            instruction_id: stored.instruction_id,
+            client_correlation_id: stored.client_correlation_id,
+            state: stored.state,
+            mandates: stored.mandates,
+            status: stored.status,
+            pending_events: stored.pending_events,
+        })
+    }
+}
+
+/// The mandates of an initiate or update request, read into the limits an
+/// instruction keeps: ids unique (a transaction names the one it spends),
+/// not already ended at `now`. Their forms (decimal threshold, ISO currency,
+/// epoch time, whole quantity) the generated types have checked.
+pub(crate) fn mandate_records(
+    mandates: &[types::Mandate],
+    now: i64,
+) -> Result<Vec<MandateRecord>, ValidationError> {
+    let mut records: Vec<MandateRecord> = Vec::new();
+    for (i, mandate) in mandates.iter().enumerate() {
+        let field = |name: &str| format!("mandates[{i}].{name}");
+        let id: &str = &mandate.mandate_id;
+        if records.iter().any(|r| r.mandate_id == id) {
+            return Err(ValidationError::new(
+                field("mandateId"),
+                "repeats another mandate's id; transactions could not say which one they spend",
+            ));
+        }
+        let threshold = Amount::parse(&mandate.decline_threshold.amount).ok_or_else(|| {
+            ValidationError::new(field("declineThreshold.amount"), "is not a decimal amount")
+        })?;
+        let effective_until: i64 = mandate.effective_until_time.parse().map_err(|_| {
+            ValidationError::new(
+                field("effectiveUntilTime"),
+                "is not seconds since the epoch",
+            )
+        })?;
+        if effective_until <= now {
+            return Err(ValidationError::new(
+                field("effectiveUntilTime"),
+                "has already passed",
+            ));
+        }
+        let quantity = mandate
+            .quantity
+            .as_deref()
+            .map(|q| {
+                q.parse::<u64>()
+                    .map_err(|_| ValidationError::new(field("quantity"), "is too large"))
+            })
+            .transpose()?;
+        records.push(MandateRecord {
+            mandate_id: id.to_owned(),
+            decline_threshold: threshold.as_str().to_owned(),
+            currency: mandate.decline_threshold.currency_code.to_string(),
+            effective_until,
+            quantity,
+            quantity_used: 0,
+        });
+    }
+    Ok(records)
+}
+
 impl Instruction {
+    pub(crate) fn new(
+        instruction_id: String,
+        client_correlation_id: String,
+        mandates: Vec<MandateRecord>,
+        status: Option<String>,
+        pending_events: Vec<String>,
+    ) -> Self {
+        Self {
+            version: INSTRUCTION_FORMAT,
+            instruction_id,
+            client_correlation_id,
+            state: InstructionState::Active,
+            mandates,
+            status,
+            pending_events,
+        }
+    }
+
     /// The `instructionId` every follow-on request names.
     pub fn id(&self) -> &str {
         &self.instruction_id
@@ -163,7 +276,8 @@ impl Instruction {
             };
             let detail = &t.order_information.amount_detail;
             let amount_field = format!("{prefix}.orderInformation.amountDetail.totalAmount");
-            let amount = check::amount(&amount_field, &detail.total_amount)?;
+            let amount = Amount::parse(&detail.total_amount)
+                .ok_or_else(|| ValidationError::new(&amount_field, "is not a decimal amount"))?;
             // Each product line buys its quantity, one when it names none;
             // a quantity of zero would let a purchase through uncounted.
             let mut items = 0u64;
@@ -174,13 +288,16 @@ impl Instruction {
                     None => 1,
                     Some(q) => {
                         let field = format!("{prefix}.products[{j}].quantity");
-                        match check::count(&field, q)? {
-                            0 => {
+                        match q.parse::<u64>() {
+                            Ok(0) => {
                                 return Err(
                                     ValidationError::new(field, "must be at least 1").into()
                                 );
                             }
-                            q => q,
+                            Ok(q) => q,
+                            Err(_) => {
+                                return Err(ValidationError::new(field, "is too large").into());
+                            }
                         }
                     }
                 };
@@ -208,7 +325,7 @@ impl Instruction {
                         format!("{prefix}.orderInformation.amountDetail.currency"),
                         MandateLimit::Currency {
                             allowed: mandate.currency.clone(),
-                            requested: detail.currency.clone(),
+                            requested: detail.currency.to_string(),
                         },
                     ));
                 }
@@ -224,7 +341,7 @@ impl Instruction {
                         MandateLimit::Amount {
                             threshold: mandate.decline_threshold.clone(),
                             currency: mandate.currency.clone(),
-                            requested: detail.total_amount.clone(),
+                            requested: detail.total_amount.to_string(),
                         },
                     ));
                 }

@@ -5,6 +5,11 @@
 //! retrieve payment credentials for the chosen purchase (checked against the
 //! mandates before anything is sent), then confirm the transaction.
 //!
+//! Requests are the generated types of [`types`]: building one (with its
+//! builder, or from JSON with [`crate::request_from_json`]) checks the spec's
+//! constraints and names the failing field. The mandate guard rails span
+//! fields and requests, and live in [`Instruction`].
+//!
 //! Every operation is message-level-encryption mandatory: configure JWT
 //! authentication with an MLE certificate, or turn MLE off for an operation
 //! explicitly with `CybersourceConfigBuilder::mle_for_operation`. The path
@@ -13,9 +18,12 @@
 //!
 //! ```no_run
 //! use payclient::cybersource::{CybersourceClient, CybersourceConfig};
-//! use payclient::intelligent_commerce::{CredentialsRequest, IntelligentCommerceClient, PurchaseIntent};
+//! use payclient::intelligent_commerce::{IntelligentCommerceClient, types};
 //!
-//! # async fn run(intent: PurchaseIntent, purchase: CredentialsRequest) -> Result<(), payclient::Error> {
+//! # async fn run(
+//! #     intent: types::InitiatePurchaseIntentRequest,
+//! #     purchase: types::RetrievePaymentCredentialsRequest,
+//! # ) -> Result<(), payclient::Error> {
 //! let icc = IntelligentCommerceClient::new(CybersourceClient::new(CybersourceConfig::from_env()?));
 //! let mut instruction = icc.initiate_purchase_intent(intent).await?;
 //! // Save `instruction` (serde) with the customer's session, then later:
@@ -32,109 +40,58 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 pub use crate::amount::Amount;
-pub use instruction::{Instruction, InstructionState, MandateRecord};
+pub use instruction::{INSTRUCTION_FORMAT, Instruction, InstructionState, MandateRecord};
 /// The generated client for `specs/cybersource-intelligent-commerce.yaml`.
 pub use payclient_raw_cybersource_intelligent_commerce as raw;
 /// The operations of `specs/cybersource-intelligent-commerce.yaml`.
 pub use payclient_raw_cybersource_intelligent_commerce::operations;
-pub use requests::{
-    CredentialsRequest, EnrollCard, MandateTerms, PurchaseIntent, PurchaseIntentCancellation,
-    PurchaseIntentUpdate, TransactionConfirmation, epoch_seconds,
-};
+/// The request and response types of `specs/cybersource-intelligent-commerce.yaml`.
+pub use payclient_raw_cybersource_intelligent_commerce::types;
+pub use requests::{MandateTerms, epoch_seconds, new_correlation_id};
 pub use signed_payload::{MAX_SIGNED_PAYLOAD_BYTES, PayloadKey, SignedPayload};
 
 use crate::Clock;
 use crate::cybersource::CybersourceClient;
-use crate::fields::path_parameter;
-use payclient_core::Reply;
-use payclient_core::{DecodeError, Error};
-use raw::types;
-
-/// The status of an enrolled card.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum EnrollmentStatus {
-    /// `ACTIVE`: the card can be used.
-    Active,
-    /// `PENDING`: the customer must verify their identity first; the events
-    /// say what is awaited (e.g. `PENDING_CARDHOLDER_AUTHENTICATION`).
-    Pending(Vec<String>),
-    /// A status this library does not know yet (empty when absent).
-    Unknown(String),
-}
+use crate::fields::{not_empty_list, path_parameter};
+use payclient_core::{DecodeError, Error, Reply};
 
 /// The answer to an enrollment.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Enrollment {
-    /// The `clientCorrelationId` that was sent.
-    pub client_correlation_id: String,
-    /// The status.
-    pub status: EnrollmentStatus,
-    /// The whole answer, with unknown members kept.
+    /// `status`: `Active`, `Pending` (see `pendingEvents`), or a value this
+    /// version does not know.
+    pub status: Option<types::EnrollCardResponseStatus>,
+    /// The whole answer, with unknown members kept (names only in `Debug`).
     pub reply: Reply<types::EnrollCardResponse>,
 }
 
-/// The status of a credentials retrieval or a confirmation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TransactionStatus {
-    /// `COMPLETED`.
-    Completed,
-    /// `PENDING`, with the events awaited.
-    Pending(Vec<String>),
-    /// A status this library does not know yet (empty when absent).
-    Unknown(String),
-}
-
-impl TransactionStatus {
-    fn of(response: &types::TransactionResponse) -> Self {
-        match response.status.as_deref() {
-            Some("COMPLETED") => TransactionStatus::Completed,
-            Some("PENDING") => TransactionStatus::Pending(response.pending_events.clone()),
-            other => TransactionStatus::Unknown(other.unwrap_or_default().to_owned()),
-        }
+impl Enrollment {
+    /// `pendingEvents`: what a `PENDING` enrollment waits for, e.g.
+    /// `PENDING_CARDHOLDER_AUTHENTICATION`.
+    pub fn pending_events(&self) -> &[String] {
+        &self.reply.value.pending_events
     }
 }
 
 /// The answer to a credentials retrieval. The vendor delivers the
 /// credentials message-level encrypted; `reply.value.extra` keeps every
-/// member it sends. `Debug` names those members without their values,
-/// since they may carry the credentials.
-#[derive(Clone)]
+/// member it sends, and `Debug` names them without their values.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PaymentCredentials {
-    /// The `clientCorrelationId` that was sent.
-    pub client_correlation_id: String,
-    /// The status.
-    pub status: TransactionStatus,
-    /// `transactionId`.
-    pub transaction_id: Option<String>,
+    /// `status`: `Completed`, `Pending`, or a value this version does not know.
+    pub status: Option<types::TransactionResponseStatus>,
     /// The whole answer.
     pub reply: Reply<types::TransactionResponse>,
 }
 
-impl std::fmt::Debug for PaymentCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let members: Vec<&String> = self.reply.value.extra.keys().collect();
-        f.debug_struct("PaymentCredentials")
-            .field("client_correlation_id", &self.client_correlation_id)
-            .field("status", &self.status)
-            .field("transaction_id", &self.transaction_id)
-            .field("http_status", &self.reply.status)
-            .field("request_id", &self.reply.request_id)
-            .field("other_members", &members)
-            .finish()
-    }
-}
-
 /// The answer to a confirmation.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Confirmation {
-    /// The `clientCorrelationId` that was sent.
-    pub client_correlation_id: String,
-    /// The status; `COMPLETED` confirms the purchase.
-    pub status: TransactionStatus,
-    /// `transactionId`.
-    pub transaction_id: Option<String>,
+    /// `status`: `Completed` confirms the purchase.
+    pub status: Option<types::TransactionResponseStatus>,
     /// The whole answer.
     pub reply: Reply<types::TransactionResponse>,
 }
@@ -149,6 +106,11 @@ impl Confirmation {
             .as_deref()
             .map(SignedPayload::parse)
     }
+}
+
+/// The vendor's status of an answer, as the instruction notes it.
+fn status_text(status: Option<&types::TransactionResponseStatus>) -> Option<String> {
+    status.map(|s| s.as_str().to_owned())
 }
 
 /// Intelligent Commerce over a [`CybersourceClient`]. Cheap to clone.
@@ -183,39 +145,35 @@ impl IntelligentCommerceClient {
 
     /// Enrolls a card: `ACTIVE`, or `PENDING` until the customer verifies
     /// their identity.
-    pub async fn enroll_card(&self, request: EnrollCard) -> Result<Enrollment, Error> {
-        let body = request.into_body()?;
-        let client_correlation_id = body.client_correlation_id.clone();
+    pub async fn enroll_card(
+        &self,
+        request: types::EnrollCardRequest,
+    ) -> Result<Enrollment, Error> {
         let raw = self.cybersource.intelligent_commerce();
         let reply = self
             .cybersource
-            .run(|| raw.enroll_card().body(body.clone()))
+            .run(|| raw.enroll_card().body(request.clone()))
             .await?;
-        let status = match reply.value.status.as_deref() {
-            Some("ACTIVE") => EnrollmentStatus::Active,
-            Some("PENDING") => EnrollmentStatus::Pending(reply.value.pending_events.clone()),
-            other => EnrollmentStatus::Unknown(other.unwrap_or_default().to_owned()),
-        };
         Ok(Enrollment {
-            client_correlation_id,
-            status,
+            status: reply.value.status.clone(),
             reply,
         })
     }
 
     /// Records the customer's purchase intent and returns the
     /// [`Instruction`] to keep. The mandates are checked first (ids unique,
-    /// decimal thresholds, ISO currencies, not already ended).
+    /// not already ended).
     pub async fn initiate_purchase_intent(
         &self,
-        request: PurchaseIntent,
+        request: types::InitiatePurchaseIntentRequest,
     ) -> Result<Instruction, Error> {
-        let (body, mandates) = request.into_body(self.now())?;
-        let client_correlation_id = body.client_correlation_id.clone();
+        not_empty_list("assuranceData", &request.assurance_data)?;
+        not_empty_list("mandates", &request.mandates)?;
+        let mandates = instruction::mandate_records(&request.mandates, self.now())?;
         let raw = self.cybersource.intelligent_commerce();
         let reply = self
             .cybersource
-            .run(|| raw.initiate_purchase_intent().body(body.clone()))
+            .run(|| raw.initiate_purchase_intent().body(request.clone()))
             .await?;
         // The id goes into every follow-on URL: it must have the form the
         // spec gives it, whatever the server sent.
@@ -242,14 +200,13 @@ impl IntelligentCommerceClient {
                 )));
             }
         };
-        Ok(Instruction {
+        Ok(Instruction::new(
             instruction_id,
-            client_correlation_id,
-            state: InstructionState::Active,
+            request.client_correlation_id.to_string(),
             mandates,
-            status: reply.value.status,
-            pending_events: reply.value.pending_events,
-        })
+            reply.value.status,
+            reply.value.pending_events,
+        ))
     }
 
     /// Replaces the intent's mandates (the customer changed their mind).
@@ -257,7 +214,7 @@ impl IntelligentCommerceClient {
     pub async fn update_purchase_intent(
         &self,
         instruction: &mut Instruction,
-        request: PurchaseIntentUpdate,
+        request: types::UpdatePurchaseIntentRequest,
     ) -> Result<Reply<types::InstructionResponse>, Error> {
         instruction.require(
             "update_purchase_intent",
@@ -267,7 +224,9 @@ impl IntelligentCommerceClient {
             ],
             "only an instruction that is neither cancelled nor confirmed can be updated",
         )?;
-        let (body, mut mandates) = request.into_body(self.now())?;
+        not_empty_list("assuranceData", &request.assurance_data)?;
+        not_empty_list("mandates", &request.mandates)?;
+        let mut mandates = instruction::mandate_records(&request.mandates, self.now())?;
         // What was already spent under a mandate stays spent.
         for m in &mut mandates {
             if let Some(old) = instruction
@@ -286,7 +245,7 @@ impl IntelligentCommerceClient {
             .run(|| {
                 raw.update_purchase_intent()
                     .instruction_id(instruction_id.clone())
-                    .body(body.clone())
+                    .body(request.clone())
             })
             .await?;
         instruction.mandates = mandates;
@@ -302,7 +261,7 @@ impl IntelligentCommerceClient {
     pub async fn cancel_purchase_intent(
         &self,
         instruction: &mut Instruction,
-        request: PurchaseIntentCancellation,
+        request: types::CancelPurchaseIntentRequest,
     ) -> Result<Reply<types::InstructionResponse>, Error> {
         instruction.require(
             "cancel_purchase_intent",
@@ -312,7 +271,7 @@ impl IntelligentCommerceClient {
             ],
             "a cancelled or confirmed instruction cannot be cancelled",
         )?;
-        let body = request.into_body()?;
+        not_empty_list("assuranceData", &request.assurance_data)?;
         let instruction_id: types::CancelPurchaseIntentInstructionId =
             path_parameter("instructionId", instruction.id())?;
         let raw = self.cybersource.intelligent_commerce();
@@ -321,7 +280,7 @@ impl IntelligentCommerceClient {
             .run(|| {
                 raw.cancel_purchase_intent()
                     .instruction_id(instruction_id.clone())
-                    .body(body.clone())
+                    .body(request.clone())
             })
             .await?;
         instruction.state = InstructionState::Cancelled;
@@ -340,7 +299,7 @@ impl IntelligentCommerceClient {
     pub async fn retrieve_payment_credentials(
         &self,
         instruction: &mut Instruction,
-        request: CredentialsRequest,
+        request: types::RetrievePaymentCredentialsRequest,
     ) -> Result<PaymentCredentials, Error> {
         instruction.require(
             "retrieve_payment_credentials",
@@ -350,9 +309,8 @@ impl IntelligentCommerceClient {
             ],
             "credentials can be retrieved only for a live instruction",
         )?;
-        let body = request.into_body()?;
-        let spent = instruction.check_credentials(&body.transaction_data, self.now())?;
-        let client_correlation_id = body.client_correlation_id.clone();
+        not_empty_list("transactionData", &request.transaction_data)?;
+        let spent = instruction.check_credentials(&request.transaction_data, self.now())?;
         let instruction_id: types::RetrievePaymentCredentialsInstructionId =
             path_parameter("instructionId", instruction.id())?;
         let raw = self.cybersource.intelligent_commerce();
@@ -361,19 +319,17 @@ impl IntelligentCommerceClient {
             .run(|| {
                 raw.retrieve_payment_credentials()
                     .instruction_id(instruction_id.clone())
-                    .body(body.clone())
+                    .body(request.clone())
             })
             .await?;
         instruction.record_spent(&spent);
         instruction.state = InstructionState::CredentialsRetrieved;
         instruction.note(
-            reply.value.status.clone(),
+            status_text(reply.value.status.as_ref()),
             reply.value.pending_events.clone(),
         );
         Ok(PaymentCredentials {
-            client_correlation_id,
-            status: TransactionStatus::of(&reply.value),
-            transaction_id: reply.value.transaction_id.clone(),
+            status: reply.value.status.clone(),
             reply,
         })
     }
@@ -384,7 +340,7 @@ impl IntelligentCommerceClient {
     pub async fn confirm_transaction_events(
         &self,
         instruction: &mut Instruction,
-        request: TransactionConfirmation,
+        request: types::ConfirmTransactionEventsRequest,
     ) -> Result<Confirmation, Error> {
         let reason = if instruction.state == InstructionState::Active {
             "retrieve payment credentials before confirming"
@@ -396,8 +352,7 @@ impl IntelligentCommerceClient {
             &[InstructionState::CredentialsRetrieved],
             reason,
         )?;
-        let body = request.into_body()?;
-        let client_correlation_id = body.client_correlation_id.clone();
+        not_empty_list("transactionData", &request.transaction_data)?;
         let instruction_id: types::ConfirmTransactionEventsInstructionId =
             path_parameter("instructionId", instruction.id())?;
         let raw = self.cybersource.intelligent_commerce();
@@ -406,22 +361,17 @@ impl IntelligentCommerceClient {
             .run(|| {
                 raw.confirm_transaction_events()
                     .instruction_id(instruction_id.clone())
-                    .body(body.clone())
+                    .body(request.clone())
             })
             .await?;
-        let status = TransactionStatus::of(&reply.value);
-        if status == TransactionStatus::Completed {
+        let status = reply.value.status.clone();
+        if status == Some(types::TransactionResponseStatus::Completed) {
             instruction.state = InstructionState::Confirmed;
         }
         instruction.note(
-            reply.value.status.clone(),
+            status_text(status.as_ref()),
             reply.value.pending_events.clone(),
         );
-        Ok(Confirmation {
-            client_correlation_id,
-            status,
-            transaction_id: reply.value.transaction_id.clone(),
-            reply,
-        })
+        Ok(Confirmation { status, reply })
     }
 }

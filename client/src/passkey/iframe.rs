@@ -267,16 +267,15 @@ impl IframeOutput {
 
     /// `authenticationContext.*` ← `authenticationContext.*` (`id` ←
     /// `identifier`).
-    pub fn authentication_context(&self) -> Option<types::AuthenticationContext> {
-        self.authentication_context
-            .as_ref()
-            .map(|c| types::AuthenticationContext {
-                id: c.identifier.clone(),
-                endpoint: c.endpoint.clone(),
-                payload: c.payload.clone(),
-                platform_type: c.platform_type.clone(),
-                extra: Default::default(),
-            })
+    pub fn authentication_context(&self) -> Option<super::AuthenticationContext> {
+        self.authentication_context.as_ref().map(|c| {
+            super::AuthenticationContext::new(
+                c.identifier.clone(),
+                c.endpoint.clone(),
+                c.payload.clone(),
+                c.platform_type.clone(),
+            )
+        })
     }
 }
 
@@ -294,7 +293,7 @@ pub struct IframeInput {
 
 impl IframeInput {
     /// From the TMS `action` and `authenticationContext`.
-    pub fn from_tms(action: &str, context: &types::AuthenticationContext) -> Self {
+    pub fn from_tms(action: &str, context: &super::AuthenticationContext) -> Self {
         Self {
             type_: action.to_owned(),
             authentication_context: IframeAuthenticationContext {

@@ -30,8 +30,7 @@
 mod currency;
 mod device;
 mod iframe;
-
-use serde::{Deserialize, Serialize};
+mod session;
 
 pub use currency::{alphabetic_currency, numeric_currency};
 pub use device::{
@@ -45,252 +44,16 @@ pub use iframe::{
 pub use payclient_raw_cybersource_passkey as raw;
 /// The operations of `specs/cybersource-passkey.yaml`.
 pub use payclient_raw_cybersource_passkey::operations;
+pub use session::{
+    AuthenticationContext, PasskeySession, PasskeyStep, SESSION_FORMAT, StepUpChoice,
+};
 
 use crate::Sensitive;
 use crate::cybersource::CybersourceClient;
 use crate::fields::{non_empty, path_parameter};
 use payclient_core::Reply;
-use payclient_core::{DecodeError, Error, ValidationError, WorkflowError};
+use payclient_core::{DecodeError, Error, ValidationError};
 use raw::types;
-
-/// The `action` values of the guide.
-const AUTHENTICATE: &str = "AUTHENTICATE";
-const STEP_UP: &str = "STEP_UP_AUTHENTICATE";
-const REGISTRATION: &str = "AUTHENTICATION_REGISTRATION";
-
-/// A step-up method the issuer offers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum StepUpMethod {
-    /// `OTP_SMS`.
-    OtpSms,
-    /// `OTP_EMAIL`.
-    OtpEmail,
-    /// `OTP_ONLINE_BANKING`.
-    OtpOnlineBanking,
-    /// `APP_TO_APP`: the cardholder approves in the issuer's app.
-    AppToApp,
-    /// `CUSTOMER_SERVICE`: the cardholder calls the issuer.
-    CustomerService,
-    /// `OUTBOUND_CALL`: the issuer calls the cardholder.
-    OutboundCall,
-    /// A method this library does not know yet.
-    Unknown(String),
-}
-
-impl StepUpMethod {
-    fn parse(method: Option<&str>) -> Self {
-        match method.unwrap_or_default() {
-            "OTP_SMS" => StepUpMethod::OtpSms,
-            "OTP_EMAIL" => StepUpMethod::OtpEmail,
-            "OTP_ONLINE_BANKING" => StepUpMethod::OtpOnlineBanking,
-            "APP_TO_APP" => StepUpMethod::AppToApp,
-            "CUSTOMER_SERVICE" => StepUpMethod::CustomerService,
-            "OUTBOUND_CALL" => StepUpMethod::OutboundCall,
-            other => StepUpMethod::Unknown(other.to_owned()),
-        }
-    }
-
-    /// Whether the issuer sends a one-time password that
-    /// [`PasskeyClient::send_otp`] asks for; every other method is out of band.
-    pub fn sends_otp(&self) -> bool {
-        matches!(
-            self,
-            StepUpMethod::OtpSms | StepUpMethod::OtpEmail | StepUpMethod::OtpOnlineBanking
-        )
-    }
-}
-
-/// One step-up option, read for the caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StepUpChoice {
-    /// `id`: what `send_otp`, `validate` and `out_of_band_approved` name.
-    pub id: String,
-    /// `method`.
-    pub method: StepUpMethod,
-    /// `value`: what to show the cardholder (a masked phone or address, a label).
-    pub value: Option<String>,
-    /// `source`: where the OTP comes from, or the app or number to use.
-    pub source: Option<String>,
-    /// `requestPayload`: what an out-of-band method hands to the issuer's app.
-    pub request_payload: Option<String>,
-}
-
-impl StepUpChoice {
-    fn from_option(option: &types::StepUpOption) -> Option<Self> {
-        Some(Self {
-            id: option.id.clone().filter(|id| !id.is_empty())?,
-            method: StepUpMethod::parse(option.method.as_deref()),
-            value: option.value.clone(),
-            source: option.source.clone(),
-            request_payload: option.request_payload.clone(),
-        })
-    }
-
-    /// Whether the issuer reaches the cardholder by itself (app, call):
-    /// no OTP is requested; wait for the issuer's approval.
-    pub fn is_out_of_band(&self) -> bool {
-        !self.method.sends_otp()
-    }
-}
-
-/// Where a Passkey session stands: what the caller does next.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "step", rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
-pub enum PasskeyStep {
-    /// `AUTHENTICATE`: the device and token are registered; run the iframe
-    /// with this context, then create payment credentials.
-    Authenticate(types::AuthenticationContext),
-    /// `STEP_UP_AUTHENTICATE`: the issuer challenges; pick an option.
-    StepUp {
-        /// The options the issuer offers.
-        options: Vec<types::StepUpOption>,
-        /// The option an OTP was sent for, if any.
-        otp_sent_for: Option<String>,
-    },
-    /// `AUTHENTICATION_REGISTRATION`: register the device.
-    Register,
-    /// Registered: run the iframe with this context, then create payment
-    /// credentials.
-    Registered(types::AuthenticationContext),
-    /// An `action` this library does not know yet.
-    Unknown {
-        /// The action as the vendor sent it.
-        action: String,
-    },
-    /// Payment credentials were created.
-    Completed,
-}
-
-impl PasskeyStep {
-    fn name(&self) -> &'static str {
-        match self {
-            PasskeyStep::Authenticate(_) => "Authenticate",
-            PasskeyStep::StepUp { .. } => "StepUp",
-            PasskeyStep::Register => "Register",
-            PasskeyStep::Registered(_) => "Registered",
-            PasskeyStep::Unknown { .. } => "Unknown",
-            PasskeyStep::Completed => "Completed",
-        }
-    }
-
-    fn from_action(
-        action: &str,
-        context: Option<types::AuthenticationContext>,
-        options: Vec<types::StepUpOption>,
-    ) -> Self {
-        match action {
-            AUTHENTICATE => PasskeyStep::Authenticate(context.unwrap_or_else(empty_context)),
-            STEP_UP => PasskeyStep::StepUp {
-                options,
-                otp_sent_for: None,
-            },
-            REGISTRATION => PasskeyStep::Register,
-            other => PasskeyStep::Unknown {
-                action: other.to_owned(),
-            },
-        }
-    }
-}
-
-fn empty_context() -> types::AuthenticationContext {
-    types::AuthenticationContext {
-        id: None,
-        endpoint: None,
-        payload: None,
-        platform_type: None,
-        extra: Default::default(),
-    }
-}
-
-/// The state of one cardholder's Passkey flow: token id, correlation id and
-/// step. Serializable (it holds no secure token, OTP or FIDO data) so it can
-/// wait in the cardholder's session while they use the iframe or their phone.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PasskeySession {
-    token_id: String,
-    client_correlation_id: String,
-    step: PasskeyStep,
-}
-
-impl PasskeySession {
-    /// The tokenized card's id.
-    pub fn token_id(&self) -> &str {
-        &self.token_id
-    }
-
-    /// The `clientCorrelationId` every request of this flow carries.
-    pub fn client_correlation_id(&self) -> &str {
-        &self.client_correlation_id
-    }
-
-    /// Where the flow stands.
-    pub fn step(&self) -> &PasskeyStep {
-        &self.step
-    }
-
-    /// The step-up options with an id, read (empty outside a step-up).
-    pub fn step_up_choices(&self) -> Vec<StepUpChoice> {
-        match &self.step {
-            PasskeyStep::StepUp { options, .. } => options
-                .iter()
-                .filter_map(StepUpChoice::from_option)
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    /// What to hand the iframe at an `Authenticate` or `Registered` step.
-    pub fn iframe_input(&self) -> Option<IframeInput> {
-        match &self.step {
-            PasskeyStep::Authenticate(context) => {
-                Some(IframeInput::from_tms(AUTHENTICATE, context))
-            }
-            PasskeyStep::Registered(context) => Some(IframeInput::from_tms(REGISTRATION, context)),
-            _ => None,
-        }
-    }
-
-    fn refuse(&self, operation: &'static str, reason: impl Into<String>) -> Error {
-        WorkflowError::new(operation, self.step.name(), reason).into()
-    }
-
-    fn choice(&self, operation: &'static str, option_id: &str) -> Result<StepUpChoice, Error> {
-        if !matches!(self.step, PasskeyStep::StepUp { .. }) {
-            return Err(self.refuse(
-                operation,
-                "only a STEP_UP_AUTHENTICATE answer offers step-up options",
-            ));
-        }
-        self.step_up_choices()
-            .into_iter()
-            .find(|c| c.id == option_id)
-            .ok_or_else(|| {
-                ValidationError::new(
-                    "stepUpOption.id",
-                    "is not one of the step-up options offered",
-                )
-                .into()
-            })
-    }
-
-    /// The issuer approved an out-of-band step-up (app-to-app, customer
-    /// service, outbound call): the flow moves on to registration. Nothing
-    /// is sent; the guide's next request is the registration.
-    pub fn out_of_band_approved(&mut self, option_id: &str) -> Result<(), Error> {
-        let choice = self.choice("out_of_band_approved", option_id)?;
-        if !choice.is_out_of_band() {
-            return Err(self.refuse(
-                "out_of_band_approved",
-                "this option sends an OTP: validate the code the cardholder received",
-            ));
-        }
-        self.step = PasskeyStep::Register;
-        Ok(())
-    }
-}
 
 /// What the authentication-options and registration requests share: the
 /// iframe's secure token, the order amount, the merchant and the browser.
@@ -507,15 +270,15 @@ impl PasskeyClient {
             })
             .await?;
         let response = reply.value;
-        Ok(PasskeySession {
-            token_id: token_id.to_owned(),
+        Ok(PasskeySession::new(
+            token_id.to_owned(),
             client_correlation_id,
-            step: PasskeyStep::from_action(
-                &response.action,
+            PasskeyStep::from_action(
+                response.action.as_str(),
                 response.authentication_context,
                 response.step_up_options,
             ),
-        })
+        ))
     }
 
     /// `POST …/one-time-passwords`: asks the issuer to send an OTP by the
@@ -606,8 +369,8 @@ impl PasskeyClient {
                     .body(body.clone())
             })
             .await?;
-        let action = reply.value.action.clone().unwrap_or_default();
-        session.step = PasskeyStep::from_action(&action, None, Vec::new());
+        let action = reply.value.action.as_ref().map_or("", |a| a.as_str());
+        session.step = PasskeyStep::from_action(action, None, Vec::new());
         Ok(session.step.clone())
     }
 
@@ -673,7 +436,7 @@ impl PasskeyClient {
                 "the answer has no authenticationContext",
             )));
         };
-        session.step = PasskeyStep::Registered(context);
+        session.step = PasskeyStep::Registered(AuthenticationContext::from_wire(context));
         Ok(session.step.clone())
     }
 

@@ -34,10 +34,12 @@ use payclient::cybersource::{Authentication, CybersourceClient, Environment};
 use payclient::flex::{
     CaptureContext, CardNumber, FlexClient, FlexOptions, PaymentData, SecurityCode,
 };
-use payclient::intelligent_commerce::{
-    CredentialsRequest, EnrollCard, Instruction, IntelligentCommerceClient, PurchaseIntent,
-    TransactionConfirmation,
+use payclient::intelligent_commerce::types::{
+    ConfirmTransactionEventsRequest as TransactionConfirmation, EnrollCardRequest as EnrollCard,
+    InitiatePurchaseIntentRequest as PurchaseIntent,
+    RetrievePaymentCredentialsRequest as CredentialsRequest,
 };
+use payclient::intelligent_commerce::{Instruction, IntelligentCommerceClient};
 use payclient::passkey::{
     AuthenticationRequest, IframeOutput, PasskeyClient, amount_numeric, encoded_merchant,
 };
@@ -428,12 +430,18 @@ async fn mandate_quantities_cannot_be_bypassed() {
     let products =
         |lines: Value| credentials_with(move |v| v["transactionData"][0]["products"] = lines);
 
-    // Zero or a sign is refused, naming the line.
-    for bad in ["0", "00", "-1", "+1"] {
+    // Zero is refused by the guard rail, a sign by the type; both name the line.
+    for bad in ["0", "00"] {
         let outcome = agent
             .retrieve_payment_credentials(&mut instruction, products(json!([{"quantity": bad}])))
             .await;
         assert_field(outcome, "transactionData[0].products[0].quantity", bad);
+    }
+    for bad in ["-1", "+1", "1.5"] {
+        let mut value = icc_example("/instructions/{instructionId}/credentials", "post");
+        value["transactionData"][0]["products"] = json!([{"quantity": bad}]);
+        let refused = request_from_json::<CredentialsRequest>(value).expect_err(bad);
+        assert_eq!(refused.field, "transactionData[0].products[0].quantity");
     }
     // A line without a quantity is one item, even beside a line that has one.
     let outcome = agent
@@ -891,7 +899,9 @@ async fn debug_shows_the_names_of_unknown_members_never_their_values() {
             .await
             .expect("confirmed")
     ));
-    for text in &texts {
+    // The stored Passkey session keeps only the members it knows.
+    assert!(!texts[0].contains(PAN) && !texts[0].contains("AAAAAAAAAA"));
+    for text in &texts[1..] {
         assert!(text.contains("vendorAdded"), "the name is shown: {text}");
         assert!(
             !text.contains(PAN) && !text.contains("AAAAAAAAAA"),

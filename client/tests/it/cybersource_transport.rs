@@ -189,7 +189,10 @@ async fn mle_encrypts_mandatory_operations_and_the_server_can_decrypt() {
         .await
         .expect("enrolled");
     assert_eq!(reply.status, 202);
-    assert_eq!(reply.value.status.as_deref(), Some("PENDING"));
+    assert_eq!(
+        reply.value.status.as_ref().map(|s| s.as_str()),
+        Some("PENDING")
+    );
 
     let received = server.received_requests().await.expect("recording");
     let body: serde_json::Value = serde_json::from_slice(&received[0].body).expect("json body");

@@ -9,10 +9,11 @@ use std::net::IpAddr;
 use crate::support::{check_hs256_jwt, client};
 use payclient::Sensitive;
 use payclient::cybersource::Authentication;
+use payclient::passkey::raw::types::StepUpOptionMethod as StepUpMethod;
 use payclient::passkey::{
     AuthenticationRequest, BrowserDevice, CredentialsRequest, IFRAME_FIELD_MAPPING, IframeInput,
-    IframeOutput, PasskeyClient, PasskeySession, PasskeyStep, Registrant, StepUpMethod,
-    StepUpProof, amount_alphabetic, amount_numeric, encoded_merchant, plain_merchant,
+    IframeOutput, PasskeyClient, PasskeySession, PasskeyStep, Registrant, StepUpProof,
+    amount_alphabetic, amount_numeric, encoded_merchant, plain_merchant,
 };
 use payclient::{Error, request_from_json};
 use reqwest::header::{ACCEPT, ACCEPT_LANGUAGE, HeaderMap, HeaderValue, USER_AGENT};
@@ -277,20 +278,20 @@ async fn an_sms_step_up_validates_registers_and_gets_credentials() {
         .await;
     let choices = session.step_up_choices();
     assert_eq!(choices.len(), 7);
-    assert_eq!(choices[0].method, StepUpMethod::OtpSms);
+    assert_eq!(choices[0].method(), StepUpMethod::OtpSms);
     assert_eq!(choices[0].value.as_deref(), Some("415****000"));
-    let out_of_band: Vec<&StepUpMethod> = choices
+    let out_of_band: Vec<StepUpMethod> = choices
         .iter()
         .filter(|c| c.is_out_of_band())
-        .map(|c| &c.method)
+        .map(|c| c.method())
         .collect();
     assert_eq!(
         out_of_band,
         [
-            &StepUpMethod::AppToApp,
-            &StepUpMethod::AppToApp,
-            &StepUpMethod::CustomerService,
-            &StepUpMethod::OutboundCall
+            StepUpMethod::AppToApp,
+            StepUpMethod::AppToApp,
+            StepUpMethod::CustomerService,
+            StepUpMethod::OutboundCall
         ]
     );
     assert_eq!(

@@ -16,6 +16,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`Address`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct Address {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address_line1: ::std::option::Option<AddressAddressLine1>,
@@ -403,6 +404,7 @@ pub mod types {
 
     ///`AmountAllocation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct AmountAllocation {
         pub amount: u64,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -420,6 +422,7 @@ pub mod types {
 
     ///`AmountAllocationCommission`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct AmountAllocationCommission {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub amount: ::std::option::Option<u64>,
@@ -495,6 +498,7 @@ pub mod types {
 
     ///`Billing`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct Billing {
         pub address: Address,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -509,6 +513,7 @@ pub mod types {
 
     ///`BillingDescriptor`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct BillingDescriptor {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub city: ::std::option::Option<::std::string::String>,
@@ -545,6 +550,7 @@ pub mod types {
 
     ///Request body for creating a Flow payment session. Optional members that are absent are not sent: no API default is ever sent by the client.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreatePaymentSessionRequest {
         ///The payment amount in minor units; 0 performs a card verification.
         pub amount: u64,
@@ -1083,6 +1089,7 @@ pub mod types {
 
     ///The customer's details; required when source.type is tamara.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct Customer {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
@@ -1104,6 +1111,7 @@ pub mod types {
 
     ///`CustomerRetry`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CustomerRetry {
         ///Asynchronous retries, excluding the first authorization.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1186,6 +1194,7 @@ pub mod types {
 
     ///`Instruction`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct Instruction {
         ///e.g. donations, education, family_support.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1200,6 +1209,7 @@ pub mod types {
 
     ///A line item; amounts in minor units.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct Item {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub commodity_code: ::std::option::Option<::std::string::String>,
@@ -1489,6 +1499,7 @@ pub mod types {
 
     ///Settings per payment method (applepay, card, googlepay, stored_card).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct PaymentMethodConfiguration {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub applepay: ::std::option::Option<PaymentMethodConfigurationApplepay>,
@@ -1508,6 +1519,7 @@ pub mod types {
 
     ///`PaymentMethodConfigurationApplepay`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct PaymentMethodConfigurationApplepay {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_payment_details: ::std::option::Option<::std::string::String>,
@@ -1523,6 +1535,7 @@ pub mod types {
 
     ///`PaymentMethodConfigurationCard`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct PaymentMethodConfigurationCard {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_payment_details: ::std::option::Option<::std::string::String>,
@@ -1536,6 +1549,7 @@ pub mod types {
 
     ///`PaymentMethodConfigurationGooglepay`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct PaymentMethodConfigurationGooglepay {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub store_payment_details: ::std::option::Option<::std::string::String>,
@@ -1551,6 +1565,7 @@ pub mod types {
 
     ///`PaymentMethodConfigurationStoredCard`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct PaymentMethodConfigurationStoredCard {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub customer_id: ::std::option::Option<::std::string::String>,
@@ -1734,6 +1749,7 @@ pub mod types {
 
     ///`Phone`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct Phone {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub country_code: ::std::option::Option<PhoneCountryCode>,
@@ -1886,6 +1902,7 @@ pub mod types {
 
     ///The recipient of the payment's funds.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct Recipient {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account_number: ::std::option::Option<::std::string::String>,
@@ -1968,6 +1985,7 @@ pub mod types {
 
     ///`Risk`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct Risk {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub enabled: ::std::option::Option<bool>,
@@ -1981,6 +1999,7 @@ pub mod types {
 
     ///The sender of the payment; `type` is individual, corporate or instrument.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct Sender {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address: ::std::option::Option<Address>,
@@ -2006,6 +2025,7 @@ pub mod types {
 
     ///`Shipping`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct Shipping {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address: ::std::option::Option<Address>,
@@ -2089,6 +2109,7 @@ pub mod types {
 
     ///Only what is set is sent; a value here overrides the one the session was created with.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct SubmitPaymentSessionRequest {
         ///The payment amount in minor units; 0 performs a card verification.
         pub amount: u64,
@@ -2112,6 +2133,7 @@ pub mod types {
 
     ///3D Secure settings.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct ThreeDs {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub allow_upgrade: ::std::option::Option<bool>,

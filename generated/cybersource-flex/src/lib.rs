@@ -131,6 +131,7 @@ pub mod types {
 
     ///The capture-context request; the fields sit under a top-level `fields` wrapper.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CaptureContextRequest {
         pub fields: CaptureFields,
     }
@@ -143,6 +144,7 @@ pub mod types {
 
     ///One capturable field; present means required unless `required` is false.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CaptureField {
         ///Whether the customer must supply the field (default true).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -157,6 +159,7 @@ pub mod types {
 
     ///The fields to capture and tokenize.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CaptureFields {
         #[serde(
             rename = "orderInformation",
@@ -178,6 +181,7 @@ pub mod types {
 
     ///`CaptureOrderInformation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CaptureOrderInformation {
         #[serde(
             rename = "amountDetails",
@@ -204,6 +208,7 @@ pub mod types {
 
     ///`CaptureOrderInformationAmountDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CaptureOrderInformationAmountDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub currency: ::std::option::Option<CaptureField>,
@@ -222,6 +227,7 @@ pub mod types {
 
     ///`CaptureOrderInformationBillTo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CaptureOrderInformationBillTo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address1: ::std::option::Option<CaptureField>,
@@ -277,6 +283,7 @@ pub mod types {
 
     ///`CaptureOrderInformationShipTo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CaptureOrderInformationShipTo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address1: ::std::option::Option<CaptureField>,
@@ -325,6 +332,7 @@ pub mod types {
 
     ///`CapturePaymentInformation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CapturePaymentInformation {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub card: ::std::option::Option<CapturePaymentInformationCard>,
@@ -338,6 +346,7 @@ pub mod types {
 
     ///`CapturePaymentInformationCard`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CapturePaymentInformationCard {
         #[serde(
             rename = "expirationMonth",

@@ -16,6 +16,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`AmountDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct AmountDetails {
         ///ISO 4217 currency; the examples use the numeric code (978).
         pub currency: ::std::string::String,
@@ -32,6 +33,7 @@ pub mod types {
 
     ///`AuthenticatedIdentity`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct AuthenticatedIdentity {
         pub data: ::payclient_core::Sensitive<::std::string::String>,
         ///fidoResponse.identifier
@@ -114,6 +116,7 @@ pub mod types {
 
     ///`AuthenticationOptionsRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct AuthenticationOptionsRequest {
         ///How the authenticator is shown, e.g. IFRAME.
         #[serde(rename = "authenticatorRenderMethod")]
@@ -140,8 +143,7 @@ pub mod types {
     ///`AuthenticationOptionsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AuthenticationOptionsResponse {
-        ///Known values: AUTHENTICATE, STEP_UP_AUTHENTICATE, AUTHENTICATION_REGISTRATION.
-        pub action: ::std::string::String,
+        pub action: crate::types::AuthenticationOptionsResponseAction,
         #[serde(
             rename = "authenticationContext",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -168,6 +170,7 @@ pub mod types {
 
     ///`AuthenticationRegistrationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct AuthenticationRegistrationRequest {
         #[serde(rename = "authenticatorRenderMethod")]
         pub authenticator_render_method: ::std::string::String,
@@ -193,6 +196,7 @@ pub mod types {
 
     ///`AuthenticationRegistrationRequestBuyerInformation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct AuthenticationRegistrationRequestBuyerInformation {
         ///Cardholder language, e.g. en_US.
         pub language: ::std::string::String,
@@ -206,6 +210,7 @@ pub mod types {
 
     ///`AuthenticationRegistrationRequestOrderInformation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct AuthenticationRegistrationRequestOrderInformation {
         #[serde(rename = "amountDetails")]
         pub amount_details: AmountDetails,
@@ -221,6 +226,7 @@ pub mod types {
 
     ///`AuthenticationRegistrationRequestOrderInformationBillTo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct AuthenticationRegistrationRequestOrderInformationBillTo {
         pub email: ::std::string::String,
         #[serde(
@@ -259,6 +265,7 @@ pub mod types {
 
     ///The cardholder's browser, mostly as the iframe's browserData reports it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct BrowserDeviceInformation {
         ///browserData.browserHeader
         #[serde(rename = "httpAcceptContent")]
@@ -582,6 +589,7 @@ pub mod types {
 
     ///`MerchantInformation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct MerchantInformation {
         #[serde(rename = "merchantDescriptor")]
         pub merchant_descriptor: MerchantInformationMerchantDescriptor,
@@ -595,6 +603,7 @@ pub mod types {
 
     ///`MerchantInformationMerchantDescriptor`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct MerchantInformationMerchantDescriptor {
         ///Merchant name; the authentication examples send it base64-encoded.
         pub name: ::std::string::String,
@@ -610,6 +619,7 @@ pub mod types {
 
     ///`OneTimePasswordRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct OneTimePasswordRequest {
         #[serde(rename = "clientCorrelationId")]
         pub client_correlation_id: ::std::string::String,
@@ -656,6 +666,7 @@ pub mod types {
 
     ///`OrderAmountInformation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct OrderAmountInformation {
         #[serde(rename = "amountDetails")]
         pub amount_details: AmountDetails,
@@ -669,6 +680,7 @@ pub mod types {
 
     ///`PaymentCredentialsRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct PaymentCredentialsRequest {
         #[serde(rename = "authenticatedIdentities")]
         pub authenticated_identities: ::std::vec::Vec<AuthenticatedIdentity>,
@@ -693,6 +705,7 @@ pub mod types {
 
     ///`PaymentCredentialsRequestOrderInformation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct PaymentCredentialsRequestOrderInformation {
         #[serde(rename = "amountDetails")]
         pub amount_details: AmountDetails,
@@ -708,6 +721,7 @@ pub mod types {
 
     ///Billing address; required for countries where billing address information is available.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct PaymentCredentialsRequestOrderInformationBillTo {
         pub address1: ::std::string::String,
         #[serde(rename = "administrativeArea")]
@@ -1023,6 +1037,7 @@ pub mod types {
 
     ///`SessionInformation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct SessionInformation {
         #[serde(rename = "secureToken")]
         pub secure_token: ::payclient_core::Sensitive<::std::string::String>,
@@ -1039,9 +1054,8 @@ pub mod types {
     pub struct StepUpOption {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
-        ///Known values: OTP_SMS, OTP_EMAIL, OTP_ONLINE_BANKING, APP_TO_APP, CUSTOMER_SERVICE, OUTBOUND_CALL.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub method: ::std::option::Option<::std::string::String>,
+        pub method: ::std::option::Option<crate::types::StepUpOptionMethod>,
         #[serde(
             rename = "platformType",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1077,6 +1091,7 @@ pub mod types {
 
     ///`StepUpOptionReference`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct StepUpOptionReference {
         ///The id of the chosen stepUpOptions entry.
         pub id: ::std::string::String,
@@ -1150,6 +1165,7 @@ pub mod types {
 
     ///`ValidateAuthenticationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct ValidateAuthenticationRequest {
         #[serde(rename = "clientCorrelationId")]
         pub client_correlation_id: ::std::string::String,
@@ -1177,9 +1193,10 @@ pub mod types {
     ///`ValidateAuthenticationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ValidateAuthenticationResponse {
-        ///Known values: AUTHENTICATION_REGISTRATION.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub action: ::std::option::Option<::std::string::String>,
+        pub action: ::std::option::Option<
+            crate::types::ValidateAuthenticationResponseAction,
+        >,
         #[serde(flatten)]
         pub extra: ::std::collections::BTreeMap<
             ::std::string::String,
@@ -1910,7 +1927,10 @@ pub mod types {
 
         #[derive(Clone, Debug)]
         pub struct AuthenticationOptionsResponse {
-            action: ::std::result::Result<::std::string::String, ::std::string::String>,
+            action: ::std::result::Result<
+                crate::types::AuthenticationOptionsResponseAction,
+                ::std::string::String,
+            >,
             authentication_context: ::std::result::Result<
                 ::std::option::Option<super::AuthenticationContext>,
                 ::std::string::String,
@@ -1942,7 +1962,9 @@ pub mod types {
         impl AuthenticationOptionsResponse {
             pub fn action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<
+                    crate::types::AuthenticationOptionsResponseAction,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.action = value
@@ -4970,7 +4992,7 @@ pub mod types {
                 ::std::string::String,
             >,
             method: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::types::StepUpOptionMethod>,
                 ::std::string::String,
             >,
             platform_type: ::std::result::Result<
@@ -5030,7 +5052,9 @@ pub mod types {
             }
             pub fn method<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::types::StepUpOptionMethod>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.method = value
@@ -5623,7 +5647,9 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ValidateAuthenticationResponse {
             action: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<
+                    crate::types::ValidateAuthenticationResponseAction,
+                >,
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
@@ -5647,7 +5673,11 @@ pub mod types {
         impl ValidateAuthenticationResponse {
             pub fn action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        crate::types::ValidateAuthenticationResponseAction,
+                    >,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.action = value
@@ -5733,6 +5763,245 @@ pub mod types {
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+
+    ///A value the vendor sends.
+    ///
+    /// An open enum: a value this version does not know is kept in `Unknown`.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    pub enum AuthenticationOptionsResponseAction {
+        ///`AUTHENTICATE`
+        Authenticate,
+        ///`STEP_UP_AUTHENTICATE`
+        StepUpAuthenticate,
+        ///`AUTHENTICATION_REGISTRATION`
+        AuthenticationRegistration,
+        /// A value this version does not know, as the vendor sent it.
+        Unknown(::std::string::String),
+    }
+
+    impl AuthenticationOptionsResponseAction {
+        /// The value as the vendor writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Authenticate => "AUTHENTICATE",
+                Self::StepUpAuthenticate => "STEP_UP_AUTHENTICATE",
+                Self::AuthenticationRegistration => "AUTHENTICATION_REGISTRATION",
+                Self::Unknown(value) => value,
+            }
+        }
+    }
+
+    impl ::std::convert::From<&str> for AuthenticationOptionsResponseAction {
+        fn from(value: &str) -> Self {
+            match value {
+                "AUTHENTICATE" => Self::Authenticate,
+                "STEP_UP_AUTHENTICATE" => Self::StepUpAuthenticate,
+                "AUTHENTICATION_REGISTRATION" => Self::AuthenticationRegistration,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+
+    impl ::std::str::FromStr for AuthenticationOptionsResponseAction {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+
+    impl ::std::fmt::Display for AuthenticationOptionsResponseAction {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+
+    impl ::serde::Serialize for AuthenticationOptionsResponseAction {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for AuthenticationOptionsResponseAction {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(
+                match value.as_str() {
+                    "AUTHENTICATE" => Self::Authenticate,
+                    "STEP_UP_AUTHENTICATE" => Self::StepUpAuthenticate,
+                    "AUTHENTICATION_REGISTRATION" => Self::AuthenticationRegistration,
+                    _ => Self::Unknown(value),
+                },
+            )
+        }
+    }
+
+    ///A value the vendor sends.
+    ///
+    /// An open enum: a value this version does not know is kept in `Unknown`.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    pub enum StepUpOptionMethod {
+        ///`OTP_SMS`
+        OtpSms,
+        ///`OTP_EMAIL`
+        OtpEmail,
+        ///`OTP_ONLINE_BANKING`
+        OtpOnlineBanking,
+        ///`APP_TO_APP`
+        AppToApp,
+        ///`CUSTOMER_SERVICE`
+        CustomerService,
+        ///`OUTBOUND_CALL`
+        OutboundCall,
+        /// A value this version does not know, as the vendor sent it.
+        Unknown(::std::string::String),
+    }
+
+    impl StepUpOptionMethod {
+        /// The value as the vendor writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::OtpSms => "OTP_SMS",
+                Self::OtpEmail => "OTP_EMAIL",
+                Self::OtpOnlineBanking => "OTP_ONLINE_BANKING",
+                Self::AppToApp => "APP_TO_APP",
+                Self::CustomerService => "CUSTOMER_SERVICE",
+                Self::OutboundCall => "OUTBOUND_CALL",
+                Self::Unknown(value) => value,
+            }
+        }
+    }
+
+    impl ::std::convert::From<&str> for StepUpOptionMethod {
+        fn from(value: &str) -> Self {
+            match value {
+                "OTP_SMS" => Self::OtpSms,
+                "OTP_EMAIL" => Self::OtpEmail,
+                "OTP_ONLINE_BANKING" => Self::OtpOnlineBanking,
+                "APP_TO_APP" => Self::AppToApp,
+                "CUSTOMER_SERVICE" => Self::CustomerService,
+                "OUTBOUND_CALL" => Self::OutboundCall,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+
+    impl ::std::str::FromStr for StepUpOptionMethod {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+
+    impl ::std::fmt::Display for StepUpOptionMethod {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+
+    impl ::serde::Serialize for StepUpOptionMethod {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for StepUpOptionMethod {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(
+                match value.as_str() {
+                    "OTP_SMS" => Self::OtpSms,
+                    "OTP_EMAIL" => Self::OtpEmail,
+                    "OTP_ONLINE_BANKING" => Self::OtpOnlineBanking,
+                    "APP_TO_APP" => Self::AppToApp,
+                    "CUSTOMER_SERVICE" => Self::CustomerService,
+                    "OUTBOUND_CALL" => Self::OutboundCall,
+                    _ => Self::Unknown(value),
+                },
+            )
+        }
+    }
+
+    ///A value the vendor sends.
+    ///
+    /// An open enum: a value this version does not know is kept in `Unknown`.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    pub enum ValidateAuthenticationResponseAction {
+        ///`AUTHENTICATION_REGISTRATION`
+        AuthenticationRegistration,
+        /// A value this version does not know, as the vendor sent it.
+        Unknown(::std::string::String),
+    }
+
+    impl ValidateAuthenticationResponseAction {
+        /// The value as the vendor writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::AuthenticationRegistration => "AUTHENTICATION_REGISTRATION",
+                Self::Unknown(value) => value,
+            }
+        }
+    }
+
+    impl ::std::convert::From<&str> for ValidateAuthenticationResponseAction {
+        fn from(value: &str) -> Self {
+            match value {
+                "AUTHENTICATION_REGISTRATION" => Self::AuthenticationRegistration,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+
+    impl ::std::str::FromStr for ValidateAuthenticationResponseAction {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+
+    impl ::std::fmt::Display for ValidateAuthenticationResponseAction {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+
+    impl ::serde::Serialize for ValidateAuthenticationResponseAction {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ValidateAuthenticationResponseAction {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(
+                match value.as_str() {
+                    "AUTHENTICATION_REGISTRATION" => Self::AuthenticationRegistration,
+                    _ => Self::Unknown(value),
+                },
+            )
         }
     }
 }
