@@ -248,6 +248,9 @@ impl Hooks {
         request: &mut reqwest::Request,
     ) -> Result<(), HookError> {
         check_path(operation, base_url, request.url())?;
+        // The span is the pipeline's attempt span; ids in paths are checked
+        // above and carry no card data.
+        tracing::Span::current().record("url.path", request.url().path());
         let headers = request.headers_mut();
         headers.remove(API_VERSION);
         if let Some(content_type) = &operation.request_content_type {

@@ -301,6 +301,7 @@ impl Pipeline {
                 "http.request.method" = operation.method,
                 "server.address" = self.server_address.as_str(),
                 "url.template" = operation.path,
+                "url.path" = tracing::field::Empty,
                 "http.request.resend_count" = attempt - 1,
                 "http.response.status_code" = tracing::field::Empty,
             );

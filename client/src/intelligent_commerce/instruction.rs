@@ -381,3 +381,33 @@ impl Instruction {
         self.pending_events = pending_events;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An instruction as payclient 0.1 stored it (no `version`).
+    const FORMAT_0: &str = r#"{"instructionId":"1-5C8B7367EC00c229ec8a","clientCorrelationId":"c","state":"CREDENTIALS_RETRIEVED","mandates":[{"mandateId":"m","declineThreshold":"100.00","currency":"USD","effectiveUntil":1795690745,"quantity":10,"quantityUsed":6}],"status":"COMPLETED","pendingEvents":[]}"#;
+
+    #[test]
+    fn an_instruction_of_the_previous_format_still_loads() {
+        let loaded: Instruction = serde_json::from_str(FORMAT_0).expect("format 0");
+        assert_eq!(loaded.state(), InstructionState::CredentialsRetrieved);
+        assert_eq!(loaded.mandates()[0].quantity_used, 6);
+        let written = serde_json::to_value(&loaded).expect("json");
+        assert_eq!(written["version"], INSTRUCTION_FORMAT);
+        let again: Instruction = serde_json::from_value(written).expect("its own format");
+        assert_eq!(again, loaded);
+    }
+
+    #[test]
+    fn an_instruction_of_a_newer_format_is_refused_clearly() {
+        let mut newer: serde_json::Value = serde_json::from_str(FORMAT_0).expect("json");
+        newer["version"] = (INSTRUCTION_FORMAT + 1).into();
+        let err = serde_json::from_value::<Instruction>(newer).expect_err("newer");
+        assert!(
+            err.to_string().contains("stored by a newer payclient"),
+            "{err}"
+        );
+    }
+}

@@ -792,3 +792,85 @@ fn configuration_is_checked_when_built() {
     );
     assert!(env(&[("CHECKOUT_PREFIX", "abcd1234")]).is_err());
 }
+
+/// An application's observer sees each attempt: operation, method, host,
+/// status, attempt number, duration and request id; never a header or body.
+#[tokio::test]
+async fn an_observer_sees_every_attempt() {
+    use std::sync::Mutex;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503).insert_header("cko-request-id", "r-1"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(SESSION)
+                .insert_header("cko-request-id", "r-2"),
+        )
+        .mount(&server)
+        .await;
+    type Seen = (
+        &'static str,
+        &'static str,
+        String,
+        u32,
+        Option<u16>,
+        Option<String>,
+    );
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+    let record = seen.clone();
+    let client = CheckoutClient::new(
+        CheckoutConfig::builder()
+            .environment(CheckoutEnvironment::Custom {
+                base_url: server.uri(),
+                token_url: None,
+            })
+            .credentials(CheckoutCredentials::SecretKey(SecretString::from(
+                SECRET_KEY,
+            )))
+            .retry(retry())
+            .observer(move |a: &payclient::Attempt<'_>| {
+                assert!(a.duration < Duration::from_secs(5));
+                record.lock().expect("lock").push((
+                    a.operation,
+                    a.method,
+                    a.server_address.to_owned(),
+                    a.attempt,
+                    a.status,
+                    a.request_id.map(str::to_owned),
+                ));
+            })
+            .build()
+            .expect("config"),
+    )
+    .expect("client");
+    client
+        .get_payment_session("ps_2Un6XkDzvnbzYFRTfBlG1xRQIXn")
+        .await
+        .expect("retried");
+    let seen = seen.lock().expect("lock").clone();
+    assert_eq!(
+        seen,
+        [
+            (
+                "get_payment_session",
+                "GET",
+                "127.0.0.1".to_owned(),
+                1,
+                Some(503),
+                Some("r-1".to_owned())
+            ),
+            (
+                "get_payment_session",
+                "GET",
+                "127.0.0.1".to_owned(),
+                2,
+                Some(200),
+                Some("r-2".to_owned())
+            ),
+        ]
+    );
+}

@@ -127,6 +127,7 @@ async fn errors_configs_and_traces_never_show_secrets_or_card_data() {
         "http.request.method=\"POST\"",
         "server.address=\"apitest.cybersource.com\"",
         "url.template=\"/flex/v2/sessions\"",
+        "url.path=\"/flex/v2/sessions\"",
         "http.request.resend_count=0",
         "http.response.status_code=401",
     ] {
