@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 #[test]
 fn summary_of_each_spec() {
-    let root = payclient_workspace_tests::root();
+    let root = crate::support::root();
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(root.join("tests").join("snapshots"));
     settings.set_prepend_module_to_snapshot(false);
@@ -31,9 +31,7 @@ fn summary_of_each_spec() {
 
 #[test]
 fn snapshot_files_match_the_specs() {
-    let dir = payclient_workspace_tests::root()
-        .join("tests")
-        .join("snapshots");
+    let dir = crate::support::root().join("tests").join("snapshots");
     let found: BTreeSet<String> = std::fs::read_dir(&dir)
         .expect("tests/snapshots exists")
         .filter_map(Result::ok)

@@ -72,7 +72,7 @@ const DOCUMENTED: &[(&str, &str, &str)] = &[
 /// first server's own path when `with_server_path` (Intelligent Commerce's
 /// `/acp/v1` prefix lives there).
 fn spec_operations(with_server_path: bool) -> BTreeSet<(String, String, String)> {
-    let root = payclient_workspace_tests::root();
+    let root = crate::support::root();
     let mut found = BTreeSet::new();
     for product in payclient_codegen::PRODUCTS {
         let spec =

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::support::{root, same_json_modulo_dropped_nulls};
 use payclient_codegen::examples::collect;
-use payclient_workspace_tests::{root, same_json_modulo_dropped_nulls};
 use serde_json::Value;
 
 type RoundTrip = fn(Value) -> Result<Value, String>;

@@ -4,7 +4,7 @@
 
 #[test]
 fn generated_tree_matches_the_specs() {
-    let root = payclient_workspace_tests::root();
+    let root = crate::support::root();
     let generated = payclient_codegen::generate_all(&root).unwrap_or_else(|errors| {
         let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
         panic!("the specs do not generate:\n{}", text.join("\n"))
@@ -20,7 +20,7 @@ fn generated_tree_matches_the_specs() {
 
 #[test]
 fn generation_is_deterministic() {
-    let root = payclient_workspace_tests::root();
+    let root = crate::support::root();
     let product = &payclient_codegen::PRODUCTS[0];
     let first = payclient_codegen::generate(&root, product).expect("generates");
     let second = payclient_codegen::generate(&root, product).expect("generates");
