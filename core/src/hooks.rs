@@ -30,14 +30,14 @@ pub trait Vendor: Send + Sync + 'static {
 
     /// Before the first attempt of a call: anything that may need I/O or
     /// that has a typed refusal (an OAuth token; whether the operation can be
-    /// encrypted as the configuration stands). An error ends the call with
-    /// nothing sent.
-    fn before_call<'a>(
-        &'a self,
+    /// encrypted as the configuration stands), or `None` when there is
+    /// nothing to do. An error ends the call with nothing sent.
+    fn before_call(
+        &self,
         operation: &'static Operation,
-    ) -> BoxFuture<'a, Result<(), Error>> {
+    ) -> Option<BoxFuture<'_, Result<(), Error>>> {
         let _ = operation;
-        Box::pin(async { Ok(()) })
+        None
     }
 
     /// Authenticates one attempt (each is signed afresh). An error means the
@@ -329,30 +329,36 @@ pub fn check_path(
     base_url: &str,
     url: &reqwest::Url,
 ) -> Result<(), HookError> {
-    let base = reqwest::Url::parse(base_url).map_err(|_| {
+    // The base URL's path as written: configurations check that it is
+    // written as the URL parser reads it (see `check_url`).
+    let base_path = crate::http::written_path(base_url).ok_or_else(|| {
         HookError::new(format!(
             "operation `{}`: the base URL is not a URL",
             operation.id
         ))
     })?;
-    let base_segments = base.path().split('/').filter(|s| !s.is_empty());
-    let template = operation.path.split('/').filter(|s| !s.is_empty());
-    let expected = base_segments.chain(template);
-    let mut actual = url
-        .path_segments()
-        .into_iter()
-        .flatten()
-        .filter(|s| !s.is_empty());
-    let mut matches = url.path().ends_with('/') == operation.path.ends_with('/');
-    for want in expected {
-        let got = actual.next();
-        matches &= match got {
-            None => false,
-            Some(got) if want.starts_with('{') && want.ends_with('}') => is_plain_segment(got),
-            Some(got) => want == got,
-        };
-    }
-    if matches && actual.next().is_none() {
+    let matches = url
+        .path()
+        .strip_prefix(base_path.trim_end_matches('/'))
+        .is_some_and(|rest| {
+            // Segment by segment, empty ones included: no doubled or
+            // missing slash passes either.
+            let mut got = rest.split('/');
+            let mut want = operation.path.split('/');
+            loop {
+                match (want.next(), got.next()) {
+                    (None, None) => break true,
+                    (Some(w), Some(g)) if w.starts_with('{') && w.ends_with('}') => {
+                        if !is_plain_segment(g) {
+                            break false;
+                        }
+                    }
+                    (Some(w), Some(g)) if w == g => {}
+                    _ => break false,
+                }
+            }
+        });
+    if matches {
         return Ok(());
     }
     let names: Vec<&str> = operation.path_parameters().collect();

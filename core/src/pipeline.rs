@@ -287,7 +287,9 @@ impl Pipeline {
     /// retried.
     pub async fn run<C: Call>(&self, call: impl Fn() -> C) -> Result<Reply<C::Output>, Error> {
         let operation = C::operation();
-        self.vendor.before_call(operation).await?;
+        if let Some(ready) = self.vendor.before_call(operation) {
+            ready.await?;
+        }
         let started = Instant::now();
         let policy = &self.settings.retry;
         let mut attempt: u32 = 0;

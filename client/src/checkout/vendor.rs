@@ -77,16 +77,14 @@ impl Vendor for Checkout {
         &REQUEST_ID
     }
 
-    fn before_call<'a>(
-        &'a self,
+    fn before_call(
+        &self,
         _operation: &'static Operation,
-    ) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move {
-            match &self.auth {
-                Auth::SecretKey(_) => Ok(()),
-                Auth::OAuth(tokens) => tokens.ensure().await,
-            }
-        })
+    ) -> Option<BoxFuture<'_, Result<(), Error>>> {
+        match &self.auth {
+            Auth::SecretKey(_) => None,
+            Auth::OAuth(tokens) => Some(Box::pin(tokens.ensure())),
+        }
     }
 
     fn authenticate(

@@ -165,19 +165,21 @@ impl Vendor for Cybersource {
         &CORRELATION_ID
     }
 
-    fn before_call<'a>(
-        &'a self,
+    fn before_call(
+        &self,
         operation: &'static Operation,
-    ) -> BoxFuture<'a, Result<(), Error>> {
+    ) -> Option<BoxFuture<'_, Result<(), Error>>> {
         // Refused before any attempt, with a typed error.
-        let refusal = match self.config.mle_plan(operation) {
-            MlePlan::Refuse(reason) => Some(Error::Configuration(ConfigError::Operation {
-                operation: operation.id.to_owned(),
-                reason: reason.to_owned(),
-            })),
+        match self.config.mle_plan(operation) {
+            MlePlan::Refuse(reason) => {
+                let refusal = Error::Configuration(ConfigError::Operation {
+                    operation: operation.id.to_owned(),
+                    reason: reason.to_owned(),
+                });
+                Some(Box::pin(async move { Err(refusal) }))
+            }
             _ => None,
-        };
-        Box::pin(async move { refusal.map_or(Ok(()), Err) })
+        }
     }
 
     fn authenticate(
