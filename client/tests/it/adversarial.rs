@@ -18,8 +18,8 @@
 //!     bounded `Retry-After`, the Flex token checks, one fetch per kid, no
 //!     secret in traces.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::hostile::{Answer, Hostile};
@@ -1234,22 +1234,9 @@ async fn many_validations_of_one_kid_make_one_fetch() {
     assert_eq!(fetches.load(Ordering::SeqCst), 1);
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn hostile_answers_leave_no_secret_in_traces_or_errors() {
-    let captured = Captured::default();
+    let captured = crate::redaction::Buffer::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)

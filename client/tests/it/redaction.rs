@@ -30,8 +30,9 @@ fn assert_clean(text: &str) {
     }
 }
 
+/// Where a test's tracing subscriber writes, to be searched afterwards.
 #[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Buffer(pub(crate) Arc<Mutex<Vec<u8>>>);
 
 impl Write for Buffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
