@@ -6,6 +6,81 @@
 //! by default), and a service compiles only its vendor's code and
 //! dependencies.
 //!
+//! ## Quick start
+//!
+//! ```toml
+//! [dependencies]
+//! payclient = "0.1"
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! ```
+//!
+//! The clients are async and need a tokio runtime. Here against the local
+//! sandbox (`payclient-sandbox`, a dev-dependency), which stands in for both
+//! vendors; against the vendors, build the configurations with
+//! `CheckoutConfig::from_env()` and `CybersourceConfig::from_env()`.
+//!
+//! ```
+//! # #[cfg(all(feature = "checkout-flow", feature = "cybersource-flex"))]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use payclient::checkout::{CheckoutClient, CheckoutConfig, CheckoutCredentials, CheckoutEnvironment};
+//! use payclient::cybersource::{CybersourceClient, CybersourceConfig, Environment};
+//! use payclient::flex::{CaptureField, CaptureSelection, FlexClient, FlexOptions};
+//! use payclient::secrecy::SecretString;
+//!
+//! let sandbox = payclient_sandbox::Sandbox::start().await?;
+//! let c = sandbox.config();
+//!
+//! // Checkout.com Flow: a payment session for the browser's Flow component.
+//! let checkout = CheckoutClient::new(
+//!     CheckoutConfig::builder()
+//!         .environment(CheckoutEnvironment::Custom {
+//!             base_url: sandbox.base_url().to_owned(),
+//!             token_url: None,
+//!         })
+//!         .credentials(CheckoutCredentials::SecretKey(SecretString::from(
+//!             c.checkout_secret_key.clone(),
+//!         )))
+//!         .build()?,
+//! )?;
+//! let request: payclient::checkout::types::CreatePaymentSessionRequest =
+//!     payclient::request_from_json(serde_json::json!({
+//!         "amount": 1000, "currency": "GBP",
+//!         "billing": {"address": {"country": "GB"}},
+//!         "success_url": "https://example.com/ok", "failure_url": "https://example.com/failed"
+//!     }))?;
+//! let session = checkout.create_payment_session(request).await?;
+//! println!("session {} ({} bytes for Flow)", session.value.id, session.raw().len());
+//!
+//! // Cybersource Flex: a capture context, signed by the vendor and verified here.
+//! let cybersource = CybersourceClient::new(
+//!     CybersourceConfig::builder()
+//!         .merchant_id(&c.merchant_id)
+//!         .key_id(&c.key_id)
+//!         .shared_secret(SecretString::from(c.shared_secret.clone()))
+//!         .environment(Environment::Custom {
+//!             base_url: sandbox.base_url().to_owned(),
+//!             signing_host: c.signing_host.clone(),
+//!         })
+//!         .build()?,
+//! );
+//! let flex = FlexClient::with_options(
+//!     cybersource,
+//!     FlexOptions { allowed_origins: Some(vec![sandbox.base_url().to_owned()]), ..FlexOptions::default() },
+//! );
+//! let context = flex
+//!     .create_capture_context(&CaptureSelection::new().require(CaptureField::CardNumber))
+//!     .await?;
+//! assert_eq!(context.required_fields(), ["paymentInformation.card.number"]);
+//! sandbox.shutdown().await;
+//! # Ok(()) }
+//! # #[cfg(not(all(feature = "checkout-flow", feature = "cybersource-flex")))]
+//! # fn main() {}
+//! ```
+//!
+//! Each product module shows its whole workflow the same way: [`flex`],
+//! [`passkey`], [`intelligent_commerce`], [`checkout`].
+//!
 //! ## How a call travels
 //!
 //! A product client (`FlexClient`, `PasskeyClient`,
@@ -75,6 +150,16 @@ pub use payclient_core::{
 };
 /// The secret-holding types of payclient's signatures (`SecretString`).
 pub use secrecy;
+/// The JSON crate of payclient's signatures ([`request_from_json`] takes a
+/// `serde_json::Value`).
+pub use serde_json;
+/// The date and time crate of Intelligent Commerce's mandates
+/// (`MandateTerms::effective_until`).
+#[cfg(feature = "cybersource-intelligent-commerce")]
+pub use chrono;
+/// The generated clients' runtime (`ResponseValue`, `Error`), whose types
+/// appear in [`payclient_core::Call`].
+pub use payclient_core::progenitor_client;
 
 /// Where the time comes from: the system clock by default, a fixed or
 /// stepped one in tests.
@@ -116,21 +201,15 @@ pub use fields::request_from_json;
 /// `User-Agent` of every request: payclient and its version.
 pub const USER_AGENT: &str = concat!("payclient/", env!("CARGO_PKG_VERSION"));
 
-/// Cybersource Flex API v2: capture contexts, public keys, transient tokens.
 #[cfg(feature = "cybersource-flex")]
 pub mod flex;
 
-/// Cybersource Passkey Service for tokenized cards.
 #[cfg(feature = "cybersource-passkey")]
 pub mod passkey;
 
-/// Cybersource Intelligent Commerce: agents buying under mandates.
 #[cfg(feature = "cybersource-intelligent-commerce")]
 pub mod intelligent_commerce;
 
-/// Checkout.com Flow payment sessions: configuration and auth (secret key or
-/// OAuth2), create / submit / get with the exact response bytes, typed
-/// outcomes, errors and webhook verification.
 #[cfg(feature = "checkout-flow")]
 pub mod checkout;
 

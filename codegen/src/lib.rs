@@ -92,7 +92,8 @@ pub struct GeneratedFile {
 pub struct Generated {
     /// The product.
     pub product: Product,
-    /// The crate's files (`Cargo.toml`, `src/lib.rs`).
+    /// The crate's files (`Cargo.toml`, `src/lib.rs`, `README.md` and the
+    /// licence texts a published crate carries).
     pub files: Vec<GeneratedFile>,
     /// The readable summary that the snapshot test records.
     pub summary: String,
@@ -166,12 +167,36 @@ pub fn generate(root: &Path, product: &Product) -> Result<Generated, Vec<SpecErr
                 path: dir.join("src").join("lib.rs"),
                 contents: rendered.lib_rs,
             },
-        ],
+            GeneratedFile {
+                path: dir.join("README.md"),
+                contents: render::readme(product),
+            },
+        ]
+        .into_iter()
+        .chain(licence_files(root, &dir).map_err(|e| vec![e])?)
+        .collect(),
         summary,
         operations: rows.len(),
         types: rendered.type_names.len(),
         rewrites,
     })
+}
+
+/// The workspace's licence texts, copied into a generated crate so that its
+/// published package carries them (cargo packages only a crate's own files).
+fn licence_files(root: &Path, dir: &Path) -> Result<Vec<GeneratedFile>, SpecError> {
+    ["LICENSE-MIT", "LICENSE-APACHE"]
+        .into_iter()
+        .map(|name| {
+            let text = std::fs::read_to_string(root.join(name)).map_err(|e| {
+                SpecError::new(Path::new(name), "$", format!("cannot read the file: {e}"))
+            })?;
+            Ok(GeneratedFile {
+                path: dir.join(name),
+                contents: text,
+            })
+        })
+        .collect()
 }
 
 /// [`generate`] for every product; all errors of all specs, or all outputs.

@@ -742,7 +742,7 @@ fn describe(l: &Loosened) -> Option<String> {
 }
 
 /// Responses are lenient: every schema a response reaches (components and
-/// inline schemas) is loosened; see [`loosen`]. The lint guarantees that no
+/// inline schemas) is loosened; see `loosen`. The lint guarantees that no
 /// component is shared with a request, so requests stay strict.
 pub fn open_response_schemas(document: &mut Value) -> Vec<Rewrite> {
     let mut done = Vec::new();

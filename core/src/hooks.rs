@@ -392,7 +392,7 @@ impl std::error::Error for BodyLimitExceeded {}
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// `response` with a body that fails with [`BodyLimitExceeded`] as soon as
+/// `response` with a body that fails with `BodyLimitExceeded` as soon as
 /// more than `limit` bytes arrive (at once when `Content-Length` already
 /// says so); nothing past the limit is read.
 pub fn cap_body(response: reqwest::Response, limit: u64) -> reqwest::Response {

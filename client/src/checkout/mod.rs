@@ -1,34 +1,67 @@
-//! Checkout.com Flow payment sessions.
+//! Checkout.com Flow payment sessions: configuration and auth (secret key or
+//! OAuth2), create / submit / get with the exact response bytes, typed
+//! outcomes, errors and webhook verification.
 //!
 //! ```
-//! use payclient::checkout::{CheckoutClient, CheckoutConfig, CheckoutCredentials, CheckoutEnvironment};
-//! use payclient::checkout::raw::types::builder::{Billing, CreatePaymentSessionRequest};
-//! use secrecy::SecretString;
+//! use payclient::checkout::types::{CreatePaymentSessionRequest, SubmitPaymentSessionRequest};
+//! use payclient::checkout::{
+//!     CheckoutClient, CheckoutConfig, CheckoutCredentials, CheckoutEnvironment, SubmitOutcome,
+//! };
+//! use payclient::secrecy::SecretString;
+//! use payclient_sandbox::Sandbox;
+//! use serde_json::json;
 //!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // The local sandbox stands in for Checkout.com; against the vendor,
+//! // `CheckoutEnvironment::Sandbox { prefix }` or `CheckoutConfig::from_env()?`.
+//! let sandbox = Sandbox::start().await?;
 //! let config = CheckoutConfig::builder()
-//!     .environment(CheckoutEnvironment::Sandbox { prefix: "abcd1234".into() })
-//!     .credentials(CheckoutCredentials::SecretKey(SecretString::from("sk_sbox_m73dzbpy7cf3gfd46xr4yj5xo4e")))
+//!     .environment(CheckoutEnvironment::Custom {
+//!         base_url: sandbox.base_url().to_owned(),
+//!         token_url: None,
+//!     })
+//!     .credentials(CheckoutCredentials::SecretKey(SecretString::from(
+//!         sandbox.config().checkout_secret_key.clone(),
+//!     )))
 //!     .build()?;
 //! let client = CheckoutClient::new(config)?;
-//! // Typed, with the generated builder…
-//! let request = CreatePaymentSessionRequest::default()
-//!     .amount(1000u64)
-//!     .currency("GBP")
-//!     .billing(Billing::default().address(payclient::checkout::raw::types::Address::default()))
-//!     .success_url("https://example.com/ok")
-//!     .failure_url("https://example.com/failed");
-//! // …or from JSON, where a broken constraint names its field:
-//! let err = payclient::request_from_json::<payclient::checkout::raw::types::CreatePaymentSessionRequest>(
-//!     serde_json::json!({"amount": 1000, "currency": "GBP", "billing": {"address": {}},
-//!         "success_url": "https://a.example", "failure_url": "https://b.example",
-//!         "reference": "R".repeat(51)}),
-//! )
+//!
+//! let session = |amount: u64| -> Result<CreatePaymentSessionRequest, payclient::ValidationError> {
+//!     payclient::request_from_json(json!({
+//!         "amount": amount, "currency": "GBP", "reference": "ORD-5023-4E89",
+//!         "billing": {"address": {"country": "GB"}},
+//!         "success_url": "https://example.com/ok", "failure_url": "https://example.com/failed",
+//!         "3ds": {"enabled": true}
+//!     }))
+//! };
+//! let created = client.create_payment_session(session(1000)?).await?;
+//! // Flow, in the browser, takes `created.raw()` unmodified (never log it:
+//! // it holds the session secret; `Debug` does not print it).
+//! assert!(!created.raw().is_empty());
+//!
+//! // What Flow's `handleSubmit` received; the sandbox takes any session data.
+//! let submit: SubmitPaymentSessionRequest =
+//!     serde_json::from_value(json!({"session_data": "from-flow", "amount": 1000}))?;
+//! let outcome = client.submit_payment_session(&created.value.id, submit).await?;
+//! match &outcome {
+//!     SubmitOutcome::Processed(reply) => println!("{}: {}", reply.value.id, reply.value.status),
+//!     // 202: the customer must act (3DS); `reply.value.action` says how.
+//!     SubmitOutcome::ActionRequired(reply) => println!("{}: customer action", reply.value.id),
+//! }
+//! assert!(matches!(outcome, SubmitOutcome::Processed(_)));
+//!
+//! // A request that breaks a documented constraint names the field, and
+//! // nothing is sent.
+//! let err = payclient::request_from_json::<CreatePaymentSessionRequest>(json!({
+//!     "amount": 1000, "currency": "GBP", "billing": {"address": {}},
+//!     "success_url": "https://a.example", "failure_url": "https://b.example",
+//!     "reference": "R".repeat(51)
+//! }))
 //! .unwrap_err();
 //! assert_eq!((err.field.as_str(), err.reason.as_str()), ("reference", "longer than 50 characters"));
-//! // let session = client.create_payment_session(request).await?;
-//! // Flow takes session.raw() unmodified.
-//! # let _ = (client, request);
-//! # Ok::<(), payclient::Error>(())
+//! sandbox.shutdown().await;
+//! # Ok(()) }
 //! ```
 
 mod config;

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey};
+#[cfg(feature = "p12")]
 use aws_lc_rs::signature::RsaKeyPair;
 use x509_parser::oid_registry::OID_X509_SERIALNUMBER;
 
@@ -95,7 +96,9 @@ impl MleCertificate {
     }
 }
 
-/// The merchant's signing key from a P12 file, for RS256 JWTs.
+/// The merchant's signing key from a P12 file, for RS256 JWTs (the `p12`
+/// feature).
+#[cfg(feature = "p12")]
 #[derive(Clone)]
 pub struct P12SigningKey {
     kid: String,
@@ -103,6 +106,7 @@ pub struct P12SigningKey {
     mle: Option<MleCertificate>,
 }
 
+#[cfg(feature = "p12")]
 impl fmt::Debug for P12SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("P12SigningKey")
@@ -112,6 +116,7 @@ impl fmt::Debug for P12SigningKey {
     }
 }
 
+#[cfg(feature = "p12")]
 impl P12SigningKey {
     /// Opens a PKCS#12 file: the private key chain signs; a certificate under
     /// [`DEFAULT_MLE_ALIAS`] (if present) is the vendor's MLE certificate.

@@ -14,7 +14,9 @@ use payclient_core::{
     ResponseLimits, RetryPolicy,
 };
 
-use super::certificate::{MleCertificate, P12SigningKey};
+use super::certificate::MleCertificate;
+#[cfg(feature = "p12")]
+use super::certificate::P12SigningKey;
 use super::signature::{JwtSigner, SignatureKey};
 
 /// Which Cybersource environment to call.
@@ -73,7 +75,8 @@ pub enum Authentication {
     /// JWT signed HS256 with the key id and shared secret (the vendor's
     /// recommended path).
     JwtSharedSecret,
-    /// JWT signed RS256 with the key in a P12 file.
+    /// JWT signed RS256 with the key in a P12 file (the `p12` feature).
+    #[cfg(feature = "p12")]
     JwtCertificate {
         /// The P12 file's bytes.
         p12: Vec<u8>,
@@ -87,6 +90,7 @@ impl fmt::Debug for Authentication {
         match self {
             Authentication::HttpSignature => f.write_str("HttpSignature"),
             Authentication::JwtSharedSecret => f.write_str("JwtSharedSecret"),
+            #[cfg(feature = "p12")]
             Authentication::JwtCertificate { p12, .. } => f
                 .debug_struct("JwtCertificate")
                 .field("p12_bytes", &p12.len())
@@ -281,6 +285,7 @@ impl CybersourceConfigBuilder {
             Authentication::JwtSharedSecret => {
                 (AuthMode::Jwt(JwtSigner::SharedSecret(signature_key)), None)
             }
+            #[cfg(feature = "p12")]
             Authentication::JwtCertificate { p12, password } => {
                 let key =
                     P12SigningKey::from_pkcs12(p12, password.expose_secret()).map_err(|e| {
@@ -418,6 +423,7 @@ impl fmt::Debug for CybersourceConfig {
         let auth = match &self.auth {
             AuthMode::HttpSignature(_) => "HttpSignature",
             AuthMode::Jwt(JwtSigner::SharedSecret(_)) => "JwtSharedSecret",
+            #[cfg(feature = "p12")]
             AuthMode::Jwt(JwtSigner::Certificate(_)) => "JwtCertificate",
         };
         f.debug_struct("CybersourceConfig")
@@ -499,6 +505,14 @@ impl CybersourceConfig {
         let authentication = match get("CYBERSOURCE_AUTH").as_deref().map(str::trim) {
             None | Some("") | Some("jwt") => Authentication::JwtSharedSecret,
             Some("http-signature") => Authentication::HttpSignature,
+            #[cfg(not(feature = "p12"))]
+            Some("jwt-certificate") => {
+                return Err(ConfigError::Invalid {
+                    field: "CYBERSOURCE_AUTH",
+                    reason: "jwt-certificate needs payclient's `p12` feature".to_owned(),
+                });
+            }
+            #[cfg(feature = "p12")]
             Some("jwt-certificate") => {
                 let path = get("CYBERSOURCE_P12_PATH").ok_or(ConfigError::Missing {
                     field: "CYBERSOURCE_P12_PATH",

@@ -13,12 +13,13 @@
 
 use std::fmt;
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::RSA_PKCS1_SHA256;
+#[cfg(feature = "p12")]
+use aws_lc_rs::{rand::SystemRandom, signature::RSA_PKCS1_SHA256};
 use aws_lc_rs::{digest, hmac};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
+#[cfg(feature = "p12")]
 use super::certificate::P12SigningKey;
 use crate::jose::b64url_into;
 
@@ -202,6 +203,7 @@ pub(crate) enum JwtSigner {
     /// HS256 with the merchant key id and shared secret.
     SharedSecret(SignatureKey),
     /// RS256 with a P12 key.
+    #[cfg(feature = "p12")]
     Certificate(P12SigningKey),
 }
 
@@ -276,6 +278,7 @@ impl JwtSigner {
     fn append_token(&self, request: &JwtRequest<'_>, out: &mut String) -> Result<(), JwtError> {
         let (kid, alg) = match self {
             JwtSigner::SharedSecret(key) => (key.key_id(), "HS256"),
+            #[cfg(feature = "p12")]
             JwtSigner::Certificate(key) => (key.kid(), "RS256"),
         };
         let method = request.method.to_ascii_uppercase();
@@ -321,6 +324,7 @@ impl JwtSigner {
                 out.push('.');
                 b64url_into(tag.as_ref(), out);
             }
+            #[cfg(feature = "p12")]
             JwtSigner::Certificate(key) => {
                 let pair = key.key();
                 let mut signature = vec![0u8; pair.public_modulus_len()];
@@ -470,6 +474,7 @@ mod jwt_tests {
     fn signer_mac(signer: &JwtSigner, input: &str) -> Vec<u8> {
         match signer {
             JwtSigner::SharedSecret(key) => key.mac(input.as_bytes()).as_ref().to_vec(),
+            #[cfg(feature = "p12")]
             JwtSigner::Certificate(_) => unreachable!("shared secret only"),
         }
     }

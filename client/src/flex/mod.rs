@@ -2,22 +2,57 @@
 //! context, validate it, populate it with the customer's data as a JWE, and
 //! receive a verified transient token.
 //!
-//! ```no_run
-//! use payclient::cybersource::{CybersourceClient, CybersourceConfig};
-//! use payclient::flex::{CaptureField, CaptureSelection, CardNumber, FlexClient, PaymentData, SecurityCode};
+//! ```
+//! use payclient::cybersource::{CybersourceClient, CybersourceConfig, Environment};
+//! use payclient::flex::{
+//!     CaptureField, CaptureSelection, CardNumber, FlexClient, FlexOptions, PaymentData, SecurityCode,
+//! };
+//! use payclient::secrecy::SecretString;
+//! use payclient_sandbox::Sandbox;
 //!
-//! # async fn run() -> Result<(), payclient::Error> {
-//! let flex = FlexClient::new(CybersourceClient::new(CybersourceConfig::from_env()?));
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // The local sandbox stands in for Cybersource; against the vendor,
+//! // `CybersourceConfig::from_env()?` and `FlexClient::new(..)`.
+//! let sandbox = Sandbox::start().await?;
+//! let c = sandbox.config();
+//! let config = CybersourceConfig::builder()
+//!     .merchant_id(&c.merchant_id)
+//!     .key_id(&c.key_id)
+//!     .shared_secret(SecretString::from(c.shared_secret.clone()))
+//!     .environment(Environment::Custom {
+//!         base_url: sandbox.base_url().to_owned(),
+//!         signing_host: c.signing_host.clone(),
+//!     })
+//!     .build()?;
+//! // The sandbox signs capture contexts that name itself as `flx.origin`.
+//! let options = FlexOptions {
+//!     allowed_origins: Some(vec![sandbox.base_url().to_owned()]),
+//!     ..FlexOptions::default()
+//! };
+//! let flex = FlexClient::with_options(CybersourceClient::new(config), options);
+//!
+//! // A capture context, verified with the vendor's published key.
 //! let context = flex
-//!     .create_capture_context(&CaptureSelection::new()
-//!         .require(CaptureField::CardNumber)
-//!         .optional(CaptureField::CardSecurityCode))
+//!     .create_capture_context(
+//!         &CaptureSelection::new()
+//!             .require(CaptureField::CardNumber)
+//!             .optional(CaptureField::CardSecurityCode),
+//!     )
 //!     .await?;
+//! assert_eq!(context.origin(), sandbox.base_url());
+//!
+//! // The card data, encrypted to the context's key, for a transient token.
 //! let data = PaymentData::new()
 //!     .card_number(CardNumber::new("4111111111111111")?)
 //!     .security_code(SecurityCode::new("123")?);
 //! let token = flex.tokenize(&context, &data).await?;
-//! println!("{:?} {}", token.masked_number(), token.jwt().len());
+//! // Only a masked number comes back.
+//! assert!(token.masked_number().is_some_and(|n| n.ends_with("XXXX1111")));
+//!
+//! // A number that fails its check digit never leaves the process.
+//! assert!(CardNumber::new("4111111111111112").is_err());
+//! sandbox.shutdown().await;
 //! # Ok(()) }
 //! ```
 

@@ -16,19 +16,88 @@
 //! prefix (`/acp/v1` or `/icc/v1`) is
 //! [`CybersourceConfigBuilder::intelligent_commerce_prefix`](crate::cybersource::CybersourceConfigBuilder::intelligent_commerce_prefix).
 //!
-//! ```no_run
-//! use payclient::cybersource::{CybersourceClient, CybersourceConfig};
-//! use payclient::intelligent_commerce::{IntelligentCommerceClient, types};
+//! ```
+//! use payclient::chrono::{Duration, Utc};
+//! use payclient::cybersource::{CybersourceClient, CybersourceConfig, Environment};
+//! use payclient::intelligent_commerce::{
+//!     Amount, IntelligentCommerceClient, MandateTerms, epoch_seconds, new_correlation_id, types,
+//! };
+//! use payclient::request_from_json;
+//! use payclient::secrecy::SecretString;
+//! use payclient_sandbox::Sandbox;
+//! use serde_json::json;
 //!
-//! # async fn run(
-//! #     intent: types::InitiatePurchaseIntentRequest,
-//! #     purchase: types::RetrievePaymentCredentialsRequest,
-//! # ) -> Result<(), payclient::Error> {
-//! let icc = IntelligentCommerceClient::new(CybersourceClient::new(CybersourceConfig::from_env()?));
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let sandbox = Sandbox::start().await?;
+//! let c = sandbox.config();
+//! let config = CybersourceConfig::builder()
+//!     .merchant_id(&c.merchant_id)
+//!     .key_id(&c.key_id)
+//!     .shared_secret(SecretString::from(c.shared_secret.clone()))
+//!     .environment(Environment::Custom {
+//!         base_url: sandbox.base_url().to_owned(),
+//!         signing_host: c.signing_host.clone(),
+//!     })
+//!     // Every Intelligent Commerce body is encrypted to the vendor's certificate.
+//!     .mle_certificate(sandbox.mle_certificate_pem().as_bytes().to_vec())
+//!     .build()?;
+//! let icc = IntelligentCommerceClient::new(CybersourceClient::new(config));
+//!
+//! // The customer's mandate: at most 50 USD a purchase, for a week.
+//! let mandate = MandateTerms {
+//!     mandate_id: None,
+//!     decline_threshold: Amount::parse("50.00").ok_or("amount")?,
+//!     currency: "USD".to_owned(),
+//!     effective_until: Utc::now() + Duration::days(7),
+//!     quantity: Some(2),
+//!     description: "Party supplies, at most 50 USD a purchase".to_owned(),
+//!     preferred_merchant_name: None,
+//! }
+//! .to_mandate()?;
+//! let mandate_id = mandate.mandate_id.to_string();
+//! let (instrument, card) = ("7019989999909760770", "15602cf86c70b8b63297134292ec5801");
+//! let intent: types::InitiatePurchaseIntentRequest = request_from_json(json!({
+//!     "clientCorrelationId": new_correlation_id(),
+//!     "paymentInformation": {"customer": {"id": ""}, "paymentInstrument": {"id": ""},
+//!         "instrumentIdentifier": {"id": instrument}},
+//!     "deviceInformation": {"applicationName": "Shopping Agent", "ipAddress": "192.0.2.10",
+//!         "fingerprintSessionId": new_correlation_id(), "country": "US",
+//!         "deviceData": {"type": "Mobile", "brand": "Apple", "manufacturer": "Apple"}},
+//!     "tokenizedCard": {"number": card},
+//!     "assuranceData": [{"verificationType": "DEVICE", "verificationEntity": "10",
+//!         "verificationEvents": ["01"], "verificationMethod": "02", "verificationResults": "01",
+//!         "verificationTimestamp": epoch_seconds(Utc::now())}],
+//!     "mandates": [mandate],
+//!     "consumerPrompt": "Buy balloons for Saturday, under 50 dollars"
+//! }))?;
+//! // The instruction is what the agent keeps (serde) between calls.
 //! let mut instruction = icc.initiate_purchase_intent(intent).await?;
-//! // Save `instruction` (serde) with the customer's session, then later:
-//! let credentials = icc.retrieve_payment_credentials(&mut instruction, purchase).await?;
-//! # let _ = credentials;
+//!
+//! let purchase = |amount: &str| -> Result<types::RetrievePaymentCredentialsRequest, payclient::ValidationError> {
+//!     request_from_json(json!({
+//!         "clientCorrelationId": new_correlation_id(),
+//!         "paymentInformation": {"instrumentIdentifier": {"id": instrument}},
+//!         "tokenizedCard": {"number": card},
+//!         "transactionData": [{
+//!             "clientReferenceInformation": {"code": "order-5023"},
+//!             "agreementInformation": [{"id": mandate_id}],
+//!             "transactionType": "PURCHASE",
+//!             "orderInformation": {"amountDetail": {"totalAmount": amount, "currency": "USD"}},
+//!             "merchantInformation": {"merchantName": "Balloon Shop",
+//!                 "merchantDescriptor": {"country": "US", "url": "https://balloons.example"}},
+//!             "products": [{"productName": "Balloons", "quantity": "1"}]
+//!         }]
+//!     }))
+//! };
+//! // Within the mandate: the vendor answers the credentials.
+//! icc.retrieve_payment_credentials(&mut instruction, purchase("19.99")?).await?;
+//! // Above it: refused here, and nothing is sent.
+//! let requests = sandbox.requests();
+//! let refused = icc.retrieve_payment_credentials(&mut instruction, purchase("75.00")?).await;
+//! assert!(matches!(refused, Err(payclient::Error::Mandate(_))));
+//! assert_eq!(sandbox.requests(), requests);
+//! sandbox.shutdown().await;
 //! # Ok(()) }
 //! ```
 

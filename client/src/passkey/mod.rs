@@ -11,19 +11,91 @@
 //! otherwise, with nothing sent) and moves it on only when the vendor
 //! accepted the request.
 //!
-//! ```no_run
-//! use payclient::cybersource::{CybersourceClient, CybersourceConfig};
-//! use payclient::passkey::{PasskeyClient, PasskeyStep, AuthenticationRequest};
+//! The registered-device branch against the local sandbox (its tokenized
+//! cards choose the branch, see `payclient_sandbox::passkey`):
 //!
-//! # async fn run(request: AuthenticationRequest) -> Result<(), payclient::Error> {
-//! let passkey = PasskeyClient::new(CybersourceClient::new(CybersourceConfig::from_env()?));
-//! let session = passkey.authentication_options("7010000000016241111", None, &request).await?;
-//! match session.step() {
-//!     PasskeyStep::Authenticate(context) => { /* run the iframe with `context` */ }
-//!     PasskeyStep::StepUp { .. } => { /* offer session.step_up_choices() */ }
-//!     PasskeyStep::Register => { /* passkey.register(...) */ }
-//!     _ => {}
-//! }
+//! ```
+//! use payclient::Sensitive;
+//! use payclient::cybersource::{CybersourceClient, CybersourceConfig, Environment};
+//! use payclient::passkey::{
+//!     AuthenticationRequest, BrowserDevice, CredentialsRequest, IframeOutput, PasskeyClient,
+//!     PasskeyStep, amount_alphabetic, amount_numeric, encoded_merchant, plain_merchant,
+//! };
+//! use payclient::reqwest::header::{HeaderMap, HeaderValue, ACCEPT, USER_AGENT};
+//! use payclient::secrecy::SecretString;
+//! use payclient_sandbox::Sandbox;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let sandbox = Sandbox::start().await?;
+//! let c = sandbox.config();
+//! let config = CybersourceConfig::builder()
+//!     .merchant_id(&c.merchant_id)
+//!     .key_id(&c.key_id)
+//!     .shared_secret(SecretString::from(c.shared_secret.clone()))
+//!     .environment(Environment::Custom {
+//!         base_url: sandbox.base_url().to_owned(),
+//!         signing_host: c.signing_host.clone(),
+//!     })
+//!     .build()?;
+//! let passkey = PasskeyClient::new(CybersourceClient::new(config));
+//!
+//! // The cardholder's browser, as the web server sees it.
+//! let mut headers = HeaderMap::new();
+//! headers.insert(ACCEPT, HeaderValue::from_static("text/html"));
+//! headers.insert(USER_AGENT, HeaderValue::from_static("Mozilla/5.0 Firefox/140.0"));
+//! let iframe: IframeOutput = serde_json::from_value(serde_json::json!({
+//!     "platformType": "WEB",
+//!     "browserData": {"browserJavaEnabled": false, "browserJavascriptEnabled": true,
+//!         "browserColorDepth": 24, "browserScreenHeight": 1080, "browserScreenWidth": 1920,
+//!         "browserTimeZone": 0, "browserLanguage": "en-US"}
+//! }))?;
+//! let request = AuthenticationRequest {
+//!     secure_token: Sensitive::from("secure-token-from-the-iframe"),
+//!     authenticator_render_method: "IFRAME".to_owned(),
+//!     amount: amount_numeric("25.00", "EUR")?,
+//!     merchant: encoded_merchant("Example Shop", "https://shop.example")?,
+//!     device: BrowserDevice::from_headers(&headers, "203.0.113.5".parse()?)
+//!         .or(iframe.browser_device())
+//!         .build()?,
+//! };
+//! let mut session = passkey
+//!     .authentication_options(payclient_sandbox::passkey::REGISTERED_DEVICE_TOKEN_ID, None, &request)
+//!     .await?;
+//! // A registered device goes straight to the iframe, which authenticates
+//! // the cardholder with the passkey and posts back what it saw.
+//! assert!(matches!(session.step(), PasskeyStep::Authenticate(_)));
+//! let authenticated: IframeOutput = serde_json::from_value(serde_json::json!({
+//!     "type": "AUTHENTICATE",
+//!     "platformType": "WEB",
+//!     "browserData": {"browserHeader": "text/html", "browserLanguage": "en-US",
+//!         "browserJavaEnabled": false, "browserJavascriptEnabled": true,
+//!         "browserColorDepth": "24", "browserScreenHeight": "1080", "browserScreenWidth": "1920",
+//!         "browserTimeZone": "0", "ipAddress": "203.0.113.5", "userAgent": "Mozilla/5.0 Firefox/140.0"},
+//!     "fidoResponse": {"fidoBlob": "ZmlkbyBhc3NlcnRpb24", "identifier": "passkey-credential-1",
+//!         "rpID": "c2hvcC5leGFtcGxl"}
+//! }))?;
+//! let credentials = passkey
+//!     .payment_credentials(
+//!         &mut session,
+//!         CredentialsRequest {
+//!             transaction_type: "ECOM".to_owned(),
+//!             amount: amount_alphabetic("25.00", "978")?,
+//!             bill_to: payclient::request_from_json(serde_json::json!({
+//!                 "firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com",
+//!                 "address1": "1 Analytical Row", "locality": "London",
+//!                 "administrativeArea": "LND", "postalCode": "N1 9GU", "country": "GB"}))?,
+//!             merchant: plain_merchant("Example Shop", "https://shop.example")?,
+//!             device: authenticated.browser_device().build()?,
+//!             identities: vec![authenticated.authenticated_identity("order-5023")?],
+//!         },
+//!     )
+//!     .await?;
+//! // ECI 05: the cardholder authenticated with the passkey. The cryptogram
+//! // is `Sensitive`: its Debug and Display never show it.
+//! assert_eq!(credentials.eci(), Some("05"));
+//! assert!(!format!("{credentials:?}").contains(credentials.cryptogram().map_or("-", |c| c.expose().as_str())));
+//! sandbox.shutdown().await;
 //! # Ok(()) }
 //! ```
 

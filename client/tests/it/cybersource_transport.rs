@@ -292,6 +292,7 @@ async fn jwt_without_an_mle_certificate_refuses_mandatory_operations() {
     );
 }
 
+#[cfg(feature = "p12")]
 #[tokio::test]
 async fn rs256_jwt_from_a_p12_file_verifies_and_carries_its_mle_certificate() {
     let server = MockServer::start().await;
@@ -685,11 +686,14 @@ fn misconfiguration_is_an_error_when_the_configuration_is_built() {
         field_of(mle_without_jwt.build().unwrap_err()),
         "mle_certificate"
     );
-    let bad_p12 = base().authentication(Authentication::JwtCertificate {
-        p12: vec![1, 2, 3],
-        password: SecretString::from("x"),
-    });
-    assert_eq!(field_of(bad_p12.build().unwrap_err()), "p12");
+    #[cfg(feature = "p12")]
+    {
+        let bad_p12 = base().authentication(Authentication::JwtCertificate {
+            p12: vec![1, 2, 3],
+            password: SecretString::from("x"),
+        });
+        assert_eq!(field_of(bad_p12.build().unwrap_err()), "p12");
+    }
     assert_eq!(
         payclient::cybersource::Environment::ProductionIndia.base_url(),
         "https://api.in.cybersource.com"
@@ -746,6 +750,26 @@ fn from_env_reads_the_documented_variables() {
     })
     .unwrap_err();
     assert!(err.to_string().contains("CYBERSOURCE_ENVIRONMENT"), "{err}");
+    // Without the `p12` feature a P12 configuration is refused by name, not
+    // silently replaced by another authentication.
+    let p12 = CybersourceConfig::from_lookup(|k| {
+        vars(&[
+            ("CYBERSOURCE_AUTH", "jwt-certificate"),
+            ("CYBERSOURCE_P12_PATH", "/nonexistent/merchant.p12"),
+        ])
+        .get(k)
+        .cloned()
+    })
+    .unwrap_err();
+    let expected = if cfg!(feature = "p12") {
+        "CYBERSOURCE_P12_PATH"
+    } else {
+        "CYBERSOURCE_AUTH"
+    };
+    assert!(
+        matches!(p12, ConfigError::Invalid { field, .. } if field == expected),
+        "{p12:?}"
+    );
     let err = CybersourceConfig::from_lookup(|_| None).unwrap_err();
     assert_eq!(
         err,

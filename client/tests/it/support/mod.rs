@@ -153,6 +153,7 @@ pub fn certificate(serial: &str) -> TestCertificate {
 }
 
 /// A P12 holding `signing` as the key chain and `mle` under the vendor's alias.
+#[cfg(feature = "p12")]
 pub fn p12(signing: &TestCertificate, mle: Option<&TestCertificate>, password: &str) -> Vec<u8> {
     use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
     let mut store = KeyStore::new();
