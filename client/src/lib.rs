@@ -137,8 +137,15 @@
 
 #![warn(missing_docs)]
 
+/// The date and time crate of Intelligent Commerce's mandates
+/// (`MandateTerms::effective_until`).
+#[cfg(feature = "cybersource-intelligent-commerce")]
+pub use chrono;
 /// The core every product client runs on.
 pub use payclient_core;
+/// The generated clients' runtime (`ResponseValue`, `Error`), whose types
+/// appear in [`payclient_core::Call`].
+pub use payclient_core::progenitor_client;
 /// The HTTP client crate whose types appear in payclient's signatures
 /// (`reqwest::ClientBuilder` for `http_client_builder`).
 pub use payclient_core::reqwest;
@@ -153,13 +160,6 @@ pub use secrecy;
 /// The JSON crate of payclient's signatures ([`request_from_json`] takes a
 /// `serde_json::Value`).
 pub use serde_json;
-/// The date and time crate of Intelligent Commerce's mandates
-/// (`MandateTerms::effective_until`).
-#[cfg(feature = "cybersource-intelligent-commerce")]
-pub use chrono;
-/// The generated clients' runtime (`ResponseValue`, `Error`), whose types
-/// appear in [`payclient_core::Call`].
-pub use payclient_core::progenitor_client;
 
 /// Where the time comes from: the system clock by default, a fixed or
 /// stepped one in tests.

@@ -66,13 +66,13 @@ pub use pipeline::{
 };
 pub use values::{Sensitive, UnknownMember};
 
+/// The runtime of the generated clients, whose `ResponseValue` and `Error`
+/// appear in [`Call`]'s signature.
+pub use progenitor_client;
 /// A raw body as generated code returns it (an undecoded JWT, or a body of
 /// one of several shapes).
 pub use progenitor_client::ByteStream;
 /// The HTTP client crate whose types appear in this crate's signatures.
 pub use reqwest;
-/// The runtime of the generated clients, whose `ResponseValue` and `Error`
-/// appear in [`Call`]'s signature.
-pub use progenitor_client;
 /// The JSON crate whose `Value` and `Error` appear in this crate's signatures.
 pub use serde_json;

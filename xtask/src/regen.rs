@@ -105,7 +105,7 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
-    /// A scratch workspace holding a copy of the real specs.
+    /// A scratch workspace holding a copy of the real specs and licences.
     fn scratch() -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().expect("temp dir");
         let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -114,6 +114,10 @@ mod tests {
         for entry in std::fs::read_dir(real.join("specs")).expect("specs/") {
             let entry = entry.expect("entry");
             std::fs::copy(entry.path(), specs.join(entry.file_name())).expect("copy");
+        }
+        // regen copies the licence texts into each generated crate.
+        for licence in ["LICENSE-MIT", "LICENSE-APACHE"] {
+            std::fs::copy(real.join(licence), dir.path().join(licence)).expect("licence");
         }
         let root = dir.path().to_path_buf();
         (dir, root)
@@ -133,7 +137,7 @@ mod tests {
         );
 
         let report = regen(&root, Mode::Write).expect("regen");
-        assert!(report.contains("9 file(s) updated"), "{report}");
+        assert!(report.contains("21 file(s) updated"), "{report}");
         let first = read(&root, "generated/cybersource-flex/src/lib.rs");
 
         let report = regen(&root, Mode::Write).expect("regen again");

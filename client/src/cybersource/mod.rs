@@ -15,9 +15,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use payclient_core::{ByteStream, Call, CallSettings, Error, Hooks, Pipeline, Reply};
 
-pub use certificate::{CertificateError, DEFAULT_MLE_ALIAS, MleCertificate};
 #[cfg(feature = "p12")]
 pub use certificate::P12SigningKey;
+pub use certificate::{CertificateError, DEFAULT_MLE_ALIAS, MleCertificate};
 pub use config::{
     Authentication, CybersourceConfig, CybersourceConfigBuilder, Environment,
     IntelligentCommercePrefix,

@@ -13,9 +13,9 @@
 
 use std::fmt;
 
+use aws_lc_rs::{digest, hmac};
 #[cfg(feature = "p12")]
 use aws_lc_rs::{rand::SystemRandom, signature::RSA_PKCS1_SHA256};
-use aws_lc_rs::{digest, hmac};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
