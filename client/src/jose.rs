@@ -4,7 +4,7 @@
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-use aws_lc_rs::rsa::{OaepAlgorithm, OaepPublicEncryptingKey};
+use aws_lc_rs::rsa::{OaepAlgorithm, OaepPrivateDecryptingKey, OaepPublicEncryptingKey};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -78,6 +78,85 @@ pub(crate) fn compact_jwe(
     out.push('.');
     b64url_into(tag.as_ref(), &mut out);
     Ok(out)
+}
+
+/// The protected-header members of a JWE that opening it depends on.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct JweHeader {
+    pub alg: String,
+    pub enc: String,
+    #[serde(default)]
+    pub kid: Option<String>,
+}
+
+/// A JWE's protected header is a few dozen bytes; anything far larger is
+/// not one.
+const MAX_JWE_HEADER_BYTES: usize = 4096;
+
+/// Opens a compact JWE whose content key is wrapped with RSA-OAEP
+/// (`alg` names the `oaep` variant, as the header must) and whose content
+/// is AES-256-GCM over the protected header. Every length is checked
+/// before use; the reason never carries plaintext.
+pub(crate) fn open_compact_jwe(
+    jwe: &str,
+    key: &OaepPrivateDecryptingKey,
+    alg: (&'static str, &'static OaepAlgorithm),
+) -> Result<(JweHeader, Vec<u8>), JweError> {
+    let mut segments = jwe.trim().split('.');
+    let (Some(header_b64), Some(key_b64), Some(iv_b64), Some(data_b64), Some(tag_b64), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
+        return Err(JweError("not a compact JWE (five segments)"));
+    };
+    if header_b64.len() > MAX_JWE_HEADER_BYTES {
+        return Err(JweError("the protected header is too large"));
+    }
+    let header: JweHeader = b64url_decode(header_b64)
+        .and_then(|json| serde_json::from_slice(&json).ok())
+        .ok_or(JweError("the protected header is not base64url JSON"))?;
+    if header.alg != alg.0 {
+        return Err(JweError("unexpected key management algorithm (alg)"));
+    }
+    if header.enc != "A256GCM" {
+        return Err(JweError("unexpected content encryption (enc)"));
+    }
+    let decode = |segment: &str, what: &'static str| b64url_decode(segment).ok_or(JweError(what));
+    let wrapped = decode(key_b64, "the encrypted key is not base64url")?;
+    if wrapped.len() != key.key_size_bytes() {
+        return Err(JweError("the encrypted key does not fit the private key"));
+    }
+    let mut cek = vec![0u8; key.min_output_size()];
+    let cek = key
+        .decrypt(alg.1, &wrapped, &mut cek, None)
+        .map_err(|_| JweError("the content key does not unwrap with the private key"))?;
+    let iv: [u8; 12] = decode(iv_b64, "the IV is not base64url")?
+        .try_into()
+        .map_err(|_| JweError("the IV is not 12 bytes"))?;
+    let tag = decode(tag_b64, "the tag is not base64url")?;
+    if tag.len() != 16 {
+        return Err(JweError("the tag is not 16 bytes"));
+    }
+    let mut data = decode(data_b64, "the ciphertext is not base64url")?;
+    data.extend_from_slice(&tag);
+    let content_key = LessSafeKey::new(
+        UnboundKey::new(&AES_256_GCM, cek)
+            .map_err(|_| JweError("the content key is not an AES-256 key"))?,
+    );
+    let plain_len = content_key
+        .open_in_place(
+            Nonce::assume_unique_for_key(iv),
+            Aad::from(header_b64.as_bytes()),
+            &mut data,
+        )
+        .map_err(|_| JweError("the ciphertext or header was altered"))?
+        .len();
+    data.truncate(plain_len);
+    Ok((header, data))
 }
 
 #[cfg(any(
@@ -161,46 +240,6 @@ mod compact_jws {
 }
 
 #[cfg(test)]
-pub(crate) mod test_support {
-    //! Decrypting a compact JWE, for tests that play the server.
-    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-    use aws_lc_rs::rsa::{OaepAlgorithm, OaepPrivateDecryptingKey, PrivateDecryptingKey};
-    use base64::Engine as _;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-    /// Returns (protected header JSON, plaintext).
-    pub fn decrypt(
-        jwe: &str,
-        key: &PrivateDecryptingKey,
-        oaep: &'static OaepAlgorithm,
-    ) -> (serde_json::Value, Vec<u8>) {
-        let parts: Vec<&str> = jwe.split('.').collect();
-        assert_eq!(parts.len(), 5, "compact JWE has five segments");
-        let d = |s: &str| URL_SAFE_NO_PAD.decode(s).expect("base64url");
-        let header: serde_json::Value = serde_json::from_slice(&d(parts[0])).expect("header JSON");
-        let oaep_key = OaepPrivateDecryptingKey::new(key.clone()).expect("oaep key");
-        let mut cek = vec![0u8; oaep_key.min_output_size()];
-        let cek = oaep_key
-            .decrypt(oaep, &d(parts[1]), &mut cek, None)
-            .expect("unwrap CEK")
-            .to_vec();
-        let iv: [u8; 12] = d(parts[2]).try_into().expect("12-byte IV");
-        let mut data = d(parts[3]);
-        data.extend(d(parts[4]));
-        let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &cek).expect("aes key"));
-        let plain = key
-            .open_in_place(
-                Nonce::assume_unique_for_key(iv),
-                Aad::from(parts[0].as_bytes()),
-                &mut data,
-            )
-            .expect("authentic ciphertext")
-            .to_vec();
-        (header, plain)
-    }
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
     use aws_lc_rs::rsa::{
@@ -211,19 +250,82 @@ mod tests {
     fn round_trips_with_both_oaep_hashes_and_binds_the_header() {
         let private = PrivateDecryptingKey::generate(KeySize::Rsa2048).expect("key");
         let public = OaepPublicEncryptingKey::new(private.public_key()).expect("public");
-        for oaep in [&OAEP_SHA1_MGF1SHA1, &OAEP_SHA256_MGF1SHA256] {
+        let opener = OaepPrivateDecryptingKey::new(private.clone()).expect("oaep key");
+        for (alg, oaep) in [
+            ("RSA-OAEP", &OAEP_SHA1_MGF1SHA1),
+            ("RSA-OAEP-256", &OAEP_SHA256_MGF1SHA256),
+        ] {
             let jwe = compact_jwe(
-                r#"{"alg":"RSA-OAEP","enc":"A256GCM","kid":"k"}"#,
+                &format!(r#"{{"alg":"{alg}","enc":"A256GCM","kid":"k"}}"#),
                 &public,
                 oaep,
                 b"secret payload",
             )
             .expect("jwe");
-            let (header, plain) = test_support::decrypt(&jwe, &private, oaep);
-            assert_eq!(header["kid"], "k");
+            let (header, plain) = open_compact_jwe(&jwe, &opener, (alg, oaep)).expect("opens");
+            assert_eq!(header.kid.as_deref(), Some("k"));
             assert_eq!(plain, b"secret payload");
             assert!(!jwe.contains("secret"));
+            // The other OAEP variant does not open it.
+            let other = if alg == "RSA-OAEP" {
+                ("RSA-OAEP", &OAEP_SHA256_MGF1SHA256)
+            } else {
+                ("RSA-OAEP-256", &OAEP_SHA1_MGF1SHA1)
+            };
+            assert!(open_compact_jwe(&jwe, &opener, other).is_err());
         }
+    }
+
+    #[test]
+    fn an_altered_or_malformed_jwe_is_refused_without_panicking() {
+        let private = PrivateDecryptingKey::generate(KeySize::Rsa2048).expect("key");
+        let public = OaepPublicEncryptingKey::new(private.public_key()).expect("public");
+        let opener = OaepPrivateDecryptingKey::new(private).expect("oaep key");
+        let alg = ("RSA-OAEP-256", &OAEP_SHA256_MGF1SHA256);
+        let jwe = compact_jwe(
+            r#"{"alg":"RSA-OAEP-256","enc":"A256GCM"}"#,
+            &public,
+            &OAEP_SHA256_MGF1SHA256,
+            b"{}",
+        )
+        .expect("jwe");
+        let segments: Vec<&str> = jwe.split('.').collect();
+        let with = |i: usize, value: &str| {
+            let mut s = segments.clone();
+            s[i] = value;
+            s.join(".")
+        };
+        let other_header = b64url(br#"{"alg":"RSA-OAEP-256","enc":"A256GCM","kid":"x"}"#);
+        let cases = [
+            (with(0, &other_header), "altered"),
+            (with(3, &b64url(b"xx")), "altered"),
+            (with(4, "AAAA"), "16 bytes"),
+            (with(2, "AAAA"), "12 bytes"),
+            (with(1, "AAAA"), "does not fit"),
+            (
+                with(0, &b64url(br#"{"alg":"RSA1_5","enc":"A256GCM"}"#)),
+                "(alg)",
+            ),
+            (
+                with(
+                    0,
+                    &b64url(br#"{"alg":"RSA-OAEP-256","enc":"A128CBC-HS256"}"#),
+                ),
+                "(enc)",
+            ),
+            (with(0, "%%"), "base64url JSON"),
+            (segments[..4].join("."), "five segments"),
+            (format!("{jwe}.x"), "five segments"),
+            (String::new(), "five segments"),
+        ];
+        for (text, reason) in cases {
+            let err = open_compact_jwe(&text, &opener, alg).expect_err(reason);
+            assert!(err.0.contains(reason), "{reason}: {}", err.0);
+        }
+        assert_eq!(
+            open_compact_jwe(&jwe, &opener, alg).expect("intact").1,
+            b"{}"
+        );
     }
 
     #[test]

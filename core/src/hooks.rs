@@ -11,7 +11,7 @@ use bytes::Bytes;
 use futures::StreamExt as _;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue};
 
-use crate::error::{Error, ServiceError};
+use crate::error::{Error, ServiceError, VerificationError};
 use crate::operation::Operation;
 
 /// A boxed, sendable future, as [`Vendor`] methods return.
@@ -74,6 +74,27 @@ pub trait Vendor: Send + Sync + 'static {
 
     /// Reads an error body (at most the configured error limit).
     fn parse_error(&self, status: u16, body: &[u8]) -> ServiceError;
+
+    /// Whether answers to `operation` are read whole and handed to
+    /// [`Vendor::open_answer`] before anything decodes them (answers that
+    /// may be message-level encrypted). The default never does.
+    fn opens_answers(&self, operation: &'static Operation) -> bool {
+        let _ = operation;
+        false
+    }
+
+    /// Opens one whole answer body, success or error (already under its
+    /// limit): `Ok(None)` when it is not sealed, the plain body when it
+    /// was, or why it cannot be opened (the call then fails with
+    /// [`Error::Verification`]; the sealed body is never shown).
+    fn open_answer(
+        &self,
+        operation: &'static Operation,
+        body: &[u8],
+    ) -> Result<Option<Vec<u8>>, VerificationError> {
+        let _ = (operation, body);
+        Ok(None)
+    }
 }
 
 /// What an attempt sent, kept for [`Vendor::explain_rejection`].
@@ -300,8 +321,70 @@ impl Hooks {
                 .insert(RejectionExplained(explained));
         }
         let limit = pipeline.limits().for_answer(operation, status);
-        Ok(cap_body(response, limit))
+        let response = cap_body(response, limit);
+        if vendor.opens_answers(operation) {
+            return Ok(open_answer(vendor, operation, response).await);
+        }
+        Ok(response)
     }
+}
+
+/// A sealed answer that could not be opened, carried through the body
+/// stream to the pipeline (which turns it into [`Error::Verification`]).
+#[derive(Debug, Clone)]
+struct AnswerNotOpened(VerificationError);
+
+impl std::fmt::Display for AnswerNotOpened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the answer could not be opened: {}", self.0)
+    }
+}
+
+impl std::error::Error for AnswerNotOpened {}
+
+/// Why a body read failed, if it was an answer the vendor could not open.
+pub(crate) fn not_opened(error: &(dyn std::error::Error + 'static)) -> Option<VerificationError> {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(AnswerNotOpened(reason)) = e.downcast_ref::<AnswerNotOpened>() {
+            return Some(reason.clone());
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// Reads `response`'s (capped) body whole and lets the vendor open it. The
+/// answer handed on has the opened body, or a body whose read fails with
+/// the reason (over its limit, a broken connection, or not opened), so that
+/// the pipeline reports each as it would for any answer.
+async fn open_answer(
+    vendor: &dyn Vendor,
+    operation: &'static Operation,
+    response: reqwest::Response,
+) -> reqwest::Response {
+    use http_body_util::BodyExt as _;
+
+    let (mut parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let failed = |error: BoxError| {
+        reqwest::Body::wrap_stream(futures::stream::once(async move { Err::<Bytes, _>(error) }))
+    };
+    let body = match body.collect().await {
+        Err(e) => failed(Box::new(e)),
+        Ok(collected) => {
+            let sealed = collected.to_bytes();
+            match vendor.open_answer(operation, &sealed) {
+                Ok(None) => reqwest::Body::from(sealed),
+                Ok(Some(plain)) => {
+                    // The length and digest headers described the sealed body.
+                    parts.headers.remove(reqwest::header::CONTENT_LENGTH);
+                    reqwest::Body::from(plain)
+                }
+                Err(reason) => failed(Box::new(AnswerNotOpened(reason))),
+            }
+        }
+    };
+    reqwest::Response::from(http::Response::from_parts(parts, body))
 }
 
 /// Whether `segment` may stand for a path parameter: RFC 3986 unreserved

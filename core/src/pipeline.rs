@@ -525,6 +525,9 @@ impl Pipeline {
         request_id: Option<String>,
         error: reqwest::Error,
     ) -> Error {
+        if let Some(reason) = crate::hooks::not_opened(&error) {
+            return Error::Verification(reason);
+        }
         match exceeded_limit(&error) {
             Some(exceeded) => Error::ResponseTooLarge(ResponseTooLarge {
                 operation: operation.id,

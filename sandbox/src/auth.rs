@@ -42,15 +42,19 @@ fn has_body(method: &Method) -> bool {
     matches!(*method, Method::POST | Method::PUT | Method::PATCH)
 }
 
-/// Checks the request's authentication; the error says why it failed.
-pub(crate) fn check(keys: &MerchantKeys, request: &Received<'_>) -> Result<(), &'static str> {
+/// Checks the request's authentication; the error says why it failed. A
+/// JWT may ask for a sealed answer (response MLE): the key id it names.
+pub(crate) fn check(
+    keys: &MerchantKeys,
+    request: &Received<'_>,
+) -> Result<Option<String>, &'static str> {
     match header(request.headers, "v-c-merchant-id") {
         Some(m) if m == keys.merchant_id => {}
         Some(_) => return Err("v-c-merchant-id is not the configured merchant"),
         None => return Err("v-c-merchant-id is missing"),
     }
     if let Some(signature) = header(request.headers, "signature") {
-        return check_signature(keys, request, signature);
+        return check_signature(keys, request, signature).map(|()| None);
     }
     match header(request.headers, "authorization").and_then(|a| a.strip_prefix("Bearer ")) {
         Some(token) => check_jwt(keys, request, token),
@@ -116,7 +120,11 @@ fn check_signature(
     Ok(())
 }
 
-fn check_jwt(keys: &MerchantKeys, request: &Received<'_>, token: &str) -> Result<(), &'static str> {
+fn check_jwt(
+    keys: &MerchantKeys,
+    request: &Received<'_>,
+    token: &str,
+) -> Result<Option<String>, &'static str> {
     let parts: Vec<&str> = token.split('.').collect();
     let [h, p, s] = parts.as_slice() else {
         return Err("the bearer token is not a JWT");
@@ -163,5 +171,9 @@ fn check_jwt(keys: &MerchantKeys, request: &Received<'_>, token: &str) -> Result
             return Err("the JWT digest does not match the body");
         }
     }
-    Ok(())
+    match &claims["v-c-response-mle-kid"] {
+        Value::Null => Ok(None),
+        Value::String(kid) => Ok(Some(kid.clone())),
+        _ => Err("the JWT's v-c-response-mle-kid is not a string"),
+    }
 }

@@ -6,7 +6,7 @@ use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{
     OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepAlgorithm, OaepPrivateDecryptingKey,
-    PrivateDecryptingKey, PublicKeyComponents,
+    OaepPublicEncryptingKey, PrivateDecryptingKey, PublicKeyComponents,
 };
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256, RsaKeyPair};
 use aws_lc_rs::{digest, rand};
@@ -149,6 +149,42 @@ impl DecryptionKey {
         json!({"kty": "RSA", "e": b64url(&c.e), "use": "enc", "n": b64url(&c.n), "kid": self.kid})
     }
 
+    /// Seals `plaintext` to this key's public half as a compact JWE
+    /// (`RSA-OAEP-256`, `A256GCM`, this key's `kid`): an answer for a
+    /// merchant who asked for response MLE.
+    pub(crate) fn seal(&self, plaintext: &[u8], now: i64) -> Result<String, String> {
+        let public = OaepPublicEncryptingKey::new(self.private.public_key())
+            .map_err(|e| format!("response MLE key: {e}"))?;
+        let header = b64url(
+            json!({"alg": "RSA-OAEP-256", "enc": "A256GCM", "kid": self.kid, "iat": now})
+                .to_string(),
+        );
+        let cek = random_bytes::<32>();
+        let iv = random_bytes::<12>();
+        let mut wrapped = vec![0u8; public.ciphertext_size()];
+        let wrapped = public
+            .encrypt(&OAEP_SHA256_MGF1SHA256, &cek, &mut wrapped, None)
+            .map_err(|e| format!("RSA-OAEP-256: {e}"))?;
+        let key = LessSafeKey::new(
+            UnboundKey::new(&AES_256_GCM, &cek).map_err(|e| format!("AES key: {e}"))?,
+        );
+        let mut data = plaintext.to_vec();
+        let tag = key
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(iv),
+                Aad::from(header.as_bytes()),
+                &mut data,
+            )
+            .map_err(|e| format!("AES-GCM: {e}"))?;
+        Ok(format!(
+            "{header}.{}.{}.{}.{}",
+            b64url(wrapped),
+            b64url(iv),
+            b64url(&data),
+            b64url(tag.as_ref())
+        ))
+    }
+
     /// Opens a Flex JWE (`RSA-OAEP`, SHA-1) and returns its plaintext.
     pub(crate) fn open_flex(&self, jwe: &str) -> Result<Vec<u8>, JweRefusal> {
         self.open(jwe, "RSA-OAEP", &OAEP_SHA1_MGF1SHA1)
@@ -201,6 +237,18 @@ impl DecryptionKey {
             .map_err(|_| "fails authentication (altered or wrong key)")?;
         Ok(plain.to_vec())
     }
+}
+
+/// `der` as PEM with `label`, in 64-character lines.
+pub(crate) fn pem(label: &str, der: &[u8]) -> String {
+    let body = STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in body.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
 }
 
 /// A self-signed certificate for `key` whose subject SERIALNUMBER is the

@@ -97,6 +97,11 @@ pub struct SandboxConfig {
     pub checkout_client_id: String,
     /// Checkout.com OAuth client secret.
     pub checkout_client_secret: String,
+    /// The key id of the merchant's response MLE key
+    /// ([`Sandbox::response_mle_private_key_pem`]): a JWT claim
+    /// `v-c-response-mle-kid` naming it gets answers sealed to it; naming
+    /// another gets 401.
+    pub response_mle_kid: String,
     /// Refuse plaintext Intelligent Commerce bodies, as the vendor does (default on).
     pub icc_requires_mle: bool,
     /// How long a capture context lives (default 900 s).
@@ -116,6 +121,7 @@ impl Default for SandboxConfig {
             checkout_secret_key: "sk_sbox_payclientsandboxkey2345".to_owned(),
             checkout_client_id: "cli_payclientsandbox".to_owned(),
             checkout_client_secret: "sandbox-client-secret".to_owned(),
+            response_mle_kid: "payclient-sandbox-response-mle".to_owned(),
             icc_requires_mle: true,
             capture_context_ttl_seconds: 900,
             port: 0,
@@ -156,6 +162,10 @@ pub(crate) struct Shared {
     pub flex_encryption: crypto::DecryptionKey,
     pub mle: crypto::DecryptionKey,
     mle_certificate_pem: String,
+    /// The merchant's response MLE key: answers are sealed to its public
+    /// half; its private half is handed to clients.
+    response_mle: crypto::DecryptionKey,
+    sealed_answers: AtomicU64,
     pub payload_signing: crypto::SigningKey,
     clock_offset: AtomicI64,
     requests: AtomicU64,
@@ -200,6 +210,7 @@ const FLEX_SIGNING_KEY: &[u8] = include_bytes!("../keys/flex_signing.pk8");
 const FLEX_ENCRYPTION_KEY: &[u8] = include_bytes!("../keys/flex_encryption.pk8");
 const MLE_KEY: &[u8] = include_bytes!("../keys/mle.pk8");
 const PAYLOAD_SIGNING_KEY: &[u8] = include_bytes!("../keys/payload_signing.pk8");
+const RESPONSE_MLE_KEY: &[u8] = include_bytes!("../keys/response_mle.pk8");
 
 /// A running sandbox. Dropping it stops the server too; [`Sandbox::shutdown`]
 /// waits for it.
@@ -245,7 +256,12 @@ impl Sandbox {
         let payload_signing =
             crypto::SigningKey::from_pkcs8(PAYLOAD_SIGNING_KEY, "sbx-payload-1".to_owned())
                 .map_err(SandboxError::Keys)?;
+        let response_mle =
+            crypto::DecryptionKey::from_pkcs8(RESPONSE_MLE_KEY, config.response_mle_kid.clone())
+                .map_err(SandboxError::Keys)?;
         let shared = Arc::new(Shared {
+            response_mle,
+            sealed_answers: AtomicU64::new(0),
             merchant: auth::MerchantKeys {
                 merchant_id: config.merchant_id.clone(),
                 key_id: config.key_id.clone(),
@@ -342,6 +358,31 @@ impl Sandbox {
         self.shared.lock().checkout.token_requests
     }
 
+    /// The merchant's response MLE private key (unencrypted PKCS#8 PEM),
+    /// for a client's `response_mle_key` with [`SandboxConfig::response_mle_kid`].
+    /// A sandbox value, public like the sandbox's other keys.
+    pub fn response_mle_private_key_pem(&self) -> String {
+        let der = self.shared.response_mle.pkcs8().unwrap_or_default();
+        crypto::pem("PRIVATE KEY", &der)
+    }
+
+    /// `body` as the sandbox answers a request that asked for response MLE:
+    /// `{"encryptedResponse": "<compact JWE>"}`, sealed to the merchant's
+    /// response MLE key. For clients in any language to test their opening.
+    pub fn sealed_answer(&self, body: &[u8]) -> Result<String, SandboxError> {
+        let jwe = self
+            .shared
+            .response_mle
+            .seal(body, now_with_offset(&self.shared))
+            .map_err(SandboxError::Keys)?;
+        Ok(serde_json::json!({ "encryptedResponse": jwe }).to_string())
+    }
+
+    /// How many answers it sealed for response MLE.
+    pub fn sealed_answers(&self) -> u64 {
+        self.shared.sealed_answers.load(Ordering::Relaxed)
+    }
+
     /// How many transient tokens it issued.
     pub fn transient_tokens_issued(&self) -> u64 {
         self.shared.lock().transient_tokens
@@ -427,18 +468,18 @@ fn route(
         body,
         now: now_with_offset(shared),
     };
-    if let Err(why) = auth::check(&shared.merchant, &received) {
-        let mut state = shared.lock();
-        // The most recent reasons only: a long-running sandbox fed bad
-        // requests must not grow without bound.
-        if state.auth_failures.len() >= MAX_AUTH_FAILURES {
-            state.auth_failures.remove(0);
+    let sealed_to = match auth::check(&shared.merchant, &received) {
+        Ok(Some(kid)) if kid != shared.response_mle.kid => {
+            return refuse_authentication(
+                shared,
+                "the JWT asks for answers sealed to a response MLE key id the merchant has not registered",
+            );
         }
-        state.auth_failures.push(why.to_owned());
-        return reply::authentication_failed();
-    }
+        Ok(sealed_to) => sealed_to,
+        Err(why) => return refuse_authentication(shared, why),
+    };
     let correlation = uuid::Uuid::new_v4().to_string();
-    match (method, segments.as_slice()) {
+    let answer = match (method, segments.as_slice()) {
         (&Method::POST, ["flex", "v2", "sessions"]) => flex::create_capture_context(shared, body),
         (&Method::POST, ["tms", "v2", "tokenized-cards", id, rest @ ..]) => match rest {
             ["authentication-options"] => passkey::authentication_options(shared, id, body),
@@ -455,7 +496,26 @@ fn route(
         (_, ["acp" | "icc", "v1", rest @ ..]) => icc::handle(shared, method, rest, body),
         _ => reply::Reply::json(404, serde_json::json!({})),
     }
-    .with_header("v-c-correlation-id", correlation)
+    .with_header("v-c-correlation-id", correlation);
+    match sealed_to {
+        Some(_) => {
+            shared.sealed_answers.fetch_add(1, Ordering::Relaxed);
+            answer.sealed(&shared.response_mle, received.now)
+        }
+        None => answer,
+    }
+}
+
+/// A 401, with the reason kept for [`Sandbox::auth_failures`].
+fn refuse_authentication(shared: &Shared, why: &str) -> reply::Reply {
+    let mut state = shared.lock();
+    // The most recent reasons only: a long-running sandbox fed bad
+    // requests must not grow without bound.
+    if state.auth_failures.len() >= MAX_AUTH_FAILURES {
+        state.auth_failures.remove(0);
+    }
+    state.auth_failures.push(why.to_owned());
+    reply::authentication_failed()
 }
 
 fn checkout_route(

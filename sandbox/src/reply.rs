@@ -42,6 +42,19 @@ impl Reply {
         }
     }
 
+    /// This answer sealed for a merchant who asked for response MLE:
+    /// `{"encryptedResponse": "<JWE of the body>"}`, same status and headers.
+    pub(crate) fn sealed(self, key: &crate::crypto::DecryptionKey, now: i64) -> Self {
+        match key.seal(&self.body, now) {
+            Ok(jwe) => Self {
+                content_type: Some("application/json"),
+                body: json!({ "encryptedResponse": jwe }).to_string().into_bytes(),
+                ..self
+            },
+            Err(_) => server_error(),
+        }
+    }
+
     pub(crate) fn with_header(mut self, name: &'static str, value: String) -> Self {
         self.headers.push((name, value));
         self

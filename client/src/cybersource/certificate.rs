@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey};
+use aws_lc_rs::rsa::{
+    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey,
+};
 #[cfg(feature = "p12")]
 use aws_lc_rs::signature::RsaKeyPair;
 use x509_parser::oid_registry::OID_X509_SERIALNUMBER;
@@ -92,6 +94,72 @@ impl MleCertificate {
     }
 
     pub(crate) fn key(&self) -> &OaepPublicEncryptingKey {
+        &self.key
+    }
+}
+
+/// The merchant's private key for message-level encrypted answers (response
+/// MLE) and the key id the vendor knows it by (`responseMleKID` in the
+/// vendor SDKs, from the Business Center). `Debug` shows the key id only.
+#[derive(Clone)]
+pub struct ResponseMleKey {
+    kid: String,
+    key: std::sync::Arc<OaepPrivateDecryptingKey>,
+}
+
+impl fmt::Debug for ResponseMleKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseMleKey")
+            .field("kid", &self.kid)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+impl ResponseMleKey {
+    /// Reads an unencrypted PKCS#8 RSA private key, PEM (`PRIVATE KEY`) or
+    /// DER, and its key id.
+    pub fn from_pkcs8_pem_or_der(
+        bytes: &[u8],
+        kid: impl Into<String>,
+    ) -> Result<Self, CertificateError> {
+        let kid = kid.into();
+        if kid.is_empty() || kid.len() > 256 || kid.chars().any(char::is_control) {
+            return Err(CertificateError(
+                "the response MLE key id must be 1 to 256 printable characters".to_owned(),
+            ));
+        }
+        let der = if bytes.starts_with(b"-----BEGIN") {
+            let (_, pem) = x509_parser::pem::parse_x509_pem(bytes)
+                .map_err(|_| CertificateError("not a PEM file".to_owned()))?;
+            if pem.label != "PRIVATE KEY" {
+                return Err(CertificateError(format!(
+                    "a PEM `PRIVATE KEY` (unencrypted PKCS#8) is needed, not `{}`",
+                    pem.label
+                )));
+            }
+            pem.contents
+        } else {
+            bytes.to_vec()
+        };
+        let private = PrivateDecryptingKey::from_pkcs8(&der).map_err(|_| {
+            CertificateError("the response MLE key is not a PKCS#8 RSA private key".to_owned())
+        })?;
+        let key = OaepPrivateDecryptingKey::new(private).map_err(|_| {
+            CertificateError("the response MLE key cannot decrypt RSA-OAEP".to_owned())
+        })?;
+        Ok(Self {
+            kid,
+            key: std::sync::Arc::new(key),
+        })
+    }
+
+    /// The key id sent as the JWT claim `v-c-response-mle-kid`.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    pub(crate) fn key(&self) -> &OaepPrivateDecryptingKey {
         &self.key
     }
 }

@@ -14,9 +14,9 @@ use payclient_core::{
     ResponseLimits, RetryPolicy,
 };
 
-use super::certificate::MleCertificate;
 #[cfg(feature = "p12")]
 use super::certificate::P12SigningKey;
+use super::certificate::{MleCertificate, ResponseMleKey};
 use super::signature::{JwtSigner, SignatureKey};
 
 /// Which Cybersource environment to call.
@@ -114,6 +114,9 @@ pub struct CybersourceConfigBuilder {
     mle_certificate: Option<Vec<u8>>,
     mle_optional_enabled: bool,
     mle_overrides: Vec<(&'static Operation, bool)>,
+    response_mle_key: Option<(Vec<u8>, String)>,
+    response_mle_all: bool,
+    response_mle_overrides: Vec<(&'static Operation, bool)>,
     intelligent_commerce_prefix: IntelligentCommercePrefix,
 }
 
@@ -248,6 +251,42 @@ impl CybersourceConfigBuilder {
         self
     }
 
+    /// The merchant's private key for encrypted answers (response MLE):
+    /// an unencrypted PKCS#8 RSA key, PEM or DER, and its key id from the
+    /// Business Center (the vendor SDKs' `responseMlePrivateKey` and
+    /// `responseMleKID`). With a key configured, any answer that arrives
+    /// sealed is opened; which requests ask for sealed answers is
+    /// [`Self::response_mle_for_all_operations`] and
+    /// [`Self::response_mle_for_operation`]. Needs JWT authentication.
+    pub fn response_mle_key(
+        mut self,
+        pkcs8_pem_or_der: impl Into<Vec<u8>>,
+        kid: impl Into<String>,
+    ) -> Self {
+        self.response_mle_key = Some((pkcs8_pem_or_der.into(), kid.into()));
+        self
+    }
+
+    /// Ask for sealed answers on every operation (the vendor SDKs'
+    /// `enableResponseMleGlobally`; default off).
+    pub fn response_mle_for_all_operations(mut self, enabled: bool) -> Self {
+        self.response_mle_all = enabled;
+        self
+    }
+
+    /// Ask for sealed answers on one operation, or not, overriding
+    /// [`Self::response_mle_for_all_operations`] (the vendor SDKs'
+    /// per-API map).
+    pub fn response_mle_for_operation(
+        mut self,
+        operation: &'static Operation,
+        enabled: bool,
+    ) -> Self {
+        self.response_mle_overrides.retain(|(o, _)| *o != operation);
+        self.response_mle_overrides.push((operation, enabled));
+        self
+    }
+
     /// Checks everything and builds the configuration.
     pub fn build(self) -> Result<CybersourceConfig, ConfigError> {
         let merchant_id = required_header_value("merchant_id", self.merchant_id)?;
@@ -315,6 +354,32 @@ impl CybersourceConfigBuilder {
             });
         }
 
+        let response_mle_key = match self.response_mle_key {
+            Some((bytes, kid)) => Some(
+                ResponseMleKey::from_pkcs8_pem_or_der(&bytes, kid).map_err(|e| {
+                    ConfigError::Invalid {
+                        field: "response_mle_key",
+                        reason: e.0,
+                    }
+                })?,
+            ),
+            None => None,
+        };
+        let response_mle_asked =
+            self.response_mle_all || self.response_mle_overrides.iter().any(|(_, on)| *on);
+        if response_mle_asked && response_mle_key.is_none() {
+            return Err(ConfigError::Invalid {
+                field: "response_mle_key",
+                reason: "encrypted answers are asked for, but no response MLE key is configured to open them".to_owned(),
+            });
+        }
+        if response_mle_key.is_some() && matches!(auth, AuthMode::HttpSignature(_)) {
+            return Err(ConfigError::Invalid {
+                field: "response_mle_key",
+                reason: "encrypted answers are asked for with a JWT claim; HTTP Signature cannot carry it".to_owned(),
+            });
+        }
+
         let http = self.http.build(crate::USER_AGENT)?;
 
         Ok(CybersourceConfig {
@@ -329,6 +394,9 @@ impl CybersourceConfigBuilder {
             mle_certificate,
             mle_optional_enabled: self.mle_optional_enabled,
             mle_overrides: self.mle_overrides,
+            response_mle_key,
+            response_mle_all: self.response_mle_all,
+            response_mle_overrides: self.response_mle_overrides,
             intelligent_commerce_prefix: self.intelligent_commerce_prefix,
         })
     }
@@ -415,6 +483,9 @@ pub struct CybersourceConfig {
     pub(crate) mle_certificate: Option<MleCertificate>,
     pub(crate) mle_optional_enabled: bool,
     pub(crate) mle_overrides: Vec<(&'static Operation, bool)>,
+    pub(crate) response_mle_key: Option<ResponseMleKey>,
+    pub(crate) response_mle_all: bool,
+    pub(crate) response_mle_overrides: Vec<(&'static Operation, bool)>,
     pub(crate) intelligent_commerce_prefix: IntelligentCommercePrefix,
 }
 
@@ -433,6 +504,7 @@ impl fmt::Debug for CybersourceConfig {
             .field("authentication", &auth)
             .field("shared_secret", &"<redacted>")
             .field("mle_certificate", &self.mle_certificate)
+            .field("response_mle_key", &self.response_mle_key)
             .field("settings", &self.settings)
             .field(
                 "intelligent_commerce_prefix",
@@ -463,7 +535,9 @@ impl CybersourceConfig {
     /// `production`, `production-india`, or a base URL with
     /// `CYBERSOURCE_SIGNING_HOST`), `CYBERSOURCE_AUTH` (`jwt`, `http-signature`,
     /// `jwt-certificate` with `CYBERSOURCE_P12_PATH` and
-    /// `CYBERSOURCE_P12_PASSWORD`), `CYBERSOURCE_MLE_CERTIFICATE_PATH` and
+    /// `CYBERSOURCE_P12_PASSWORD`), `CYBERSOURCE_MLE_CERTIFICATE_PATH`,
+    /// `CYBERSOURCE_RESPONSE_MLE_KEY_PATH` with `CYBERSOURCE_RESPONSE_MLE_KID`
+    /// and `CYBERSOURCE_RESPONSE_MLE` (`off` or `all`), and
     /// `CYBERSOURCE_ICC_PATH_PREFIX` (`acp` or `icc`).
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -540,6 +614,26 @@ impl CybersourceConfig {
             })?;
             builder = builder.mle_certificate(bytes);
         }
+        if let Some(path) = get("CYBERSOURCE_RESPONSE_MLE_KEY_PATH") {
+            let bytes = std::fs::read(&path).map_err(|_| ConfigError::Invalid {
+                field: "CYBERSOURCE_RESPONSE_MLE_KEY_PATH",
+                reason: "cannot be read".to_owned(),
+            })?;
+            let kid = get("CYBERSOURCE_RESPONSE_MLE_KID").ok_or(ConfigError::Missing {
+                field: "CYBERSOURCE_RESPONSE_MLE_KID",
+            })?;
+            builder = builder.response_mle_key(bytes, kid);
+        }
+        match get("CYBERSOURCE_RESPONSE_MLE").as_deref().map(str::trim) {
+            None | Some("") | Some("off") => {}
+            Some("all") => builder = builder.response_mle_for_all_operations(true),
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    field: "CYBERSOURCE_RESPONSE_MLE",
+                    reason: "must be off or all".to_owned(),
+                });
+            }
+        }
         match get("CYBERSOURCE_ICC_PATH_PREFIX").as_deref().map(str::trim) {
             None | Some("") | Some("acp") => {}
             Some("icc") => {
@@ -589,6 +683,18 @@ impl CybersourceConfig {
     /// The Intelligent Commerce path prefix.
     pub fn intelligent_commerce_prefix(&self) -> IntelligentCommercePrefix {
         self.intelligent_commerce_prefix
+    }
+
+    /// The key id to ask for a sealed answer with (`v-c-response-mle-kid`),
+    /// when this operation's answers are to be sealed.
+    pub(crate) fn response_mle_kid(&self, operation: &'static Operation) -> Option<&str> {
+        let key = self.response_mle_key.as_ref()?;
+        let asked = self
+            .response_mle_overrides
+            .iter()
+            .find(|(o, _)| *o == operation)
+            .map_or(self.response_mle_all, |(_, on)| *on);
+        asked.then(|| key.kid())
     }
 
     /// Decides MLE for one operation from its spec status and this configuration.

@@ -17,7 +17,7 @@ use payclient_core::{ByteStream, Call, CallSettings, Error, Hooks, Pipeline, Rep
 
 #[cfg(feature = "p12")]
 pub use certificate::P12SigningKey;
-pub use certificate::{CertificateError, DEFAULT_MLE_ALIAS, MleCertificate};
+pub use certificate::{CertificateError, DEFAULT_MLE_ALIAS, MleCertificate, ResponseMleKey};
 pub use config::{
     Authentication, CybersourceConfig, CybersourceConfigBuilder, Environment,
     IntelligentCommercePrefix,

@@ -219,6 +219,8 @@ pub(crate) struct JwtRequest<'a> {
     pub issuer: &'a str,
     pub now_unix: i64,
     pub jti: &'a str,
+    /// `v-c-response-mle-kid`: asks for a sealed answer to this key.
+    pub response_mle_kid: Option<&'a str>,
 }
 
 /// The JOSE header, in the vendor SDKs' member order.
@@ -250,6 +252,12 @@ struct Claims<'a> {
     digest: Option<&'a str>,
     #[serde(rename = "digestAlgorithm", skip_serializing_if = "Option::is_none")]
     digest_algorithm: Option<&'a str>,
+    /// Last, where the vendor SDKs add it (Node `JWTSigToken.js`).
+    #[serde(
+        rename = "v-c-response-mle-kid",
+        skip_serializing_if = "Option::is_none"
+    )]
+    response_mle_kid: Option<&'a str>,
 }
 
 /// A signing failure (RSA signing can fail in principle; HMAC cannot).
@@ -298,6 +306,7 @@ impl JwtSigner {
             jwt_version: "2",
             digest,
             digest_algorithm: digest.map(|_| "SHA-256"),
+            response_mle_kid: request.response_mle_kid,
         };
         // Structs rather than `json!` maps: the same bytes, without building
         // and hashing a map on every request. One scratch buffer for both.
@@ -425,6 +434,7 @@ mod jwt_tests {
                 merchant_id: "m",
                 issuer: "portfolio",
                 now_unix: 1_795_000_000,
+                response_mle_kid: None,
                 jti: "j",
             })
             .expect("token");
@@ -451,6 +461,7 @@ mod jwt_tests {
             merchant_id: "m",
             issuer: "m",
             now_unix: 1_795_000_000,
+            response_mle_kid: None,
             jti: "j",
         };
         let token = signer.token(&request).expect("token");

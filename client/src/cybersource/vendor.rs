@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use payclient_core::{
     BoxFuture, ConfigError, Error, HookError, Operation, SentRequest, ServiceError, Vendor,
+    VerificationError,
 };
 use reqwest::header::{AUTHORIZATION, DATE, HOST, HeaderName, HeaderValue};
 
@@ -56,6 +57,7 @@ impl Cybersource {
         &self,
         request: &mut reqwest::Request,
         now: SystemTime,
+        response_mle_kid: Option<&str>,
     ) -> Result<SigningInputs, HookError> {
         let config = &self.config;
         let url = request.url();
@@ -96,6 +98,7 @@ impl Cybersource {
                         issuer: config.signing_merchant_id(),
                         now_unix: unix_seconds(now),
                         jti: &jti,
+                        response_mle_kid,
                     })
                     .map_err(|_| HookError::new("the JWT could not be signed"))?;
                 // Handed over without a copy (a token is several hundred bytes).
@@ -195,9 +198,13 @@ impl Vendor for Cybersource {
             );
             return Ok(());
         }
-        self.sign(request, SystemTime::now())
-            .map(|_| ())
-            .map_err(|e| HookError::new(format!("the request could not be signed: {e}")))
+        self.sign(
+            request,
+            SystemTime::now(),
+            self.config.response_mle_kid(operation),
+        )
+        .map(|_| ())
+        .map_err(|e| HookError::new(format!("the request could not be signed: {e}")))
     }
 
     fn rejection_headers(&self) -> &'static [HeaderName] {
@@ -206,6 +213,30 @@ impl Vendor for Cybersource {
 
     fn explain_rejection(&self, sent: &SentRequest) -> Option<String> {
         explain(sent)
+    }
+
+    /// Every answer is looked at: a sealed one is opened with the response
+    /// MLE key, or refused by name when none is configured. A plain one
+    /// costs a prefix check.
+    fn opens_answers(&self, _operation: &'static Operation) -> bool {
+        true
+    }
+
+    fn open_answer(
+        &self,
+        _operation: &'static Operation,
+        body: &[u8],
+    ) -> Result<Option<Vec<u8>>, VerificationError> {
+        let Some(jwe) = super::mle::sealed_answer(body) else {
+            return Ok(None);
+        };
+        match &self.config.response_mle_key {
+            Some(key) => super::mle::open_answer(key, jwe).map(Some),
+            None => Err(VerificationError::new(
+                "encryptedResponse",
+                "the answer is message-level encrypted and no response MLE key is configured (CybersourceConfigBuilder::response_mle_key)",
+            )),
+        }
     }
 
     fn parse_error(&self, _status: u16, body: &[u8]) -> ServiceError {

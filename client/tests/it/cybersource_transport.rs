@@ -770,6 +770,72 @@ fn from_env_reads_the_documented_variables() {
         matches!(p12, ConfigError::Invalid { field, .. } if field == expected),
         "{p12:?}"
     );
+    // Response MLE: a key file needs its kid, and the switch names its values.
+    let key_file = std::env::temp_dir().join(format!("payclient-rmle-{}.pem", std::process::id()));
+    std::fs::write(&key_file, "not a key").expect("key file");
+    let key_path = key_file.to_string_lossy().into_owned();
+    let missing_kid = CybersourceConfig::from_lookup(|k| {
+        vars(&[("CYBERSOURCE_RESPONSE_MLE_KEY_PATH", &key_path)])
+            .get(k)
+            .cloned()
+    })
+    .unwrap_err();
+    assert_eq!(
+        missing_kid,
+        ConfigError::Missing {
+            field: "CYBERSOURCE_RESPONSE_MLE_KID"
+        }
+    );
+    let bad_key = CybersourceConfig::from_lookup(|k| {
+        vars(&[
+            ("CYBERSOURCE_RESPONSE_MLE_KEY_PATH", &key_path),
+            ("CYBERSOURCE_RESPONSE_MLE_KID", "kid"),
+        ])
+        .get(k)
+        .cloned()
+    })
+    .unwrap_err();
+    assert!(
+        matches!(
+            &bad_key,
+            ConfigError::Invalid {
+                field: "response_mle_key",
+                ..
+            }
+        ),
+        "{bad_key:?}"
+    );
+    let _ = std::fs::remove_file(&key_file);
+    let switch = CybersourceConfig::from_lookup(|k| {
+        vars(&[("CYBERSOURCE_RESPONSE_MLE", "sometimes")])
+            .get(k)
+            .cloned()
+    })
+    .unwrap_err();
+    assert!(
+        matches!(
+            &switch,
+            ConfigError::Invalid {
+                field: "CYBERSOURCE_RESPONSE_MLE",
+                ..
+            }
+        ),
+        "{switch:?}"
+    );
+    let no_key = CybersourceConfig::from_lookup(|k| {
+        vars(&[("CYBERSOURCE_RESPONSE_MLE", "all")]).get(k).cloned()
+    })
+    .unwrap_err();
+    assert!(
+        matches!(
+            &no_key,
+            ConfigError::Invalid {
+                field: "response_mle_key",
+                ..
+            }
+        ),
+        "{no_key:?}"
+    );
     let err = CybersourceConfig::from_lookup(|_| None).unwrap_err();
     assert_eq!(
         err,

@@ -14,4 +14,5 @@ mod intelligent_commerce_flow;
 mod jose_corpus;
 mod passkey_flow;
 mod redaction;
+mod response_mle;
 mod signature_vectors;
