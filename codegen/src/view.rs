@@ -28,6 +28,7 @@ pub fn apply(document: &mut Value) -> Vec<Rewrite> {
     let mut done = Vec::new();
     done.extend(constrained_sensitive_text(document));
     done.extend(jwt_request_bodies_as_text(document));
+    done.extend(jose_answers_decoded_as_json(document));
     done.extend(optional_request_arrays_keep_empty(document));
     done.extend(non_negative_integers_unsigned(document));
     done.extend(close_request_schemas(document));
@@ -207,6 +208,45 @@ pub fn jwt_request_bodies_as_text(document: &mut Value) -> Vec<Rewrite> {
                     "request body `{key}` sent as a string; Content-Type restored by the hook"
                 ),
             });
+        }
+    });
+    done
+}
+
+/// A vendor may answer a compact JWE (`application/jose`) sealed to the
+/// merchant's key where it would otherwise answer JSON (Cybersource TMS
+/// payment credentials). The hooks open it into that JSON before anything
+/// decodes it, so progenitor sees the JSON form only; the operation table
+/// keeps the spec's first media type as `Accept`.
+pub fn jose_answers_decoded_as_json(document: &mut Value) -> Vec<Rewrite> {
+    let mut done = Vec::new();
+    for_each_operation(document, |id, _, operation| {
+        let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        else {
+            return;
+        };
+        for (status, response) in responses.iter_mut() {
+            let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            if !content.keys().any(|k| essence(k) == "application/json") {
+                continue;
+            }
+            let jose: Vec<String> = content
+                .keys()
+                .filter(|k| essence(k) == "application/jose")
+                .cloned()
+                .collect();
+            for key in jose {
+                content.remove(&key);
+                done.push(Rewrite {
+                    name: "jose_answers_decoded_as_json",
+                    target: id.to_owned(),
+                    detail: format!("{status} `{key}` opened by the hook into its JSON form"),
+                });
+            }
         }
     });
     done

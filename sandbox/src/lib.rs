@@ -491,7 +491,17 @@ fn route(
             _ => reply::Reply::json(404, serde_json::json!({})),
         },
         (&Method::POST, ["tms", "v2", "tokens", id, "payment-credentials"]) => {
-            passkey::payment_credentials(shared, id, body)
+            let answer = passkey::payment_credentials(shared, id, body);
+            let jose = headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|accept| accept.contains("application/jose"));
+            if jose {
+                shared.sealed_answers.fetch_add(1, Ordering::Relaxed);
+                answer.into_jose(&shared.response_mle, received.now)
+            } else {
+                answer
+            }
         }
         (_, ["acp" | "icc", "v1", rest @ ..]) => icc::handle(shared, method, rest, body),
         _ => reply::Reply::json(404, serde_json::json!({})),

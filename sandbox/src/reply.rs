@@ -55,6 +55,23 @@ impl Reply {
         }
     }
 
+    /// A success answer as `application/jose`: the body as a compact JWE
+    /// sealed to the merchant's key (TMS payment credentials asked for with
+    /// `Accept: application/jose`). Error answers stay JSON.
+    pub(crate) fn into_jose(self, key: &crate::crypto::DecryptionKey, now: i64) -> Self {
+        if !(200..300).contains(&self.status) {
+            return self;
+        }
+        match key.seal(&self.body, now) {
+            Ok(jwe) => Self {
+                content_type: Some("application/jose;charset=utf-8"),
+                body: jwe.into_bytes(),
+                ..self
+            },
+            Err(_) => server_error(),
+        }
+    }
+
     pub(crate) fn with_header(mut self, name: &'static str, value: String) -> Self {
         self.headers.push((name, value));
         self

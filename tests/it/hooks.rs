@@ -219,7 +219,9 @@ async fn every_passkey_operation_passes_through_the_hook() {
         ),
         "create_payment_credentials",
         json,
-        "application/json",
+        // The vendor's form (the spec's first media type); the Cybersource
+        // vendor asks for JSON instead when it has no key to open a JWE.
+        "application/jose;charset=utf-8",
         (200, r#"{"tokenizedCard":{"eci":"05"}}"#),
     )
     .await;

@@ -60,6 +60,17 @@ pub(crate) fn sealed_answer(body: &[u8]) -> Option<&str> {
         .map(|sealed| sealed.encrypted_response)
 }
 
+/// A body that is nothing but a compact JWE (an `application/jose` answer):
+/// five base64url segments, surrounding whitespace allowed.
+pub(crate) fn bare_jwe(body: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(body.trim_ascii()).ok()?;
+    let shaped = text.split('.').count() == 5
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    shaped.then_some(text)
+}
+
 /// Opens a sealed answer's JWE with the merchant's response MLE key:
 /// RSA-OAEP-256 and A256GCM, as the vendor's request MLE uses, and a `kid`
 /// (when the header names one) that is this key's.

@@ -191,6 +191,14 @@ impl Vendor for Cybersource {
         request: &mut reqwest::Request,
     ) -> Result<(), HookError> {
         self.encrypt(operation, request)?;
+        if answers_jose(operation) && self.config.response_mle_key.is_none() {
+            // No key to open a sealed answer with: ask for the JSON form the
+            // product document shows, which the vendor also describes.
+            request.headers_mut().insert(
+                reqwest::header::ACCEPT,
+                HeaderValue::from_static("application/json"),
+            );
+        }
         if !operation.authenticated {
             request.headers_mut().insert(
                 reqwest::header::USER_AGENT,
@@ -224,18 +232,29 @@ impl Vendor for Cybersource {
 
     fn open_answer(
         &self,
-        _operation: &'static Operation,
+        operation: &'static Operation,
         body: &[u8],
     ) -> Result<Option<Vec<u8>>, VerificationError> {
-        let Some(jwe) = super::mle::sealed_answer(body) else {
-            return Ok(None);
+        let key = self.config.response_mle_key.as_ref();
+        // The response MLE wrapper first; inside it (or alone) an
+        // `application/jose` answer may be a bare compact JWE.
+        let unwrapped = match super::mle::sealed_answer(body) {
+            Some(jwe) => Some(super::mle::open_answer(
+                key.ok_or_else(|| no_key("encryptedResponse"))?,
+                jwe,
+            )?),
+            None => None,
         };
-        match &self.config.response_mle_key {
-            Some(key) => super::mle::open_answer(key, jwe).map(Some),
-            None => Err(VerificationError::new(
-                "encryptedResponse",
-                "the answer is message-level encrypted and no response MLE key is configured (CybersourceConfigBuilder::response_mle_key)",
-            )),
+        if !answers_jose(operation) {
+            return Ok(unwrapped);
+        }
+        let inner = unwrapped.as_deref().unwrap_or(body);
+        match super::mle::bare_jwe(inner) {
+            Some(jwe) => {
+                super::mle::open_answer(key.ok_or_else(|| no_key("application/jose"))?, jwe)
+                    .map(Some)
+            }
+            None => Ok(unwrapped),
         }
     }
 
@@ -249,6 +268,22 @@ impl Vendor for Cybersource {
             None => ServiceError::default(),
         }
     }
+}
+
+/// Whether the operation asks for `application/jose` answers (a compact JWE
+/// sealed to the merchant's key).
+fn answers_jose(operation: &Operation) -> bool {
+    operation
+        .accept
+        .as_ref()
+        .is_some_and(|accept| accept.as_bytes().starts_with(b"application/jose"))
+}
+
+fn no_key(what: &'static str) -> VerificationError {
+    VerificationError::new(
+        what,
+        "the answer is sealed to the merchant's key and no response MLE key is configured (CybersourceConfigBuilder::response_mle_key)",
+    )
 }
 
 /// What a rejected request carried: host, date, request target, digest,

@@ -481,3 +481,158 @@ async fn the_vendors_sdk_opens_what_the_sandbox_seals_and_payclient_opens_what_j
     );
     sandbox.shutdown().await;
 }
+
+/// The registered-device branch up to payment credentials, with `config`.
+async fn payment_credentials(
+    config: CybersourceConfig,
+) -> Result<payclient::passkey::TokenizedCredentials, Error> {
+    use payclient::passkey::{CredentialsRequest, amount_alphabetic, plain_merchant};
+    let passkey = PasskeyClient::new(CybersourceClient::new(config));
+    let mut session = passkey
+        .authentication_options(
+            payclient_sandbox::passkey::REGISTERED_DEVICE_TOKEN_ID,
+            None,
+            &authentication_request(),
+        )
+        .await?;
+    let iframe: IframeOutput = serde_json::from_value(serde_json::json!({
+        "type": "AUTHENTICATE",
+        "platformType": "WEB",
+        "browserData": {"browserHeader": "text/html", "browserLanguage": "en-US",
+            "browserJavaEnabled": false, "browserJavascriptEnabled": true,
+            "browserColorDepth": "24", "browserScreenHeight": "1080", "browserScreenWidth": "1920",
+            "browserTimeZone": "0", "ipAddress": "203.0.113.5", "userAgent": "Mozilla/5.0"},
+        "fidoResponse": {"fidoBlob": "ZmlkbyBhc3NlcnRpb24", "identifier": "passkey-credential-1",
+            "rpID": "c2hvcC5leGFtcGxl"}
+    }))
+    .expect("iframe output");
+    let request = CredentialsRequest {
+        transaction_type: "ECOM".to_owned(),
+        amount: amount_alphabetic("25.00", "978")?,
+        bill_to: payclient::request_from_json(serde_json::json!({
+            "firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com",
+            "address1": "1 Analytical Row", "locality": "London",
+            "administrativeArea": "LND", "postalCode": "N1 9GU", "country": "GB"}))?,
+        merchant: plain_merchant("Example Shop", "https://shop.example")?,
+        device: iframe.browser_device().build()?,
+        identities: vec![iframe.authenticated_identity("order-1")?],
+    };
+    passkey.payment_credentials(&mut session, request).await
+}
+
+#[tokio::test]
+async fn payment_credentials_come_as_the_vendors_jose_when_a_key_can_open_them() {
+    let sandbox = Sandbox::start().await.expect("sandbox");
+    // With the merchant's key: `Accept: application/jose`, a bare compact
+    // JWE answer, opened into the typed credentials.
+    let credentials = payment_credentials(with_sandbox_key(&sandbox).build().expect("config"))
+        .await
+        .expect("jose credentials");
+    assert_eq!(credentials.eci(), Some("05"));
+    assert!(credentials.cryptogram().is_some());
+    assert_eq!(sandbox.sealed_answers(), 1);
+
+    // Also inside the response MLE wrapper: both layers are opened.
+    let credentials = payment_credentials(
+        with_sandbox_key(&sandbox)
+            .response_mle_for_all_operations(true)
+            .build()
+            .expect("config"),
+    )
+    .await
+    .expect("wrapped jose credentials");
+    assert_eq!(credentials.eci(), Some("05"));
+    // authentication-options sealed once, payment-credentials twice.
+    assert_eq!(sandbox.sealed_answers(), 4);
+
+    // Without a key: the JSON the product document shows.
+    let credentials = payment_credentials(sandbox_builder(&sandbox).build().expect("config"))
+        .await
+        .expect("json credentials");
+    assert_eq!(credentials.eci(), Some("05"));
+    assert_eq!(sandbox.sealed_answers(), 4);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_jose_answer_without_a_key_or_to_another_key_is_refused_by_name() {
+    // A server that answers JOSE whatever was asked.
+    let sandbox = Sandbox::start().await.expect("sandbox");
+    let jwe = serde_json::from_str::<serde_json::Value>(
+        &sandbox
+            .sealed_answer(br#"{"tokenizedCard":{}}"#)
+            .expect("seal"),
+    )
+    .expect("json")["encryptedResponse"]
+        .as_str()
+        .expect("jwe")
+        .to_owned();
+    sandbox.shutdown().await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(jwe, "application/jose;charset=utf-8"),
+        )
+        .mount(&server)
+        .await;
+    let raw_call = |client: CybersourceClient| async move {
+        let passkey = client.passkey().clone();
+        let body: payclient::passkey::raw::types::PaymentCredentialsRequest =
+            serde_json::from_value(crate::support::request_example(
+                include_str!("../../../specs/cybersource-passkey.yaml"),
+                "/tms/v2/tokens/{tokenId}/payment-credentials",
+                "post",
+            ))
+            .expect("the spec's example");
+        client
+            .run(|| {
+                passkey
+                    .create_payment_credentials()
+                    .token_id("7010000000016241111")
+                    .body(body.clone())
+            })
+            .await
+    };
+    let no_key = CybersourceClient::new(
+        builder(&server.uri(), Authentication::JwtSharedSecret)
+            .build()
+            .expect("config"),
+    );
+    let err = raw_call(no_key).await.expect_err("no key");
+    assert!(
+        matches!(&err, Error::Verification(v) if v.what == "application/jose"
+            && v.reason.contains("no response MLE key")),
+        "{err:?}"
+    );
+    let received = server.received_requests().await.expect("recorded");
+    assert_eq!(
+        received[0]
+            .headers
+            .get("accept")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json"),
+        "without a key the JSON form is asked for"
+    );
+
+    let other = aws_lc_rs::rsa::PrivateDecryptingKey::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+        .expect("key");
+    let der = aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&other)
+        .expect("pkcs8");
+    let wrong_key = CybersourceClient::new(
+        builder(&server.uri(), Authentication::JwtSharedSecret)
+            .response_mle_key(der.as_ref().to_vec(), "payclient-sandbox-response-mle")
+            .build()
+            .expect("config"),
+    );
+    let err = raw_call(wrong_key).await.expect_err("wrong key");
+    assert!(matches!(&err, Error::Verification(_)), "{err:?}");
+    let received = server.received_requests().await.expect("recorded");
+    assert_eq!(
+        received[1]
+            .headers
+            .get("accept")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/jose;charset=utf-8"),
+        "with a key the vendor's form is asked for"
+    );
+}
