@@ -77,7 +77,10 @@ pub trait Vendor: Send + Sync + 'static {
 
     /// Whether answers to `operation` are read whole and handed to
     /// [`Vendor::open_answer`] before anything decodes them (answers that
-    /// may be message-level encrypted). The default never does.
+    /// may be message-level encrypted). The default never does; the
+    /// pipeline still asks [`Vendor::open_answer`] about an answer that
+    /// failed to decode and about error answers, so that a sealed one is
+    /// reported as such.
     fn opens_answers(&self, operation: &'static Operation) -> bool {
         let _ = operation;
         false

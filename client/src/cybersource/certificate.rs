@@ -154,6 +154,69 @@ impl ResponseMleKey {
         })
     }
 
+    /// Reads the private key of a PKCS#12 file (the `p12` feature). The key
+    /// id is `kid` when given; otherwise, as the vendor SDKs find it in a
+    /// Cybersource-generated P12, the subject SERIALNUMBER of the
+    /// certificate whose common name is the merchant id (case-insensitive;
+    /// Python SDK `MLEUtility.extract_response_mle_kid`).
+    #[cfg(feature = "p12")]
+    pub fn from_pkcs12(
+        data: &[u8],
+        password: &str,
+        merchant_id: &str,
+        kid: Option<String>,
+    ) -> Result<Self, CertificateError> {
+        use p12_keystore::{KeyStore, KeyStoreEntry, Pkcs12ImportPolicy};
+        use x509_parser::oid_registry::OID_X509_COMMON_NAME;
+        let store =
+            KeyStore::from_pkcs12(data, password, Pkcs12ImportPolicy::Relaxed).map_err(|_| {
+                CertificateError(
+                    "cannot open the response MLE P12 file (wrong password or unsupported format)"
+                        .to_owned(),
+                )
+            })?;
+        let (_, chain) = store.private_key_chain().ok_or_else(|| {
+            CertificateError("the response MLE P12 file holds no private key".to_owned())
+        })?;
+        let kid = match kid {
+            Some(kid) => kid,
+            None => {
+                let certificates =
+                    chain
+                        .certs()
+                        .iter()
+                        .map(|c| c.as_der())
+                        .chain(store.entries().filter_map(|(_, entry)| match entry {
+                            KeyStoreEntry::Certificate(c) => Some(c.as_der()),
+                            _ => None,
+                        }));
+                certificates
+                    .filter_map(|der| x509_parser::parse_x509_certificate(der).ok())
+                    .find_map(|(_, cert)| {
+                        let subject = cert.subject();
+                        let named = subject.iter_by_oid(&OID_X509_COMMON_NAME).any(|cn| {
+                            cn.as_str()
+                                .is_ok_and(|cn| cn.eq_ignore_ascii_case(merchant_id))
+                        });
+                        named
+                            .then(|| {
+                                subject
+                                    .iter_by_oid(&OID_X509_SERIALNUMBER)
+                                    .find_map(|a| a.as_str().ok().map(str::to_owned))
+                            })
+                            .flatten()
+                    })
+                    .ok_or_else(|| {
+                        CertificateError(
+                            "no certificate in the P12 file is the merchant's (common name) with a subject SERIALNUMBER; give the key id"
+                                .to_owned(),
+                        )
+                    })?
+            }
+        };
+        Self::from_pkcs8_pem_or_der(chain.key().as_der(), kid)
+    }
+
     /// The key id sent as the JWT claim `v-c-response-mle-kid`.
     pub fn kid(&self) -> &str {
         &self.kid

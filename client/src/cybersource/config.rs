@@ -114,7 +114,7 @@ pub struct CybersourceConfigBuilder {
     mle_certificate: Option<Vec<u8>>,
     mle_optional_enabled: bool,
     mle_overrides: Vec<(&'static Operation, bool)>,
-    response_mle_key: Option<(Vec<u8>, String)>,
+    response_mle_key: Option<ResponseMleSource>,
     response_mle_all: bool,
     response_mle_overrides: Vec<(&'static Operation, bool)>,
     intelligent_commerce_prefix: IntelligentCommercePrefix,
@@ -263,7 +263,29 @@ impl CybersourceConfigBuilder {
         pkcs8_pem_or_der: impl Into<Vec<u8>>,
         kid: impl Into<String>,
     ) -> Self {
-        self.response_mle_key = Some((pkcs8_pem_or_der.into(), kid.into()));
+        self.response_mle_key = Some(ResponseMleSource::Pkcs8 {
+            key: pkcs8_pem_or_der.into(),
+            kid: kid.into(),
+        });
+        self
+    }
+
+    /// The response MLE key from a PKCS#12 file (the vendor SDKs'
+    /// `responseMlePrivateKeyFilePath` with a `.p12`): its private key, and
+    /// `kid` or, when `None`, the key id its merchant certificate carries
+    /// (see [`ResponseMleKey::from_pkcs12`]).
+    #[cfg(feature = "p12")]
+    pub fn response_mle_p12(
+        mut self,
+        p12: impl Into<Vec<u8>>,
+        password: SecretString,
+        kid: Option<String>,
+    ) -> Self {
+        self.response_mle_key = Some(ResponseMleSource::Pkcs12 {
+            p12: p12.into(),
+            password,
+            kid,
+        });
         self
     }
 
@@ -355,16 +377,20 @@ impl CybersourceConfigBuilder {
         }
 
         let response_mle_key = match self.response_mle_key {
-            Some((bytes, kid)) => Some(
-                ResponseMleKey::from_pkcs8_pem_or_der(&bytes, kid).map_err(|e| {
-                    ConfigError::Invalid {
-                        field: "response_mle_key",
-                        reason: e.0,
-                    }
-                })?,
+            Some(ResponseMleSource::Pkcs8 { key, kid }) => {
+                Some(ResponseMleKey::from_pkcs8_pem_or_der(&key, kid))
+            }
+            #[cfg(feature = "p12")]
+            Some(ResponseMleSource::Pkcs12 { p12, password, kid }) => Some(
+                ResponseMleKey::from_pkcs12(&p12, password.expose_secret(), &merchant_id, kid),
             ),
             None => None,
-        };
+        }
+        .transpose()
+        .map_err(|e| ConfigError::Invalid {
+            field: "response_mle_key",
+            reason: e.0,
+        })?;
         let response_mle_asked =
             self.response_mle_all || self.response_mle_overrides.iter().any(|(_, on)| *on);
         if response_mle_asked && response_mle_key.is_none() {
@@ -467,6 +493,38 @@ fn check_base_url(environment: &Environment, base_url: &str) -> Result<(), Confi
 pub(crate) enum AuthMode {
     HttpSignature(SignatureKey),
     Jwt(JwtSigner),
+}
+
+/// Where the response MLE key comes from, read when the configuration is built.
+enum ResponseMleSource {
+    Pkcs8 {
+        key: Vec<u8>,
+        kid: String,
+    },
+    #[cfg(feature = "p12")]
+    Pkcs12 {
+        p12: Vec<u8>,
+        password: SecretString,
+        kid: Option<String>,
+    },
+}
+
+impl fmt::Debug for ResponseMleSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Pkcs8 { kid, .. } => f
+                .debug_struct("Pkcs8")
+                .field("kid", kid)
+                .field("key", &"<redacted>")
+                .finish(),
+            #[cfg(feature = "p12")]
+            Self::Pkcs12 { kid, .. } => f
+                .debug_struct("Pkcs12")
+                .field("kid", kid)
+                .field("p12", &"<redacted>")
+                .finish(),
+        }
+    }
 }
 
 /// A checked Cybersource configuration. `Debug` never shows secrets.

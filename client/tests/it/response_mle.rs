@@ -636,3 +636,92 @@ async fn a_jose_answer_without_a_key_or_to_another_key_is_refused_by_name() {
         "with a key the vendor's form is asked for"
     );
 }
+
+#[cfg(feature = "p12")]
+#[tokio::test]
+async fn the_response_mle_key_and_its_kid_come_from_a_p12_file() {
+    use base64::Engine as _;
+    let sandbox = Sandbox::start().await.expect("sandbox");
+    let pem = sandbox.response_mle_private_key_pem();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(
+            pem.lines()
+                .filter(|l| !l.starts_with("-----"))
+                .collect::<String>(),
+        )
+        .expect("pem body");
+    let kid = sandbox.config().response_mle_kid.clone();
+    let merchant = sandbox.config().merchant_id.to_uppercase();
+    // As a Cybersource-generated P12 carries it: the merchant's certificate
+    // (common name = merchant id, any case) with the kid as SERIALNUMBER.
+    let certificate = crate::support::certificate_for_key(&der, &kid, &merchant);
+    let p12 = crate::support::p12(&certificate, None, "changeit");
+    let client = flex(
+        sandbox_builder(&sandbox)
+            .response_mle_p12(p12.clone(), SecretString::from("changeit"), None)
+            .response_mle_for_all_operations(true)
+            .build()
+            .expect("config"),
+        &sandbox,
+    );
+    client
+        .create_capture_context(&card_number_only())
+        .await
+        .expect("sealed with the P12's key, asked for with its kid");
+    assert_eq!(sandbox.sealed_answers(), 1);
+
+    // A P12 whose certificate is not the merchant's needs the kid given.
+    let stranger = crate::support::certificate_for_key(&der, &kid, "someone_else");
+    let stranger_p12 = crate::support::p12(&stranger, None, "changeit");
+    let err = sandbox_builder(&sandbox)
+        .response_mle_p12(stranger_p12.clone(), SecretString::from("changeit"), None)
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&err, ConfigError::Invalid { field: "response_mle_key", reason } if reason.contains("give the key id")),
+        "{err:?}"
+    );
+    sandbox_builder(&sandbox)
+        .response_mle_p12(stranger_p12, SecretString::from("changeit"), Some(kid))
+        .build()
+        .expect("with the kid given");
+    let err = sandbox_builder(&sandbox)
+        .response_mle_p12(p12, SecretString::from("wrong"), None)
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ConfigError::Invalid {
+                field: "response_mle_key",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_sealed_error_answer_without_a_key_is_refused_by_name() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            serde_json::json!({"encryptedResponse": "eyJhbGciOiJSU0EtT0FFUC0yNTYifQ.a.b.c.d"}),
+        ))
+        .mount(&server)
+        .await;
+    let passkey = PasskeyClient::new(CybersourceClient::new(
+        builder(&server.uri(), Authentication::JwtSharedSecret)
+            .build()
+            .expect("config"),
+    ));
+    let err = passkey
+        .authentication_options("7010000000016241111", None, &authentication_request())
+        .await
+        .expect_err("sealed error answer without a key");
+    assert!(
+        matches!(&err, Error::Verification(v) if v.what == "encryptedResponse"),
+        "{err:?}"
+    );
+}

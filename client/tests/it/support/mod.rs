@@ -134,12 +134,20 @@ pub struct TestCertificate {
 pub fn certificate(serial: &str) -> TestCertificate {
     let private = PrivateDecryptingKey::generate(KeySize::Rsa2048).expect("rsa key");
     let pkcs8 = private.as_der().expect("pkcs8").as_ref().to_vec();
+    certificate_for_key(&pkcs8, serial, "payclient test")
+}
+
+/// A self-signed certificate for the PKCS#8 key `pkcs8`, with subject
+/// common name `common_name` and SERIALNUMBER `serial`.
+pub fn certificate_for_key(pkcs8: &[u8], serial: &str, common_name: &str) -> TestCertificate {
+    let private = PrivateDecryptingKey::from_pkcs8(pkcs8).expect("rsa key");
+    let pkcs8 = pkcs8.to_vec();
     let key = rcgen::KeyPair::try_from(pkcs8.as_slice()).expect("rcgen key");
     let mut params =
         rcgen::CertificateParams::new(vec!["cybersource.test".to_owned()]).expect("params");
     params
         .distinguished_name
-        .push(rcgen::DnType::CommonName, "payclient test");
+        .push(rcgen::DnType::CommonName, common_name);
     params
         .distinguished_name
         .push(rcgen::DnType::CustomDnType(vec![2, 5, 4, 5]), serial);
