@@ -220,6 +220,33 @@ pub fn jwt_request_bodies_as_text(document: &mut Value) -> Vec<Rewrite> {
 /// keeps the spec's first media type as `Accept`.
 pub fn jose_answers_decoded_as_json(document: &mut Value) -> Vec<Rewrite> {
     let mut done = Vec::new();
+    for_each_response_content(document, |id, status, content| {
+        if !content.keys().any(|k| essence(k) == "application/json") {
+            return;
+        }
+        let jose: Vec<String> = content
+            .keys()
+            .filter(|k| essence(k) == "application/jose")
+            .cloned()
+            .collect();
+        for key in jose {
+            content.remove(&key);
+            done.push(Rewrite {
+                name: "jose_answers_decoded_as_json",
+                target: id.to_owned(),
+                detail: format!("{status} `{key}` opened by the hook into its JSON form"),
+            });
+        }
+    });
+    done
+}
+
+/// Runs `f` over the `content` map of every response of every operation,
+/// with the operation id and the status.
+fn for_each_response_content(
+    document: &mut Value,
+    mut f: impl FnMut(&str, &str, &mut Map<String, Value>),
+) {
     for_each_operation(document, |id, _, operation| {
         let Some(responses) = operation
             .get_mut("responses")
@@ -228,28 +255,11 @@ pub fn jose_answers_decoded_as_json(document: &mut Value) -> Vec<Rewrite> {
             return;
         };
         for (status, response) in responses.iter_mut() {
-            let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
-                continue;
-            };
-            if !content.keys().any(|k| essence(k) == "application/json") {
-                continue;
-            }
-            let jose: Vec<String> = content
-                .keys()
-                .filter(|k| essence(k) == "application/jose")
-                .cloned()
-                .collect();
-            for key in jose {
-                content.remove(&key);
-                done.push(Rewrite {
-                    name: "jose_answers_decoded_as_json",
-                    target: id.to_owned(),
-                    detail: format!("{status} `{key}` opened by the hook into its JSON form"),
-                });
+            if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) {
+                f(id, status, content);
             }
         }
     });
-    done
 }
 
 /// Runs `change` over every component schema a request reaches, recording
@@ -822,41 +832,30 @@ pub fn open_response_schemas(document: &mut Value) -> Vec<Rewrite> {
             }
         }
     }
-    for_each_operation(document, |id, _, operation| {
-        let Some(responses) = operation
-            .get_mut("responses")
-            .and_then(Value::as_object_mut)
-        else {
-            return;
-        };
-        for (status, response) in responses.iter_mut() {
-            let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
+    for_each_response_content(document, |id, status, content| {
+        for (media_type, media) in content.iter_mut() {
+            if essence(media_type) != "application/json" {
                 continue;
-            };
-            for (media_type, media) in content.iter_mut() {
-                if essence(media_type) != "application/json" {
-                    continue;
-                }
-                if let Some(schema) = media.get_mut("schema") {
-                    let mut l = Loosened {
-                        taken: std::mem::take(&mut taken),
-                        ..Loosened::default()
-                    };
-                    loosen(
-                        schema,
-                        &mut l,
-                        &type_name("", &format!("{id}_response_{status}")),
-                    );
-                    taken = std::mem::take(&mut l.taken);
-                    unknown_members |= l.unknown_members;
-                    open_enums.extend(std::mem::take(&mut l.open_enums));
-                    if let Some(detail) = describe(&l) {
-                        done.push(Rewrite {
-                            name: "open_response_schemas",
-                            target: format!("{id} {status}"),
-                            detail,
-                        });
-                    }
+            }
+            if let Some(schema) = media.get_mut("schema") {
+                let mut l = Loosened {
+                    taken: std::mem::take(&mut taken),
+                    ..Loosened::default()
+                };
+                loosen(
+                    schema,
+                    &mut l,
+                    &type_name("", &format!("{id}_response_{status}")),
+                );
+                taken = std::mem::take(&mut l.taken);
+                unknown_members |= l.unknown_members;
+                open_enums.extend(std::mem::take(&mut l.open_enums));
+                if let Some(detail) = describe(&l) {
+                    done.push(Rewrite {
+                        name: "open_response_schemas",
+                        target: format!("{id} {status}"),
+                        detail,
+                    });
                 }
             }
         }

@@ -166,18 +166,10 @@ impl ResponseMleKey {
         merchant_id: &str,
         kid: Option<String>,
     ) -> Result<Self, CertificateError> {
-        use p12_keystore::{KeyStore, KeyStoreEntry, Pkcs12ImportPolicy};
+        use p12_keystore::KeyStoreEntry;
         use x509_parser::oid_registry::OID_X509_COMMON_NAME;
-        let store =
-            KeyStore::from_pkcs12(data, password, Pkcs12ImportPolicy::Relaxed).map_err(|_| {
-                CertificateError(
-                    "cannot open the response MLE P12 file (wrong password or unsupported format)"
-                        .to_owned(),
-                )
-            })?;
-        let (_, chain) = store.private_key_chain().ok_or_else(|| {
-            CertificateError("the response MLE P12 file holds no private key".to_owned())
-        })?;
+        let store = open_p12(data, password, "response MLE P12 file")?;
+        let chain = key_chain(&store, "response MLE P12 file")?;
         let kid = match kid {
             Some(kid) => kid,
             None => {
@@ -252,16 +244,9 @@ impl P12SigningKey {
     /// Opens a PKCS#12 file: the private key chain signs; a certificate under
     /// [`DEFAULT_MLE_ALIAS`] (if present) is the vendor's MLE certificate.
     pub fn from_pkcs12(data: &[u8], password: &str) -> Result<Self, CertificateError> {
-        use p12_keystore::{KeyStore, KeyStoreEntry, Pkcs12ImportPolicy};
-        let store =
-            KeyStore::from_pkcs12(data, password, Pkcs12ImportPolicy::Relaxed).map_err(|_| {
-                CertificateError(
-                    "cannot open the P12 file (wrong password or unsupported format)".to_owned(),
-                )
-            })?;
-        let (_, chain) = store
-            .private_key_chain()
-            .ok_or_else(|| CertificateError("the P12 file holds no private key".to_owned()))?;
+        use p12_keystore::KeyStoreEntry;
+        let store = open_p12(data, password, "P12 file")?;
+        let chain = key_chain(&store, "P12 file")?;
         let key = RsaKeyPair::from_pkcs8(chain.key().as_der())
             .map_err(|_| CertificateError("the P12 private key is not an RSA key".to_owned()))?;
         let leaf = chain.certs().first().ok_or_else(|| {
@@ -295,4 +280,31 @@ impl P12SigningKey {
     pub(crate) fn key(&self) -> &RsaKeyPair {
         &self.key
     }
+}
+
+/// Opens a PKCS#12 file; `what` names it in the error.
+#[cfg(feature = "p12")]
+fn open_p12(
+    data: &[u8],
+    password: &str,
+    what: &str,
+) -> Result<p12_keystore::KeyStore, CertificateError> {
+    use p12_keystore::{KeyStore, Pkcs12ImportPolicy};
+    KeyStore::from_pkcs12(data, password, Pkcs12ImportPolicy::Relaxed).map_err(|_| {
+        CertificateError(format!(
+            "cannot open the {what} (wrong password or unsupported format)"
+        ))
+    })
+}
+
+/// The private key chain of an opened PKCS#12 file.
+#[cfg(feature = "p12")]
+fn key_chain<'a>(
+    store: &'a p12_keystore::KeyStore,
+    what: &str,
+) -> Result<&'a p12_keystore::PrivateKeyChain, CertificateError> {
+    store
+        .private_key_chain()
+        .map(|(_, chain)| chain)
+        .ok_or_else(|| CertificateError(format!("the {what} holds no private key")))
 }

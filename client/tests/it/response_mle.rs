@@ -210,11 +210,12 @@ async fn an_answer_sealed_to_another_key_is_a_verification_error() {
     sandbox.shutdown().await;
 }
 
-#[tokio::test]
-async fn a_sealed_answer_without_a_key_is_refused_by_name_and_nothing_asks_for_one() {
+/// A server that answers `status` with a sealed body, and a Passkey client
+/// with no response MLE key.
+async fn sealed_answers_without_a_key(status: u16) -> (MockServer, PasskeyClient) {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
+        .respond_with(ResponseTemplate::new(status).set_body_json(
             serde_json::json!({"encryptedResponse": "eyJhbGciOiJSU0EtT0FFUC0yNTYifQ.a.b.c.d"}),
         ))
         .mount(&server)
@@ -224,7 +225,12 @@ async fn a_sealed_answer_without_a_key_is_refused_by_name_and_nothing_asks_for_o
             .build()
             .expect("config"),
     );
-    let passkey = PasskeyClient::new(client);
+    (server, PasskeyClient::new(client))
+}
+
+#[tokio::test]
+async fn a_sealed_answer_without_a_key_is_refused_by_name_and_nothing_asks_for_one() {
+    let (server, passkey) = sealed_answers_without_a_key(200).await;
     let err = passkey
         .authentication_options("7010000000016241111", None, &authentication_request())
         .await
@@ -704,18 +710,7 @@ async fn the_response_mle_key_and_its_kid_come_from_a_p12_file() {
 
 #[tokio::test]
 async fn a_sealed_error_answer_without_a_key_is_refused_by_name() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(
-            serde_json::json!({"encryptedResponse": "eyJhbGciOiJSU0EtT0FFUC0yNTYifQ.a.b.c.d"}),
-        ))
-        .mount(&server)
-        .await;
-    let passkey = PasskeyClient::new(CybersourceClient::new(
-        builder(&server.uri(), Authentication::JwtSharedSecret)
-            .build()
-            .expect("config"),
-    ));
+    let (server, passkey) = sealed_answers_without_a_key(400).await;
     let err = passkey
         .authentication_options("7010000000016241111", None, &authentication_request())
         .await
@@ -724,4 +719,5 @@ async fn a_sealed_error_answer_without_a_key_is_refused_by_name() {
         matches!(&err, Error::Verification(v) if v.what == "encryptedResponse"),
         "{err:?}"
     );
+    drop(server);
 }
