@@ -874,3 +874,31 @@ async fn an_observer_sees_every_attempt() {
         ]
     );
 }
+
+#[test]
+fn payment_type_takes_the_vendors_values_and_only_those() {
+    let session = |payment_type: &str| {
+        payclient::request_from_json::<types::CreatePaymentSessionRequest>(serde_json::json!({
+            "amount": 1000, "currency": "GBP", "billing": {"address": {"country": "GB"}},
+            "success_url": "https://example.com/ok", "failure_url": "https://example.com/failed",
+            "payment_type": payment_type
+        }))
+    };
+    // PayLater is in the vendor's definition (checkout-sdk `PaymentType`),
+    // not in the product document.
+    for known in [
+        "Regular",
+        "Recurring",
+        "MOTO",
+        "Installment",
+        "PayLater",
+        "Unscheduled",
+    ] {
+        let request = session(known).expect(known);
+        let sent = serde_json::to_value(&request).expect("serializes");
+        assert_eq!(sent["payment_type"], known);
+    }
+    // Requests stay strict: a misspelt value names the field.
+    let err = session("Paylater").unwrap_err();
+    assert_eq!(err.field, "payment_type");
+}
