@@ -77,10 +77,7 @@ pub trait Vendor: Send + Sync + 'static {
 
     /// Whether answers to `operation` are read whole and handed to
     /// [`Vendor::open_answer`] before anything decodes them (answers that
-    /// may be message-level encrypted). The default never does; the
-    /// pipeline still asks [`Vendor::open_answer`] about an answer that
-    /// failed to decode and about error answers, so that a sealed one is
-    /// reported as such.
+    /// may be message-level encrypted). The default never does.
     fn opens_answers(&self, operation: &'static Operation) -> bool {
         let _ = operation;
         false
@@ -221,7 +218,10 @@ impl ResponseLimits {
     /// The limit for a `status` answer to `operation`.
     pub fn for_answer(&self, operation: &Operation, status: u16) -> u64 {
         if (200..300).contains(&status) {
-            operation.max_response_bytes.unwrap_or(self.success)
+            // The spec's bound tightens the caller's limit, never loosens it.
+            operation
+                .max_response_bytes
+                .map_or(self.success, |bound| bound.min(self.success))
         } else {
             self.error
         }
@@ -347,14 +347,26 @@ impl std::error::Error for AnswerNotOpened {}
 
 /// Why a body read failed, if it was an answer the vendor could not open.
 pub(crate) fn not_opened(error: &(dyn std::error::Error + 'static)) -> Option<VerificationError> {
+    in_chain::<AnswerNotOpened>(error).map(|AnswerNotOpened(reason)| reason.clone())
+}
+
+/// The first error of type `T` in `error`'s source chain.
+fn in_chain<'a, T: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
     let mut current = Some(error);
     while let Some(e) = current {
-        if let Some(AnswerNotOpened(reason)) = e.downcast_ref::<AnswerNotOpened>() {
-            return Some(reason.clone());
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
         }
         current = e.source();
     }
     None
+}
+
+/// A body whose read fails at once with `error`.
+fn failing_body(error: BoxError) -> reqwest::Body {
+    reqwest::Body::wrap_stream(futures::stream::once(async move { Err::<Bytes, _>(error) }))
 }
 
 /// Reads `response`'s (capped) body whole and lets the vendor open it. The
@@ -368,12 +380,10 @@ async fn open_answer(
 ) -> reqwest::Response {
     use http_body_util::BodyExt as _;
 
+    let url = response.url().clone();
     let (mut parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
-    let failed = |error: BoxError| {
-        reqwest::Body::wrap_stream(futures::stream::once(async move { Err::<Bytes, _>(error) }))
-    };
     let body = match body.collect().await {
-        Err(e) => failed(Box::new(e)),
+        Err(e) => failing_body(Box::new(e)),
         Ok(collected) => {
             let sealed = collected.to_bytes();
             match vendor.open_answer(operation, &sealed) {
@@ -383,11 +393,11 @@ async fn open_answer(
                     parts.headers.remove(reqwest::header::CONTENT_LENGTH);
                     reqwest::Body::from(plain)
                 }
-                Err(reason) => failed(Box::new(AnswerNotOpened(reason))),
+                Err(reason) => failing_body(Box::new(AnswerNotOpened(reason))),
             }
         }
     };
-    reqwest::Response::from(http::Response::from_parts(parts, body))
+    rebuilt(parts, body, url)
 }
 
 /// Whether `segment` may stand for a path parameter: RFC 3986 unreserved
@@ -482,18 +492,14 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// more than `limit` bytes arrive (at once when `Content-Length` already
 /// says so); nothing past the limit is read.
 pub fn cap_body(response: reqwest::Response, limit: u64) -> reqwest::Response {
-    use reqwest::ResponseBuilderExt as _;
-
     let declared = response.content_length();
     let status = response.status().as_u16();
     let exceeded = BodyLimitExceeded { limit, status };
     let url = response.url().clone();
-    let (mut parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
     let body = if declared.is_some_and(|n| n > limit) {
         // Dropping the body unread closes the connection.
-        reqwest::Body::wrap_stream(futures::stream::once(async move {
-            Err::<Bytes, BoxError>(Box::new(exceeded))
-        }))
+        failing_body(Box::new(exceeded))
     } else {
         let mut seen: u64 = 0;
         reqwest::Body::wrap_stream(http_body_util::BodyExt::into_data_stream(body).map(
@@ -507,7 +513,17 @@ pub fn cap_body(response: reqwest::Response, limit: u64) -> reqwest::Response {
             },
         ))
     };
-    // Keep the URL reqwest records on a response (a rebuilt one loses it).
+    rebuilt(parts, body, url)
+}
+
+/// A response from `parts` and a new `body`, with the URL reqwest records on
+/// a response (converting to `http::Response` drops it).
+fn rebuilt(
+    mut parts: http::response::Parts,
+    body: reqwest::Body,
+    url: reqwest::Url,
+) -> reqwest::Response {
+    use reqwest::ResponseBuilderExt as _;
     if let Ok(marker) = http::Response::builder().url(url).body(()) {
         parts.extensions.extend(marker.into_parts().0.extensions);
     }
@@ -519,14 +535,7 @@ pub fn cap_body(response: reqwest::Response, limit: u64) -> reqwest::Response {
 pub(crate) fn exceeded_limit(
     error: &(dyn std::error::Error + 'static),
 ) -> Option<BodyLimitExceeded> {
-    let mut current = Some(error);
-    while let Some(e) = current {
-        if let Some(exceeded) = e.downcast_ref::<BodyLimitExceeded>() {
-            return Some(*exceeded);
-        }
-        current = e.source();
-    }
-    None
+    in_chain::<BodyLimitExceeded>(error).copied()
 }
 
 /// Reads `response`'s whole body under `limit` (for a vendor's own

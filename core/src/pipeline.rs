@@ -14,7 +14,7 @@ use tracing::Instrument as _;
 
 use crate::error::{
     ApiError, ConfigError, DecodeError, Error, RedirectError, ResponseTooLarge, TransportError,
-    ValidationError, VerificationError, describe_json_error,
+    ValidationError, describe_json_error,
 };
 use crate::hooks::{RejectionExplained, ResponseLimits, Vendor, exceeded_limit, read_body};
 use crate::operation::{Call, Operation};
@@ -490,17 +490,9 @@ impl Pipeline {
             }
             // progenitor decoded a documented success and does not say
             // which status it was.
-            Err(P::InvalidResponsePayload(body, e)) => {
-                Next::Done(Err(match self.sealed_unopened(operation, &body) {
-                    Some(reason) => Error::Verification(reason),
-                    None => Error::Decode(DecodeError::new(
-                        operation.id,
-                        None,
-                        request_id,
-                        describe_json_error(&e),
-                    )),
-                }))
-            }
+            Err(P::InvalidResponsePayload(_, e)) => Next::Done(Err(Error::Decode(
+                DecodeError::new(operation.id, None, request_id, describe_json_error(&e)),
+            ))),
             Err(P::InvalidRequest(reason)) => Next::Done(Err(Error::Validation(
                 match invalid_request_field(&reason) {
                     Some(field) => ValidationError::new(field, "does not have the documented form"),
@@ -522,19 +514,6 @@ impl Pipeline {
                 "an answer of a kind payclient does not expect",
             )))),
         }
-    }
-
-    /// Why `body`, an answer the hooks did not open, is one the vendor
-    /// would refuse to open (sealed with no key to open it), if it is.
-    fn sealed_unopened(
-        &self,
-        operation: &'static Operation,
-        body: &[u8],
-    ) -> Option<VerificationError> {
-        if self.vendor.opens_answers(operation) {
-            return None;
-        }
-        self.vendor.open_answer(operation, body).err()
     }
 
     /// A body read failed: over its limit, or the connection broke.
@@ -579,9 +558,6 @@ impl Pipeline {
             Ok(raw) => raw,
             Err(e) => return self.read_error(operation, attempts, Some(status), request_id, e),
         };
-        if let Some(reason) = self.sealed_unopened(operation, &raw) {
-            return Error::Verification(reason);
-        }
         let parsed = self.vendor.parse_error(status, &raw);
         Error::Api(Box::new(ApiError {
             operation: operation.id,

@@ -165,6 +165,7 @@ pub(crate) struct Shared {
     /// The merchant's response MLE key: answers are sealed to its public
     /// half; its private half is handed to clients.
     response_mle: crypto::DecryptionKey,
+    response_mle_private_key_pem: String,
     sealed_answers: AtomicU64,
     pub payload_signing: crypto::SigningKey,
     clock_offset: AtomicI64,
@@ -259,8 +260,11 @@ impl Sandbox {
         let response_mle =
             crypto::DecryptionKey::from_pkcs8(RESPONSE_MLE_KEY, config.response_mle_kid.clone())
                 .map_err(SandboxError::Keys)?;
+        let response_mle_private_key_pem =
+            crypto::pem("PRIVATE KEY", &response_mle.pkcs8().map_err(SandboxError::Keys)?);
         let shared = Arc::new(Shared {
             response_mle,
+            response_mle_private_key_pem,
             sealed_answers: AtomicU64::new(0),
             merchant: auth::MerchantKeys {
                 merchant_id: config.merchant_id.clone(),
@@ -361,9 +365,8 @@ impl Sandbox {
     /// The merchant's response MLE private key (unencrypted PKCS#8 PEM),
     /// for a client's `response_mle_key` with [`SandboxConfig::response_mle_kid`].
     /// A sandbox value, public like the sandbox's other keys.
-    pub fn response_mle_private_key_pem(&self) -> String {
-        let der = self.shared.response_mle.pkcs8().unwrap_or_default();
-        crypto::pem("PRIVATE KEY", &der)
+    pub fn response_mle_private_key_pem(&self) -> &str {
+        &self.shared.response_mle_private_key_pem
     }
 
     /// `body` as the sandbox answers a request that asked for response MLE:

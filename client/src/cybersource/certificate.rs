@@ -27,19 +27,25 @@ impl fmt::Display for CertificateError {
 /// SERIALNUMBER attribute, else the certificate serial in decimal
 /// (vendor Python SDK `MLEUtility.extract_serial_number`).
 fn kid_of(cert: &x509_parser::certificate::X509Certificate<'_>) -> String {
+    subject_serial(cert).unwrap_or_else(|| cert.serial.to_string())
+}
+
+/// The subject's SERIALNUMBER attribute.
+fn subject_serial(cert: &x509_parser::certificate::X509Certificate<'_>) -> Option<String> {
     cert.subject()
         .iter_by_oid(&OID_X509_SERIALNUMBER)
         .find_map(|attribute| attribute.as_str().ok().map(str::to_owned))
-        .unwrap_or_else(|| cert.serial.to_string())
 }
 
-fn der_from_pem_or_der(bytes: &[u8]) -> Result<Vec<u8>, CertificateError> {
+/// The DER in `bytes`, PEM (with its label) or DER as it is; `what` names
+/// the file in the error.
+fn pem_or_der(bytes: &[u8], what: &str) -> Result<(Option<String>, Vec<u8>), CertificateError> {
     if bytes.starts_with(b"-----BEGIN") {
         let (_, pem) = x509_parser::pem::parse_x509_pem(bytes)
-            .map_err(|e| CertificateError(format!("not a PEM certificate: {e}")))?;
-        Ok(pem.contents)
+            .map_err(|e| CertificateError(format!("not a PEM {what}: {e}")))?;
+        Ok((Some(pem.label), pem.contents))
     } else {
-        Ok(bytes.to_vec())
+        Ok((None, bytes.to_vec()))
     }
 }
 
@@ -63,7 +69,7 @@ impl fmt::Debug for MleCertificate {
 impl MleCertificate {
     /// Reads a PEM or DER X.509 certificate holding an RSA key.
     pub fn from_pem_or_der(bytes: &[u8]) -> Result<Self, CertificateError> {
-        Self::from_der(&der_from_pem_or_der(bytes)?)
+        Self::from_der(&pem_or_der(bytes, "certificate")?.1)
     }
 
     /// Reads a DER X.509 certificate holding an RSA key.
@@ -129,18 +135,13 @@ impl ResponseMleKey {
                 "the response MLE key id must be 1 to 256 printable characters".to_owned(),
             ));
         }
-        let der = if bytes.starts_with(b"-----BEGIN") {
-            let (_, pem) = x509_parser::pem::parse_x509_pem(bytes)
-                .map_err(|_| CertificateError("not a PEM file".to_owned()))?;
-            if pem.label != "PRIVATE KEY" {
+        let der = match pem_or_der(bytes, "file")? {
+            (Some(label), _) if label != "PRIVATE KEY" => {
                 return Err(CertificateError(format!(
-                    "a PEM `PRIVATE KEY` (unencrypted PKCS#8) is needed, not `{}`",
-                    pem.label
+                    "a PEM `PRIVATE KEY` (unencrypted PKCS#8) is needed, not `{label}`"
                 )));
             }
-            pem.contents
-        } else {
-            bytes.to_vec()
+            (_, der) => der,
         };
         let private = PrivateDecryptingKey::from_pkcs8(&der).map_err(|_| {
             CertificateError("the response MLE key is not a PKCS#8 RSA private key".to_owned())
@@ -185,18 +186,11 @@ impl ResponseMleKey {
                 certificates
                     .filter_map(|der| x509_parser::parse_x509_certificate(der).ok())
                     .find_map(|(_, cert)| {
-                        let subject = cert.subject();
-                        let named = subject.iter_by_oid(&OID_X509_COMMON_NAME).any(|cn| {
+                        let named = cert.subject().iter_by_oid(&OID_X509_COMMON_NAME).any(|cn| {
                             cn.as_str()
                                 .is_ok_and(|cn| cn.eq_ignore_ascii_case(merchant_id))
                         });
-                        named
-                            .then(|| {
-                                subject
-                                    .iter_by_oid(&OID_X509_SERIALNUMBER)
-                                    .find_map(|a| a.as_str().ok().map(str::to_owned))
-                            })
-                            .flatten()
+                        named.then(|| subject_serial(&cert)).flatten()
                     })
                     .ok_or_else(|| {
                         CertificateError(

@@ -223,14 +223,13 @@ impl Vendor for Cybersource {
         explain(sent)
     }
 
-    /// With a response MLE key, every answer is looked at and a sealed one
-    /// opened. Without one, answers go straight to decoding (reading each
-    /// whole first cost about 2 % of a Passkey call in the overhead
-    /// benchmark), and the pipeline asks [`Vendor::open_answer`] only about
-    /// an answer that failed to decode or an error answer, so a sealed one
-    /// is still refused by name.
+    /// Every answer is looked at, key or not: a sealed answer can decode
+    /// as an empty success where every member of the answer is optional
+    /// (Intelligent Commerce `TransactionResponse`), so it must be refused
+    /// before decoding, not after. Reading each answer whole first costs
+    /// about 2 % of a Passkey call in the overhead benchmark.
     fn opens_answers(&self, _operation: &'static Operation) -> bool {
-        self.config.response_mle_key.is_some()
+        true
     }
 
     fn open_answer(

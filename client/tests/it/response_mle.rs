@@ -257,7 +257,7 @@ async fn the_jwt_names_the_key_only_for_operations_asked_for() {
         .mount(&server)
         .await;
     let sandbox_key = Sandbox::start().await.expect("sandbox");
-    let pem = sandbox_key.response_mle_private_key_pem();
+    let pem = sandbox_key.response_mle_private_key_pem().to_owned();
     sandbox_key.shutdown().await;
     let config = builder(&server.uri(), Authentication::JwtSharedSecret)
         .response_mle_key(pem, "merchant-response-kid")
@@ -295,7 +295,7 @@ async fn a_sealed_answer_over_its_limit_is_too_large_not_opened() {
         .mount(&server)
         .await;
     let sandbox_key = Sandbox::start().await.expect("sandbox");
-    let pem = sandbox_key.response_mle_private_key_pem();
+    let pem = sandbox_key.response_mle_private_key_pem().to_owned();
     sandbox_key.shutdown().await;
     let config = builder(&server.uri(), Authentication::JwtSharedSecret)
         .response_mle_key(pem, "kid")
@@ -720,4 +720,45 @@ async fn a_sealed_error_answer_without_a_key_is_refused_by_name() {
         "{err:?}"
     );
     drop(server);
+}
+
+#[tokio::test]
+async fn a_sealed_answer_is_refused_even_where_it_would_decode_as_an_empty_success() {
+    // Every member of a confirmation answer is optional, so the wrapper
+    // alone would decode as a success: without a key it must still be
+    // refused before decoding.
+    use payclient::intelligent_commerce::operations::CONFIRM_TRANSACTION_EVENTS;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(202).set_body_json(
+            serde_json::json!({"encryptedResponse": "eyJhbGciOiJSU0EtT0FFUC0yNTYifQ.a.b.c.d"}),
+        ))
+        .mount(&server)
+        .await;
+    let client = CybersourceClient::new(
+        builder(&server.uri(), Authentication::JwtSharedSecret)
+            .mle_for_operation(&CONFIRM_TRANSACTION_EVENTS, false)
+            .build()
+            .expect("config"),
+    );
+    let icc = client.intelligent_commerce().clone();
+    let body: payclient::intelligent_commerce::types::ConfirmTransactionEventsRequest =
+        serde_json::from_value(crate::support::request_example(
+            include_str!("../../../specs/cybersource-intelligent-commerce.yaml"),
+            "/instructions/{instructionId}/confirmations",
+            "post",
+        ))
+        .expect("the spec's example");
+    let err = client
+        .run(|| {
+            icc.confirm_transaction_events()
+                .instruction_id("0d8ba4a5-3f1c-4e1b-9a4f-4b7c5a8e2c11")
+                .body(body.clone())
+        })
+        .await
+        .expect_err("sealed, no key");
+    assert!(
+        matches!(&err, Error::Verification(v) if v.what == "encryptedResponse"),
+        "{err:?}"
+    );
 }
