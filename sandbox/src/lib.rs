@@ -260,8 +260,10 @@ impl Sandbox {
         let response_mle =
             crypto::DecryptionKey::from_pkcs8(RESPONSE_MLE_KEY, config.response_mle_kid.clone())
                 .map_err(SandboxError::Keys)?;
-        let response_mle_private_key_pem =
-            crypto::pem("PRIVATE KEY", &response_mle.pkcs8().map_err(SandboxError::Keys)?);
+        let response_mle_private_key_pem = crypto::pem(
+            "PRIVATE KEY",
+            &response_mle.pkcs8().map_err(SandboxError::Keys)?,
+        );
         let shared = Arc::new(Shared {
             response_mle,
             response_mle_private_key_pem,
