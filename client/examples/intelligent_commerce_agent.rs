@@ -30,24 +30,24 @@ fn device() -> Value {
 fn purchase(mandate_id: &str, amount: &str, items: u32) -> Value {
     json!({
         "clientReferenceInformation": {"code": format!("order-{}", uuid::Uuid::new_v4())},
-        "agreementInformation": [{"id": mandate_id}],
-        "transactionType": "PURCHASE",
-        "orderInformation": {"amountDetail": {"totalAmount": amount, "currency": "USD"}},
-        "merchantInformation": {"merchantName": "Balloon Shop", "merchantDescriptor": {"country": "US", "url": "https://balloons.example"}},
-        "products": [{"productName": "Balloons", "quantity": items.to_string()}]
+        "mandateReferenceData": [{"mandateId": mandate_id}],
+        "type": "PURCHASE",
+        "orderInformation": {
+            "amountDetail": {"totalAmount": amount, "currency": "USD"},
+            "lineItems": [{"items": {"productName": "Balloons", "quantity": items.to_string()}}]
+        },
+        "merchantInformation": {"merchantName": "Balloon Shop", "merchantDescriptor": {"country": "US", "url": "https://balloons.example"}}
     })
 }
 
 /// A credentials request for one purchase; building it checks the spec.
 fn credentials(
     instrument: &str,
-    card: &str,
     purchase: Value,
 ) -> Result<types::RetrievePaymentCredentialsRequest, payclient::ValidationError> {
     request_from_json(json!({
         "clientCorrelationId": new_correlation_id(),
         "paymentInformation": {"instrumentIdentifier": {"id": instrument}},
-        "tokenizedCard": {"number": card},
         "transactionData": [purchase]
     }))
 }
@@ -79,10 +79,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let env =
         |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
     let instrument = env("ICC_INSTRUMENT_IDENTIFIER_ID", "7019989999909760770");
-    let card = env(
-        "ICC_TOKENIZED_CARD_NUMBER",
-        "15602cf86c70b8b63297134292ec5801",
-    );
 
     // What the customer authorised.
     let mandate = MandateTerms {
@@ -99,10 +95,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let intent: types::InitiatePurchaseIntentRequest = request_from_json(json!({
         "clientCorrelationId": new_correlation_id(),
-        "paymentInformation": {"customer": {"id": ""}, "paymentInstrument": {"id": ""},
-            "instrumentIdentifier": {"id": instrument}},
+        "paymentInformation": {"instrumentIdentifier": {"id": instrument}},
         "deviceInformation": device(),
-        "tokenizedCard": {"number": card},
         "assuranceData": [{"verificationType": "DEVICE", "verificationEntity": "10", "verificationEvents": ["01"],
             "verificationMethod": "02", "verificationResults": "01", "verificationTimestamp": epoch_seconds(Utc::now())}],
         "mandates": [mandate],
@@ -112,21 +106,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("initiate_purchase_intent: instruction {}", instruction.id());
     // A real agent stores `instruction` (serde) here and resumes later.
 
-    let within = credentials(&instrument, &card, purchase(&mandate_id, "19.99", 1))?;
-    let above = credentials(&instrument, &card, purchase(&mandate_id, "75.00", 1))?;
+    let within = credentials(&instrument, purchase(&mandate_id, "19.99", 1))?;
+    let above = credentials(&instrument, purchase(&mandate_id, "75.00", 1))?;
 
     let credentials = icc
         .retrieve_payment_credentials(&mut instruction, within)
         .await?;
+    // Verify `signedPayload` with the vendor's key (SignedPayload::verify)
+    // before handing the credentials to the payment processor.
+    let signed = credentials.signed_payload().transpose()?;
     println!(
-        "retrieve_payment_credentials 19.99 USD: {:?} (transaction {})",
+        "retrieve_payment_credentials 19.99 USD: {:?}, signedPayload {}",
         credentials.status,
-        credentials
-            .reply
-            .value
-            .transaction_id
-            .as_deref()
-            .unwrap_or("-")
+        signed.as_ref().map_or("absent", |p| p.alg())
     );
 
     match icc
@@ -143,19 +135,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let confirmation: types::ConfirmTransactionEventsRequest = request_from_json(json!({
         "clientCorrelationId": new_correlation_id(),
-        "transactionData": [{
+        "paymentInformation": {"instrumentIdentifier": {"id": instrument}},
+        "confirmationData": [{
             "clientReferenceInformation": {"code": "order-confirmed"},
-            "type": "PURCHASE",
             "orderInformation": {"amountDetail": {"totalAmount": "19.99", "currency": "USD"}},
-            "merchantInformation": {"merchantName": "Balloon Shop", "merchantDescriptor": {"country": "US", "url": "https://balloons.example"}}
+            "merchantInformation": {"merchantName": "Balloon Shop"},
+            "processorInformation": {"transactionType": "PURCHASE", "transactionStatus": "APPROVED",
+                "transactionTimestamp": epoch_seconds(Utc::now())}
         }]
     }))?;
     let confirmed = icc
         .confirm_transaction_events(&mut instruction, confirmation)
         .await?;
     println!(
-        "confirm_transaction_events: {:?}, instruction now {:?}",
-        confirmed.status,
+        "confirm_transaction_events: approved {}, instruction now {:?}",
+        confirmed.approved,
         instruction.state()
     );
     Ok(())

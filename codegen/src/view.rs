@@ -29,6 +29,7 @@ pub fn apply(document: &mut Value) -> Vec<Rewrite> {
     done.extend(constrained_sensitive_text(document));
     done.extend(jwt_request_bodies_as_text(document));
     done.extend(jose_answers_decoded_as_json(document));
+    done.extend(structured_json_answers_as_json(document));
     done.extend(optional_request_arrays_keep_empty(document));
     done.extend(non_negative_integers_unsigned(document));
     done.extend(close_request_schemas(document));
@@ -235,6 +236,38 @@ pub fn jose_answers_decoded_as_json(document: &mut Value) -> Vec<Rewrite> {
                 name: "jose_answers_decoded_as_json",
                 target: id.to_owned(),
                 detail: format!("{status} `{key}` opened by the hook into its JSON form"),
+            });
+        }
+    });
+    done
+}
+
+/// A JSON answer with a structured-syntax media type (`application/hal+json`,
+/// RFC 6839 `+json`), as Cybersource Intelligent Commerce declares, is
+/// JSON: progenitor decodes only `application/json`, so the view renames
+/// the media type. The operation table keeps the spec's type as `Accept`.
+pub fn structured_json_answers_as_json(document: &mut Value) -> Vec<Rewrite> {
+    let mut done = Vec::new();
+    for_each_response_content(document, |id, status, content| {
+        if content.keys().any(|k| essence(k) == "application/json") {
+            return;
+        }
+        let Some(key) = content
+            .keys()
+            .find(|k| {
+                let essence = essence(k);
+                essence.starts_with("application/") && essence.ends_with("+json")
+            })
+            .cloned()
+        else {
+            return;
+        };
+        if let Some(media) = content.remove(&key) {
+            content.insert("application/json".to_owned(), media);
+            done.push(Rewrite {
+                name: "structured_json_answers_as_json",
+                target: id.to_owned(),
+                detail: format!("{status} `{key}` decoded as JSON"),
             });
         }
     });
@@ -894,6 +927,27 @@ mod tests {
         assert_eq!(
             doc.pointer("/paths/~1x/post/requestBody/content"),
             Some(&json!({"text/plain": {"schema": {"type": "string"}}}))
+        );
+    }
+
+    #[test]
+    fn hal_json_answers_are_decoded_as_json_and_json_ones_untouched() {
+        let mut doc = op(json!({"operationId": "initiate", "responses": {
+            "200": {"description": "a", "content": {"application/hal+json;charset=utf-8": {"schema": {"type": "object"}}}},
+            "202": {"description": "b", "content": {"application/json": {"schema": {"type": "object"}},
+                "application/problem+json": {"schema": {"type": "string"}}}},
+            "204": {"description": "c", "content": {"text/plain": {"schema": {"type": "string"}}}}}}));
+        let done = structured_json_answers_as_json(&mut doc);
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].target, "initiate");
+        let responses = doc.pointer("/paths/~1x/post/responses").cloned();
+        assert_eq!(
+            responses,
+            Some(json!({
+                "200": {"description": "a", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "202": {"description": "b", "content": {"application/json": {"schema": {"type": "object"}},
+                    "application/problem+json": {"schema": {"type": "string"}}}},
+                "204": {"description": "c", "content": {"text/plain": {"schema": {"type": "string"}}}}}))
         );
     }
 

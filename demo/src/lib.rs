@@ -28,8 +28,8 @@ use payclient_sandbox::Sandbox;
 use secrecy::SecretString;
 
 pub use workflows::{
-    AgentCard, checkout, confirmation, flex, intelligent_commerce, passkey, passkey_request,
-    purchase, run_all, session_request,
+    AgentCard, checkout, flex, intelligent_commerce, passkey, passkey_request, purchase, run_all,
+    session_request,
 };
 
 /// Where one vendor's calls go.
@@ -140,7 +140,7 @@ pub fn sandbox_flex_options(sandbox: &Sandbox) -> FlexOptions {
 impl Targets {
     /// Everything against `sandbox`.
     pub fn sandbox(sandbox: &Sandbox) -> Result<Self, payclient::Error> {
-        Self::sandbox_with_prefix(sandbox, IntelligentCommercePrefix::Acp)
+        Self::sandbox_with_prefix(sandbox, IntelligentCommercePrefix::default())
     }
 
     /// Everything against `sandbox`, Intelligent Commerce under `prefix`.

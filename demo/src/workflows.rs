@@ -402,31 +402,30 @@ fn device() -> serde_json::Value {
 pub fn purchase(mandate_id: &str, amount: &str, items: u32) -> serde_json::Value {
     json!({
         "clientReferenceInformation": {"code": format!("order-{}", uuid::Uuid::new_v4())},
-        "agreementInformation": [{"id": mandate_id}],
-        "transactionType": "PURCHASE",
-        "orderInformation": {"amountDetail": {"totalAmount": amount, "currency": "USD"}},
-        "merchantInformation": {"merchantName": "Balloon Shop", "merchantDescriptor": {"country": "US", "url": "https://balloons.example"}},
-        "products": [{"productName": "Balloons", "quantity": items.to_string()}]
+        "mandateReferenceData": [{"mandateId": mandate_id}],
+        "type": "PURCHASE",
+        "orderInformation": {
+            "amountDetail": {"totalAmount": amount, "currency": "USD"},
+            "lineItems": [{"items": {"productName": "Balloons", "quantity": items.to_string()}}]
+        },
+        "merchantInformation": {"merchantName": "Balloon Shop", "merchantDescriptor": {"country": "US", "url": "https://balloons.example"}}
     })
 }
 
-/// The card an agent buys with (TMS ids; the sandbox accepts any).
+/// The card an agent buys with (a TMS instrument identifier; the sandbox
+/// accepts any).
 pub struct AgentCard {
     /// The instrument identifier id.
     pub instrument: String,
-    /// The tokenized card number.
-    pub number: String,
 }
 
 impl AgentCard {
     /// A fresh card for the sandbox, or the one named by
-    /// `ICC_INSTRUMENT_IDENTIFIER_ID` / `ICC_TOKENIZED_CARD_NUMBER`.
+    /// `ICC_INSTRUMENT_IDENTIFIER_ID`.
     pub fn from_env_or_new() -> Self {
         Self {
             instrument: std::env::var("ICC_INSTRUMENT_IDENTIFIER_ID")
                 .unwrap_or_else(|_| uuid::Uuid::new_v4().simple().to_string().to_uppercase()),
-            number: std::env::var("ICC_TOKENIZED_CARD_NUMBER")
-                .unwrap_or_else(|_| uuid::Uuid::new_v4().simple().to_string()),
         }
     }
 
@@ -435,10 +434,10 @@ impl AgentCard {
         payclient::request_from_json(json!({
             "clientCorrelationId": new_correlation_id(),
             "deviceInformation": {"applicationName": "Shopping Agent", "fingerprintSessionId": uuid::Uuid::new_v4().to_string(), "country": "US", "deviceData": {"type": "Mobile", "manufacturer": "Apple", "brand": "Apple"}, "ipAddress": "192.0.2.10"},
+            "buyerInformation": {"merchantCustomerId": "customer-1", "language": "en"},
             "billTo": {"firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com", "countryCallingCode": "1", "phoneNumber": "5551234567", "country": "US"},
             "consumerIdentity": {"identityType": "EMAIL_ADDRESS", "identityValue": "ada@example.com"},
-            "paymentInformation": {"customer": {"id": ""}, "paymentInstrument": {"id": ""}, "instrumentIdentifier": {"id": self.instrument}},
-            "tokenizedCard": {"tokenReferenceId": self.number}
+            "paymentInformation": {"instrumentIdentifier": {"id": self.instrument}}
         }))
     }
 
@@ -463,10 +462,8 @@ impl AgentCard {
         let mandate_id = mandate.mandate_id.to_string();
         let intent = payclient::request_from_json(json!({
             "clientCorrelationId": new_correlation_id(),
-            "paymentInformation": {"customer": {"id": ""}, "paymentInstrument": {"id": ""},
-                "instrumentIdentifier": {"id": self.instrument}},
+            "paymentInformation": {"instrumentIdentifier": {"id": self.instrument}},
             "deviceInformation": device(),
-            "tokenizedCard": {"number": self.number},
             "assuranceData": [{"verificationType": "DEVICE", "verificationEntity": "10", "verificationEvents": ["01"],
                 "verificationMethod": "02", "verificationResults": "01", "verificationTimestamp": epoch_seconds(Utc::now())}],
             "mandates": [mandate],
@@ -485,30 +482,33 @@ impl AgentCard {
         payclient::request_from_json(json!({
             "clientCorrelationId": new_correlation_id(),
             "paymentInformation": {"instrumentIdentifier": {"id": self.instrument}},
-            "tokenizedCard": {"number": self.number},
             "transactionData": [purchase(mandate_id, amount, items)]
+        }))
+    }
+
+    /// The confirmation that the purchase of `amount` USD was approved.
+    pub fn confirmation(
+        &self,
+        amount: &str,
+    ) -> Result<icc_types::ConfirmTransactionEventsRequest, payclient::ValidationError> {
+        payclient::request_from_json(json!({
+            "clientCorrelationId": new_correlation_id(),
+            "paymentInformation": {"instrumentIdentifier": {"id": self.instrument}},
+            "confirmationData": [{
+                "clientReferenceInformation": {"code": "order-confirmed"},
+                "orderInformation": {"orderStatus": "CONFIRMED",
+                    "amountDetail": {"totalAmount": amount, "currency": "USD"}},
+                "merchantInformation": {"merchantName": "Balloon Shop"},
+                "processorInformation": {"transactionType": "PURCHASE", "transactionStatus": "APPROVED",
+                    "responseCode": "00", "transactionTimestamp": epoch_seconds(Utc::now()), "entryMode": "ECOMMERCE"}
+            }]
         }))
     }
 }
 
-/// The confirmation of one purchase.
-pub fn confirmation(
-    amount: &str,
-) -> Result<icc_types::ConfirmTransactionEventsRequest, payclient::ValidationError> {
-    payclient::request_from_json(json!({
-        "clientCorrelationId": new_correlation_id(),
-        "transactionData": [{
-            "clientReferenceInformation": {"code": "order-confirmed"},
-            "type": "PURCHASE",
-            "orderInformation": {"amountDetail": {"totalAmount": amount, "currency": "USD"}},
-            "merchantInformation": {"merchantName": "Balloon Shop", "merchantDescriptor": {"country": "US", "url": "https://balloons.example"}}
-        }]
-    }))
-}
-
 /// Intelligent Commerce: enrollment, a purchase intent under a mandate, a
-/// purchase within it, one above it refused before sending, confirmation
-/// with a verified `signedPayload`.
+/// purchase within it (credentials with a verified `signedPayload`), one
+/// above it refused before sending, confirmation of the approved payment.
 pub async fn intelligent_commerce(targets: &Targets, report: &mut Report) -> Result<(), DemoError> {
     report.heading(
         "Cybersource Intelligent Commerce",
@@ -570,26 +570,40 @@ pub async fn intelligent_commerce(targets: &Targets, report: &mut Report) -> Res
         )
         .await
         .map_err(fail(ICC, op))?;
-    if credentials.status != Some(icc_types::TransactionResponseStatus::Completed) {
+    if credentials.status != Some(icc_types::CredentialsResponseStatus::Completed) {
         return Err(unexpected(
             ICC,
             op,
             format!("status {:?}", credentials.status),
         ));
     }
+    let verified = match (credentials.signed_payload(), &targets.payload_key) {
+        (Some(Ok(payload)), Some(key)) => {
+            let claims = payload.verify(key).map_err(fail(ICC, op))?;
+            format!(
+                "signedPayload {} verified, instruction {}",
+                payload.alg(),
+                claims["instructionId"].as_str().unwrap_or("-")
+            )
+        }
+        (Some(Ok(payload)), None) => format!(
+            "signedPayload {} parsed (set ICC_SIGNED_PAYLOAD_JWK to verify it)",
+            payload.alg()
+        ),
+        (Some(Err(e)), _) => return Err(fail(ICC, op)(e)),
+        (None, _) => {
+            return Err(unexpected(
+                ICC,
+                op,
+                "COMPLETED without a signedPayload".to_owned(),
+            ));
+        }
+    };
     report.step(
         ICC,
         op,
         credentials.reply.status.to_string(),
-        format!(
-            "19.99 USD within the mandate: COMPLETED, transaction {}",
-            credentials
-                .reply
-                .value
-                .transaction_id
-                .as_deref()
-                .unwrap_or("-")
-        ),
+        format!("19.99 USD within the mandate: COMPLETED, {verified}"),
     );
 
     let op = "retrieve_payment_credentials (75.00)";
@@ -621,31 +635,20 @@ pub async fn intelligent_commerce(targets: &Targets, report: &mut Report) -> Res
     let confirmed = icc
         .confirm_transaction_events(
             &mut instruction,
-            confirmation("19.99").map_err(v).map_err(fail(ICC, op))?,
+            card.confirmation("19.99")
+                .map_err(v)
+                .map_err(fail(ICC, op))?,
         )
         .await
         .map_err(fail(ICC, op))?;
-    let verified = match (confirmed.signed_payload(), &targets.payload_key) {
-        (Some(Ok(payload)), Some(key)) => {
-            let claims = payload.verify(key).map_err(fail(ICC, op))?;
-            format!(
-                "signedPayload {} verified, instruction {}",
-                payload.alg(),
-                claims["instructionId"].as_str().unwrap_or("-")
-            )
-        }
-        (Some(Ok(payload)), None) => format!(
-            "signedPayload {} parsed (set ICC_SIGNED_PAYLOAD_JWK to verify it)",
-            payload.alg()
-        ),
-        (Some(Err(e)), _) => return Err(fail(ICC, op)(e)),
-        (None, _) => "no signedPayload".to_owned(),
-    };
     report.step(
         ICC,
         op,
         confirmed.reply.status.to_string(),
-        format!("{verified}; instruction now {:?}", instruction.state()),
+        format!(
+            "APPROVED purchase confirmed; instruction now {:?}",
+            instruction.state()
+        ),
     );
     Ok(())
 }

@@ -1,7 +1,11 @@
-//! Intelligent Commerce under `/acp/v1` or `/icc/v1`: enrollment (PENDING
-//! on the first call for an instrument, ACTIVE after), instructions with
-//! their lifecycle, the mandates enforced on the server side too, and a
-//! signed `signedPayload` on confirmation. Bodies are message-level
+//! Intelligent Commerce under `/icc/v1` or `/acp/v1`, on the vendor's
+//! shapes (npm `cybersource-rest-client` 0.0.83, `AgentCapabilitiesApi`):
+//! enrollment (PENDING on the first call for an instrument, ACTIVE after),
+//! instructions with their lifecycle, the mandates enforced on the server
+//! side too (`mandateReferenceData`, `lineItems[].items.quantity`), the
+//! credentials with an `authorization` and a signed `signedPayload`, and
+//! confirmations of transaction events (202). Members of the developer
+//! guide's older shapes get a 400 naming them. Bodies are message-level
 //! encrypted (`{"encryptedRequest": "<JWE>"}`), which the sandbox requires
 //! unless configured otherwise.
 
@@ -51,7 +55,8 @@ pub struct InstructionRecord {
     pub status: InstructionStatus,
     /// Its mandates and what was spent of them.
     pub mandates: Vec<MandateUsage>,
-    /// The `transactionId` of every credentials retrieval, in order.
+    /// The id of every credentials retrieval, in order (also a claim of
+    /// its `signedPayload`).
     pub transactions: Vec<String>,
     /// How many confirmations it received.
     pub confirmations: u32,
@@ -114,6 +119,102 @@ fn require(value: &Value, fields: &[&str]) -> Result<(), Reply> {
         )),
         None => Ok(()),
     }
+}
+
+/// Members of the developer guide's shapes that no vendor request has, by
+/// where they sit: refused by name, so a client still sending them learns it
+/// here and not from the vendor.
+const OLDER_SHAPES: [(&str, &[&str]); 3] = [
+    (
+        "",
+        &[
+            "tokenizedCard",
+            "recurringPaymentInformation",
+            "transactionData",
+        ],
+    ),
+    (
+        "transactionData[]",
+        &[
+            "agreementInformation",
+            "acquirerInformation",
+            "transactionType",
+            "shippingAddress",
+            "products",
+        ],
+    ),
+    (
+        "transactionData[].orderInformation.amountDetail",
+        &[
+            "settlementAmount",
+            "settlementcurrency",
+            "taxAmount",
+            "order",
+        ],
+    ),
+];
+
+/// A 400 naming the first member of an older shape in `value`, whose
+/// operation takes `top_level` at the top.
+fn older_shape(value: &Value, top_level: &[&str]) -> Result<(), Reply> {
+    let refuse = |field: String| {
+        Err(reply::agentic_error(
+            400,
+            "INVALID_FIELD",
+            &format!("{field} is not a field of this request"),
+            &field,
+        ))
+    };
+    for (at, names) in OLDER_SHAPES {
+        let objects: Vec<(String, &Value)> = match at {
+            "" => vec![(String::new(), value)],
+            _ => {
+                let mut found = vec![(String::new(), value)];
+                for part in at.split('.') {
+                    let (name, each) = match part.strip_suffix("[]") {
+                        Some(name) => (name, true),
+                        None => (part, false),
+                    };
+                    found = found
+                        .into_iter()
+                        .flat_map(|(path, v)| {
+                            let dot = if path.is_empty() { "" } else { "." };
+                            let child = &v[name];
+                            if each {
+                                child
+                                    .as_array()
+                                    .map(|items| {
+                                        items
+                                            .iter()
+                                            .enumerate()
+                                            .map(|(i, item)| {
+                                                (format!("{path}{dot}{name}[{i}]"), item)
+                                            })
+                                            .collect::<Vec<_>>()
+                                    })
+                                    .unwrap_or_default()
+                            } else {
+                                vec![(format!("{path}{dot}{name}"), child)]
+                            }
+                        })
+                        .collect();
+                }
+                found
+            }
+        };
+        for (path, object) in objects {
+            for name in names {
+                if at.is_empty() && top_level.contains(name) {
+                    continue;
+                }
+                if object.get(*name).is_some() {
+                    let dot = if path.is_empty() { "" } else { "." };
+                    return refuse(format!("{path}{dot}{name}"));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn correlation(value: &Value) -> Value {
@@ -292,11 +393,14 @@ fn enroll(shared: &Shared, request: &Value) -> Reply {
         &[
             "clientCorrelationId",
             "deviceInformation",
+            "buyerInformation",
             "billTo",
             "consumerIdentity",
             "paymentInformation",
         ],
-    ) {
+    )
+    .and_then(|()| older_shape(request, &[]))
+    {
         return r;
     }
     let Some(instrument) = request["paymentInformation"]["instrumentIdentifier"]["id"]
@@ -318,29 +422,44 @@ fn enroll(shared: &Shared, request: &Value) -> Reply {
         .or_default();
     *calls += 1;
     if *calls == 1 {
-        Reply::json(
+        Reply::hal_json(
             202,
             json!({"clientCorrelationId": correlation(request), "status": "PENDING", "pendingEvents": ["PENDING_CARDHOLDER_AUTHENTICATION"]}),
         )
     } else {
-        Reply::json(
+        Reply::hal_json(
             200,
             json!({"clientCorrelationId": correlation(request), "status": "ACTIVE"}),
         )
     }
 }
 
-const INTENT_FIELDS: [&str; 6] = [
+const INTENT_FIELDS: [&str; 5] = [
     "clientCorrelationId",
     "paymentInformation",
     "deviceInformation",
-    "tokenizedCard",
     "assuranceData",
     "mandates",
 ];
 
+/// The instrument identifier every request but a cancellation must carry.
+fn instrument(request: &Value) -> Result<(), Reply> {
+    match request["paymentInformation"]["instrumentIdentifier"]["id"].as_str() {
+        Some(id) if !id.is_empty() => Ok(()),
+        _ => Err(reply::agentic_error(
+            400,
+            "MISSING_FIELD",
+            "paymentInformation.instrumentIdentifier.id is required",
+            "paymentInformation.instrumentIdentifier.id",
+        )),
+    }
+}
+
 fn initiate(shared: &Shared, request: &Value) -> Reply {
-    if let Err(r) = require(request, &INTENT_FIELDS) {
+    if let Err(r) = require(request, &INTENT_FIELDS)
+        .and_then(|()| instrument(request))
+        .and_then(|()| older_shape(request, &[]))
+    {
         return r;
     }
     let mandates = match mandates(request, now_with_offset(shared), &[]) {
@@ -359,14 +478,17 @@ fn initiate(shared: &Shared, request: &Value) -> Reply {
             updates: 0,
         },
     );
-    Reply::json(
-        201,
-        json!({"clientCorrelationId": correlation(request), "instructionId": id}),
+    Reply::hal_json(
+        200,
+        json!({"clientCorrelationId": correlation(request), "instructionId": id, "status": "ACTIVE"}),
     )
 }
 
 fn update(shared: &Shared, id: &str, request: &Value) -> Reply {
-    if let Err(r) = require(request, &INTENT_FIELDS) {
+    if let Err(r) = require(request, &INTENT_FIELDS)
+        .and_then(|()| instrument(request))
+        .and_then(|()| older_shape(request, &[]))
+    {
         return r;
     }
     let now = now_with_offset(shared);
@@ -380,9 +502,9 @@ fn update(shared: &Shared, id: &str, request: &Value) -> Reply {
         Err(r) => return r,
     }
     record.updates += 1;
-    Reply::json(
+    Reply::hal_json(
         200,
-        json!({"clientCorrelationId": correlation(request), "instructionId": id}),
+        json!({"clientCorrelationId": correlation(request), "instructionId": id, "status": "ACTIVE"}),
     )
 }
 
@@ -390,7 +512,9 @@ fn cancel(shared: &Shared, id: &str, request: &Value) -> Reply {
     if let Err(r) = require(
         request,
         &["clientCorrelationId", "deviceInformation", "assuranceData"],
-    ) {
+    )
+    .and_then(|()| older_shape(request, &[]))
+    {
         return r;
     }
     let mut state = shared.lock();
@@ -399,9 +523,9 @@ fn cancel(shared: &Shared, id: &str, request: &Value) -> Reply {
         Err(reply) => return reply,
     };
     record.status = InstructionStatus::Cancelled;
-    Reply::json(
+    Reply::hal_json(
         200,
-        json!({"clientCorrelationId": correlation(request), "instructionId": id}),
+        json!({"clientCorrelationId": correlation(request), "instructionId": id, "status": "CANCELLED"}),
     )
 }
 
@@ -410,9 +534,9 @@ fn mandate_for<'a>(
     record: &'a mut InstructionRecord,
     transaction: &Value,
 ) -> Option<&'a mut MandateUsage> {
-    let named = transaction["agreementInformation"]
+    let named = transaction["mandateReferenceData"]
         .as_array()
-        .and_then(|a| a.iter().find_map(|e| e["id"].as_str()));
+        .and_then(|a| a.iter().find_map(|e| e["mandateId"].as_str()));
     match named {
         Some(name) => record.mandates.iter_mut().find(|m| m.mandate_id == name),
         None if record.mandates.len() == 1 => record.mandates.first_mut(),
@@ -426,10 +550,12 @@ fn credentials(shared: &Shared, id: &str, request: &Value) -> Reply {
         &[
             "clientCorrelationId",
             "paymentInformation",
-            "tokenizedCard",
             "transactionData",
         ],
-    ) {
+    )
+    .and_then(|()| instrument(request))
+    .and_then(|()| older_shape(request, &["transactionData"]))
+    {
         return r;
     }
     let now = now_with_offset(shared);
@@ -460,11 +586,11 @@ fn credentials(shared: &Shared, id: &str, request: &Value) -> Reply {
         let currency = t["orderInformation"]["amountDetail"]["currency"]
             .as_str()
             .unwrap_or_default();
-        let items: u64 = match t["products"].as_array() {
-            Some(products) if !products.is_empty() => products
+        let items: u64 = match t["orderInformation"]["lineItems"].as_array() {
+            Some(lines) if !lines.is_empty() => lines
                 .iter()
-                .map(|p| {
-                    p["quantity"]
+                .map(|line| {
+                    line["items"]["quantity"]
                         .as_str()
                         .and_then(|q| q.parse::<u64>().ok())
                         .unwrap_or(1)
@@ -477,7 +603,7 @@ fn credentials(shared: &Shared, id: &str, request: &Value) -> Reply {
                 400,
                 "INVALID_DATA",
                 "The transaction names no mandate of this instruction",
-                &at("agreementInformation"),
+                &at("mandateReferenceData"),
             );
         };
         if mandate.until <= now {
@@ -485,7 +611,7 @@ fn credentials(shared: &Shared, id: &str, request: &Value) -> Reply {
                 400,
                 "MANDATE_EXPIRED",
                 "The mandate has expired",
-                &at("agreementInformation"),
+                &at("mandateReferenceData"),
             );
         }
         if currency != mandate.currency {
@@ -519,7 +645,7 @@ fn credentials(shared: &Shared, id: &str, request: &Value) -> Reply {
                 400,
                 "MANDATE_QUANTITY",
                 "The mandate's quantity is spent",
-                &at("products"),
+                &at("orderInformation.lineItems"),
             );
         }
         spend.push((mandate.mandate_id.clone(), items));
@@ -536,49 +662,139 @@ fn credentials(shared: &Shared, id: &str, request: &Value) -> Reply {
     let transaction_id = format!("1-{}", hex(&random_bytes::<20>()).to_ascii_uppercase());
     record.transactions.push(transaction_id.clone());
     record.status = InstructionStatus::CredentialsRetrieved;
-    Reply::json(
-        200,
-        json!({"clientCorrelationId": correlation(request), "transactionId": transaction_id, "status": "COMPLETED"}),
-    )
-}
-
-fn confirm(shared: &Shared, id: &str, request: &Value) -> Reply {
-    if let Err(r) = require(request, &["clientCorrelationId", "transactionData"]) {
-        return r;
-    }
-    let (transaction_id, claims) = {
-        let mut state = shared.lock();
-        let Some(record) = state.icc.instructions.get_mut(id) else {
-            return not_found();
-        };
-        if record.status != InstructionStatus::CredentialsRetrieved {
-            return wrong_state(record.status, "a confirmation");
-        }
-        record.status = InstructionStatus::Confirmed;
-        record.confirmations += 1;
-        let transaction_id = record.transactions.last().cloned().unwrap_or_default();
-        let claims = json!({
-            "iss": "payclient-sandbox",
-            "iat": now_with_offset(shared),
-            "instructionId": id,
-            "transactionId": transaction_id,
-            "status": "COMPLETED",
-            "transactionData": request["transactionData"],
-        });
-        (transaction_id, claims)
-    };
+    let claims = json!({
+        "iss": "payclient-sandbox",
+        "iat": now,
+        "instructionId": id,
+        "transactionId": transaction_id,
+        "status": "COMPLETED",
+        "transactionData": request["transactionData"],
+    });
+    drop(state);
     let Ok(signed) = shared.payload_signing.sign(&claims) else {
         return reply::server_error();
     };
-    Reply::json(
+    Reply::hal_json(
         200,
-        json!({"clientCorrelationId": correlation(request), "transactionId": transaction_id, "status": "COMPLETED", "signedPayload": signed}),
+        json!({"clientCorrelationId": correlation(request), "instructionId": id, "status": "COMPLETED",
+            "authorization": format!("sandbox-authorization-{}", hex(&random_bytes::<12>())), "signedPayload": signed}),
     )
+}
+
+/// Whether every confirmation event names its transaction type and status
+/// (the vendor requires both); the index of the first that does not.
+fn unnamed_event(events: &[Value]) -> Option<(usize, &'static str)> {
+    events.iter().enumerate().find_map(|(i, event)| {
+        let processor = &event["processorInformation"];
+        ["transactionType", "transactionStatus"]
+            .into_iter()
+            .find(|name| processor[*name].as_str().is_none_or(str::is_empty))
+            .map(|name| (i, name))
+    })
+}
+
+fn confirm(shared: &Shared, id: &str, request: &Value) -> Reply {
+    if let Err(r) = require(
+        request,
+        &[
+            "clientCorrelationId",
+            "paymentInformation",
+            "confirmationData",
+        ],
+    )
+    .and_then(|()| instrument(request))
+    .and_then(|()| older_shape(request, &[]))
+    {
+        return r;
+    }
+    let events = request["confirmationData"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if events.is_empty() {
+        return reply::agentic_error(
+            400,
+            "MISSING_FIELD",
+            "confirmationData is required",
+            "confirmationData",
+        );
+    }
+    if let Some((i, name)) = unnamed_event(&events) {
+        let field = format!("confirmationData[{i}].processorInformation.{name}");
+        return reply::agentic_error(
+            400,
+            "MISSING_FIELD",
+            &format!("{field} is required"),
+            &field,
+        );
+    }
+    let approved = events
+        .iter()
+        .any(|e| e["processorInformation"]["transactionStatus"] == "APPROVED");
+    let mut state = shared.lock();
+    let Some(record) = state.icc.instructions.get_mut(id) else {
+        return not_found();
+    };
+    if record.status != InstructionStatus::CredentialsRetrieved {
+        return wrong_state(record.status, "a confirmation");
+    }
+    if approved {
+        record.status = InstructionStatus::Confirmed;
+    }
+    record.confirmations += 1;
+    Reply::hal_json(202, json!({"clientCorrelationId": correlation(request)}))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn refused_field(reply: Result<(), Reply>) -> Option<String> {
+        let body: Value = serde_json::from_slice(&reply.err()?.body).ok()?;
+        body["error"]["detail"]["source"]
+            .as_str()
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn older_shapes_are_refused_naming_the_member() {
+        let intent = json!({"clientCorrelationId": "c", "tokenizedCard": {"number": "156"}});
+        assert_eq!(
+            refused_field(older_shape(&intent, &[])).as_deref(),
+            Some("tokenizedCard")
+        );
+        let confirmation = json!({"clientCorrelationId": "c", "transactionData": []});
+        assert_eq!(
+            refused_field(older_shape(&confirmation, &[])).as_deref(),
+            Some("transactionData")
+        );
+        let credentials = json!({"transactionData": [
+            {"mandateReferenceData": [{"mandateId": "m"}]},
+            {"agreementInformation": [{"id": "m"}]}
+        ]});
+        assert_eq!(
+            refused_field(older_shape(&credentials, &["transactionData"])).as_deref(),
+            Some("transactionData[1].agreementInformation")
+        );
+        let amounts = json!({"transactionData": [{"orderInformation": {"amountDetail": {"totalAmount": "1", "settlementAmount": "1"}}}]});
+        assert_eq!(
+            refused_field(older_shape(&amounts, &["transactionData"])).as_deref(),
+            Some("transactionData[0].orderInformation.amountDetail.settlementAmount")
+        );
+        let current = json!({"transactionData": [{"mandateReferenceData": [], "type": "PURCHASE",
+            "orderInformation": {"amountDetail": {"totalAmount": "1", "currency": "USD"}, "lineItems": []}}]});
+        assert!(older_shape(&current, &["transactionData"]).is_ok());
+    }
+
+    #[test]
+    fn confirmation_events_must_name_type_and_status() {
+        let events = [
+            json!({"processorInformation": {"transactionType": "PURCHASE", "transactionStatus": "APPROVED"}}),
+            json!({"processorInformation": {"transactionType": "PURCHASE", "transactionStatus": ""}}),
+        ];
+        assert_eq!(unnamed_event(&events), Some((1, "transactionStatus")));
+        assert_eq!(unnamed_event(&events[..1]), None);
+    }
 
     #[test]
     fn decimals_compare_exactly() {

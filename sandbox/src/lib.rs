@@ -39,14 +39,18 @@
 //!   Every OTP option "sends" [`passkey::OTP`]; out-of-band options accept
 //!   [`passkey::ISSUER_AUTH_CODE`]. Payment credentials carry ECI 05 after a
 //!   passkey authentication or registration, 07 otherwise.
-//! - **Intelligent Commerce** under `/acp/v1` and `/icc/v1`: the body must
-//!   be message-level encrypted to [`Sandbox::mle_certificate_pem`] (unless
-//!   [`SandboxConfig::icc_requires_mle`] is off); enrollment answers PENDING
-//!   on the first call for an instrument and ACTIVE after; instructions go
-//!   Active → CredentialsRetrieved → Confirmed (or Cancelled), a call in the
-//!   wrong state is 409, and mandates are enforced here too (amount,
-//!   currency, expiry, quantity). `signedPayload` is RS256 with
-//!   [`Sandbox::signed_payload_jwk`].
+//! - **Intelligent Commerce** under `/icc/v1` and `/acp/v1`, on the
+//!   vendor's shapes: the body must be message-level encrypted to
+//!   [`Sandbox::mle_certificate_pem`] (unless
+//!   [`SandboxConfig::icc_requires_mle`] is off); members of the developer
+//!   guide's older shapes (`tokenizedCard`, `agreementInformation`,
+//!   `products`, a confirmation's `transactionData`, ...) get a 400 naming
+//!   them; enrollment answers PENDING (202) on the first call for an
+//!   instrument and ACTIVE after; instructions go Active →
+//!   CredentialsRetrieved → Confirmed (an `APPROVED` event confirmed) or
+//!   Cancelled, a call in the wrong state is 409, and mandates are enforced
+//!   here too (amount, currency, expiry, quantity). The credentials'
+//!   `signedPayload` is RS256 with [`Sandbox::signed_payload_jwk`].
 //! - **Checkout.com Flow**: `Authorization: Bearer` with the secret key or a
 //!   token from `POST /connect/token` (client credentials, scope
 //!   `payment-sessions`); the 422 `request_invalid` codes for bad sessions;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 pub(crate) struct Reply {
     status: u16,
     content_type: Option<&'static str>,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
     headers: Vec<(&'static str, String)>,
 }
 
@@ -20,6 +20,16 @@ impl Reply {
             content_type: Some("application/json"),
             body: value.to_string().into_bytes(),
             headers: Vec::new(),
+        }
+    }
+
+    /// A JSON answer as Intelligent Commerce frames it
+    /// (`application/hal+json;charset=utf-8`, npm `cybersource-rest-client`
+    /// 0.0.83 `AgentCapabilitiesApi`).
+    pub(crate) fn hal_json(status: u16, value: Value) -> Self {
+        Self {
+            content_type: Some("application/hal+json;charset=utf-8"),
+            ..Self::json(status, value)
         }
     }
 

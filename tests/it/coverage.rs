@@ -36,31 +36,31 @@ const DOCUMENTED: &[(&str, &str, &str)] = &[
         "/tms/v2/tokens/{tokenId}/payment-credentials",
     ),
     // 003: Intelligent Commerce.
-    ("cybersource-intelligent-commerce", "POST", "/acp/v1/tokens"),
+    ("cybersource-intelligent-commerce", "POST", "/icc/v1/tokens"),
     (
         "cybersource-intelligent-commerce",
         "POST",
-        "/acp/v1/instructions",
+        "/icc/v1/instructions",
     ),
     (
         "cybersource-intelligent-commerce",
         "PUT",
-        "/acp/v1/instructions/{instructionId}",
+        "/icc/v1/instructions/{instructionId}",
     ),
     (
         "cybersource-intelligent-commerce",
         "PUT",
-        "/acp/v1/instructions/{instructionId}/cancel",
+        "/icc/v1/instructions/{instructionId}/cancel",
     ),
     (
         "cybersource-intelligent-commerce",
         "POST",
-        "/acp/v1/instructions/{instructionId}/credentials",
+        "/icc/v1/instructions/{instructionId}/credentials",
     ),
     (
         "cybersource-intelligent-commerce",
         "POST",
-        "/acp/v1/instructions/{instructionId}/confirmations",
+        "/icc/v1/instructions/{instructionId}/confirmations",
     ),
     // 004: Checkout.com Flow.
     ("checkout-flow", "POST", "/payment-sessions"),
@@ -70,7 +70,7 @@ const DOCUMENTED: &[(&str, &str, &str)] = &[
 
 /// Every operation of the specs: (spec, method, path), the path led by the
 /// first server's own path when `with_server_path` (Intelligent Commerce's
-/// `/acp/v1` prefix lives there).
+/// `/icc/v1` prefix lives there).
 fn spec_operations(with_server_path: bool) -> BTreeSet<(String, String, String)> {
     let root = crate::support::root();
     let mut found = BTreeSet::new();

@@ -102,10 +102,12 @@ async fn the_four_workflows_run_end_to_end() {
 }
 
 #[tokio::test]
-async fn intelligent_commerce_runs_under_the_icc_prefix() {
+async fn intelligent_commerce_runs_under_the_guides_acp_prefix() {
+    // The default is the vendor SDKs' /icc/v1 (the other tests); the guide's
+    // /acp/v1 stays selectable.
     let sandbox = sandbox().await;
     let targets =
-        Targets::sandbox_with_prefix(&sandbox, IntelligentCommercePrefix::Icc).expect("targets");
+        Targets::sandbox_with_prefix(&sandbox, IntelligentCommercePrefix::Acp).expect("targets");
     let mut report = Report::silent();
     payclient_demo::intelligent_commerce(&targets, &mut report)
         .await

@@ -304,18 +304,20 @@ async fn every_intelligent_commerce_operation_passes_through_the_hook() {
     let stamp = Arc::new(Stamp::default());
     // The path prefix is the base URL's path (the spec's servers).
     let client = Client::new(
-        &format!("{}/acp/v1", server.uri()),
+        &format!("{}/icc/v1", server.uri()),
         hooks(Stamping(stamp.clone())),
     );
     let json = Some("application/json;charset=utf-8");
+    // The vendor's framing of answers (AgentCapabilitiesApi).
+    let hal = "application/hal+json;charset=utf-8";
     let id = "1-5C8B";
     let answer = r#"{"clientCorrelationId":"c","instructionId":"1-5C8B"}"#;
     expect(
         &server,
-        ("POST", "/acp/v1/tokens"),
+        ("POST", "/icc/v1/tokens"),
         "enroll_card",
         json,
-        "application/json",
+        hal,
         (
             202,
             r#"{"status":"PENDING","pendingEvents":["PENDING_CARDHOLDER_AUTHENTICATION"]}"#,
@@ -324,47 +326,50 @@ async fn every_intelligent_commerce_operation_passes_through_the_hook() {
     .await;
     expect(
         &server,
-        ("POST", "/acp/v1/instructions"),
+        ("POST", "/icc/v1/instructions"),
         "initiate_purchase_intent",
         json,
-        "application/json",
+        hal,
         (200, answer),
     )
     .await;
     expect(
         &server,
-        ("PUT", "/acp/v1/instructions/1-5C8B"),
+        ("PUT", "/icc/v1/instructions/1-5C8B"),
         "update_purchase_intent",
         json,
-        "application/json",
+        hal,
         (200, answer),
     )
     .await;
     expect(
         &server,
-        ("PUT", "/acp/v1/instructions/1-5C8B/cancel"),
+        ("PUT", "/icc/v1/instructions/1-5C8B/cancel"),
         "cancel_purchase_intent",
         json,
-        "application/json",
+        hal,
         (200, answer),
     )
     .await;
     expect(
         &server,
-        ("POST", "/acp/v1/instructions/1-5C8B/credentials"),
+        ("POST", "/icc/v1/instructions/1-5C8B/credentials"),
         "retrieve_payment_credentials",
         json,
-        "application/json",
-        (200, r#"{"status":"COMPLETED"}"#),
+        hal,
+        (
+            200,
+            r#"{"status":"COMPLETED","authorization":"t","signedPayload":"a.b.c"}"#,
+        ),
     )
     .await;
     expect(
         &server,
-        ("POST", "/acp/v1/instructions/1-5C8B/confirmations"),
+        ("POST", "/icc/v1/instructions/1-5C8B/confirmations"),
         "confirm_transaction_events",
         json,
-        "application/json",
-        (200, r#"{"status":"COMPLETED","signedPayload":"a.b.c"}"#),
+        hal,
+        (202, r#"{"clientCorrelationId":"c"}"#),
     )
     .await;
 
@@ -372,7 +377,7 @@ async fn every_intelligent_commerce_operation_passes_through_the_hook() {
     let payment = serde_json::json!({"customer": {"id": ""}, "paymentInstrument": {"id": ""}, "instrumentIdentifier": {"id": "701"}});
     let assurance = serde_json::json!([{"verificationMethod": "02", "verificationResults": "01", "verificationTimestamp": "1735690745", "authenticatedIdentities": {"id": "f"}}]);
     let mandates = serde_json::json!([{"mandateId": "m", "declineThreshold": {"amount": "100.00", "currencyCode": "USD"}, "effectiveUntilTime": "1795690745", "description": "d"}]);
-    let enroll = serde_json::json!({"clientCorrelationId": "c", "deviceInformation": device, "billTo": {"country": "US", "countryCallingCode": "1", "phoneNumber": "5551234567"}, "consumerIdentity": {"identityType": "EMAIL_ADDRESS", "identityValue": "a@b.c"}, "paymentInformation": payment});
+    let enroll = serde_json::json!({"clientCorrelationId": "c", "deviceInformation": device, "buyerInformation": {}, "billTo": {"country": "US", "countryCallingCode": "1", "phoneNumber": "5551234567"}, "consumerIdentity": {"identityType": "EMAIL_ADDRESS", "identityValue": "a@b.c"}, "paymentInformation": payment});
     let status = client
         .enroll_card()
         .body(serde_json::from_value::<types::EnrollCardRequest>(enroll).expect("valid"))
@@ -382,7 +387,7 @@ async fn every_intelligent_commerce_operation_passes_through_the_hook() {
         .into_inner()
         .status;
     assert_eq!(status, Some(types::EnrollCardResponseStatus::Pending));
-    let initiate = serde_json::json!({"clientCorrelationId": "c", "paymentInformation": payment, "deviceInformation": device, "tokenizedCard": {"number": "156"}, "assuranceData": assurance, "mandates": mandates});
+    let initiate = serde_json::json!({"clientCorrelationId": "c", "paymentInformation": payment, "deviceInformation": device, "assuranceData": assurance, "mandates": mandates});
     client
         .initiate_purchase_intent()
         .body(
@@ -392,7 +397,7 @@ async fn every_intelligent_commerce_operation_passes_through_the_hook() {
         .send()
         .await
         .expect("initiate");
-    let update = serde_json::json!({"clientCorrelationId": "c", "paymentInformation": {"instrumentIdentifier": {"id": "701"}}, "deviceInformation": device, "tokenizedCard": {"number": "156"}, "assuranceData": assurance, "mandates": mandates});
+    let update = serde_json::json!({"clientCorrelationId": "c", "paymentInformation": {"instrumentIdentifier": {"id": "701"}}, "deviceInformation": device, "assuranceData": assurance, "mandates": mandates});
     client
         .update_purchase_intent()
         .instruction_id(id)
@@ -409,8 +414,8 @@ async fn every_intelligent_commerce_operation_passes_through_the_hook() {
         .await
         .expect("cancel");
     let data = serde_json::json!([{"clientReferenceInformation": {"code": "r"}, "orderInformation": {"amountDetail": {"totalAmount": "10.00", "currency": "USD"}}, "merchantInformation": {"merchantName": "M", "merchantDescriptor": {"country": "US", "url": "https://m.example"}}}]);
-    let credentials = serde_json::json!({"clientCorrelationId": "c", "paymentInformation": {"instrumentIdentifier": {"id": "701"}}, "tokenizedCard": {"number": "156"}, "transactionData": data});
-    client
+    let credentials = serde_json::json!({"clientCorrelationId": "c", "paymentInformation": {"instrumentIdentifier": {"id": "701"}}, "transactionData": data});
+    let signed = client
         .retrieve_payment_credentials()
         .instruction_id(id)
         .body(
@@ -419,9 +424,13 @@ async fn every_intelligent_commerce_operation_passes_through_the_hook() {
         )
         .send()
         .await
-        .expect("credentials");
-    let confirm = serde_json::json!({"clientCorrelationId": "c", "transactionData": data});
-    let signed = client
+        .expect("credentials")
+        .into_inner()
+        .signed_payload;
+    assert_eq!(signed.as_deref(), Some("a.b.c"));
+    let events = serde_json::json!([{"clientReferenceInformation": {"code": "r"}, "processorInformation": {"transactionType": "PURCHASE", "transactionStatus": "APPROVED"}}]);
+    let confirm = serde_json::json!({"clientCorrelationId": "c", "paymentInformation": {"instrumentIdentifier": {"id": "701"}}, "confirmationData": events});
+    let confirmed = client
         .confirm_transaction_events()
         .instruction_id(id)
         .body(
@@ -432,8 +441,8 @@ async fn every_intelligent_commerce_operation_passes_through_the_hook() {
         .await
         .expect("confirm")
         .into_inner()
-        .signed_payload;
-    assert_eq!(signed.as_deref(), Some("a.b.c"));
+        .client_correlation_id;
+    assert_eq!(confirmed.as_deref(), Some("c"));
     assert_eq!(stamp.prepared.load(Ordering::SeqCst), 6);
 }
 

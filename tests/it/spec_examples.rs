@@ -42,12 +42,12 @@ fn registry() -> BTreeMap<(&'static str, &'static str), RoundTrip> {
             ValidateAuthenticationRequest, ValidateAuthenticationResponse, ValidateAuthenticationTokenId,
         }
         "cybersource-intelligent-commerce" => payclient_raw_cybersource_intelligent_commerce {
-            AgenticError, AuthenticationFailure, CancelPurchaseIntentInstructionId,
-            CancelPurchaseIntentRequest, ConfirmTransactionEventsInstructionId,
-            ConfirmTransactionEventsRequest, CybersourceError, EnrollCardRequest, EnrollCardResponse,
-            InitiatePurchaseIntentRequest, InstructionResponse, RetrievePaymentCredentialsInstructionId,
-            RetrievePaymentCredentialsRequest, TransactionResponse, UpdatePurchaseIntentInstructionId,
-            UpdatePurchaseIntentRequest,
+            AgenticError, CancelPurchaseIntentInstructionId, CancelPurchaseIntentRequest,
+            ConfirmTransactionEventsInstructionId, ConfirmTransactionEventsRequest,
+            ConfirmationResponse, CredentialsResponse, CybersourceError, EnrollCardRequest,
+            EnrollCardResponse, InitiatePurchaseIntentRequest, InstructionResponse,
+            RetrievePaymentCredentialsInstructionId, RetrievePaymentCredentialsRequest,
+            UpdatePurchaseIntentInstructionId, UpdatePurchaseIntentRequest,
         }
         "checkout-flow" => payclient_raw_checkout_flow {
             CheckoutError, CreatePaymentSessionRequest, GetPaymentSessionId, PaymentActionRequired,

@@ -120,16 +120,17 @@ pub struct CybersourceConfigBuilder {
     intelligent_commerce_prefix: IntelligentCommercePrefix,
 }
 
-/// The path prefix of the Intelligent Commerce operations. The developer
-/// guide documents `/acp/v1`; the vendor's newer SDKs (Node, .NET, mid 2026)
-/// send the same bodies to `/icc/v1`.
+/// The path prefix of the Intelligent Commerce operations. The vendor's
+/// SDKs (npm `cybersource-rest-client` 0.0.83, `AgentCapabilitiesApi`) send
+/// to `/icc/v1`; the developer guide and PyPI
+/// `cybersource-rest-client-python` 0.0.80 document `/acp/v1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum IntelligentCommercePrefix {
     /// `/acp/v1`, as the developer guide documents.
-    #[default]
     Acp,
-    /// `/icc/v1`, as the newer vendor SDKs use.
+    /// `/icc/v1`, as the vendor's SDKs use (the default).
+    #[default]
     Icc,
 }
 
@@ -145,7 +146,7 @@ impl IntelligentCommercePrefix {
 }
 
 impl CybersourceConfigBuilder {
-    /// The Intelligent Commerce path prefix (default `/acp/v1`).
+    /// The Intelligent Commerce path prefix (default `/icc/v1`).
     pub fn intelligent_commerce_prefix(mut self, value: IntelligentCommercePrefix) -> Self {
         self.intelligent_commerce_prefix = value;
         self

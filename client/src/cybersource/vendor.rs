@@ -225,7 +225,7 @@ impl Vendor for Cybersource {
 
     /// Every answer is looked at, key or not: a sealed answer can decode
     /// as an empty success where every member of the answer is optional
-    /// (Intelligent Commerce `TransactionResponse`), so it must be refused
+    /// (Intelligent Commerce `CredentialsResponse`), so it must be refused
     /// before decoding, not after. Reading each answer whole first costs
     /// about 2 % of a Passkey call in the overhead benchmark.
     fn opens_answers(&self, _operation: &'static Operation) -> bool {

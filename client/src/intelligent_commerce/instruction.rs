@@ -23,7 +23,8 @@ pub enum InstructionState {
     CredentialsRetrieved,
     /// Cancelled: nothing more can be done with it.
     Cancelled,
-    /// Confirmed `COMPLETED`: the purchase is done.
+    /// The vendor accepted a confirmation of an `APPROVED` transaction
+    /// event: the purchase is done.
     Confirmed,
 }
 
@@ -243,16 +244,15 @@ impl Instruction {
         for (i, t) in transactions.iter().enumerate() {
             let prefix = format!("transactionData[{i}]");
             let named: Vec<&str> = t
-                .agreement_information
+                .mandate_reference_data
                 .iter()
                 .flatten()
-                .filter_map(|a| a.id.as_deref())
-                .filter(|id| !id.is_empty())
+                .map(|m| m.mandate_id.as_str())
                 .collect();
             let indices: Vec<usize> = if named.is_empty() {
                 if self.mandates.len() != 1 {
                     return Err(ValidationError::new(
-                        format!("{prefix}.agreementInformation"),
+                        format!("{prefix}.mandateReferenceData"),
                         "must name the mandate (mandateId) it spends: the instruction has several",
                     )
                     .into());
@@ -263,7 +263,7 @@ impl Instruction {
                 for (k, id) in named.iter().enumerate() {
                     let Some(index) = self.mandates.iter().position(|m| m.mandate_id == *id) else {
                         return Err(ValidationError::new(
-                            format!("{prefix}.agreementInformation[{k}].id"),
+                            format!("{prefix}.mandateReferenceData[{k}].mandateId"),
                             "names no mandate of this instruction",
                         )
                         .into());
@@ -282,12 +282,14 @@ impl Instruction {
             // a quantity of zero would let a purchase through uncounted.
             let mut items = 0u64;
             let mut lines = 0usize;
-            for (j, p) in t.products.iter().flatten().enumerate() {
+            let line_items = t.order_information.line_items.iter().flatten();
+            for (j, line) in line_items.enumerate() {
                 lines += 1;
-                let quantity = match &p.quantity {
+                let quantity = match line.items.as_ref().and_then(|i| i.quantity.as_ref()) {
                     None => 1,
                     Some(q) => {
-                        let field = format!("{prefix}.products[{j}].quantity");
+                        let field =
+                            format!("{prefix}.orderInformation.lineItems[{j}].items.quantity");
                         match q.parse::<u64>() {
                             Ok(0) => {
                                 return Err(
@@ -314,7 +316,7 @@ impl Instruction {
                 };
                 if now > mandate.effective_until {
                     return Err(violation(
-                        format!("{prefix}.agreementInformation"),
+                        format!("{prefix}.mandateReferenceData"),
                         MandateLimit::Expired {
                             effective_until: mandate.effective_until,
                         },
@@ -350,7 +352,7 @@ impl Instruction {
                     let total = mandate.quantity_used.saturating_add(requested[index]);
                     if total > allowed {
                         return Err(violation(
-                            format!("{prefix}.products"),
+                            format!("{prefix}.orderInformation.lineItems"),
                             MandateLimit::Quantity {
                                 allowed,
                                 used: mandate.quantity_used,

@@ -3,7 +3,10 @@
 //! "Complete a Purchase Workflow": enroll a card, initiate a purchase intent
 //! (an [`Instruction`] the caller keeps), optionally update or cancel it,
 //! retrieve payment credentials for the chosen purchase (checked against the
-//! mandates before anything is sent), then confirm the transaction.
+//! mandates before anything is sent), then confirm the transaction events.
+//! The wire shapes are the vendor's (npm `cybersource-rest-client` 0.0.83,
+//! `AgentCapabilitiesApi`); where the guide differs, the spec says so and the
+//! README lists it.
 //!
 //! Requests are the generated types of [`types`]: building one (with its
 //! builder, or from JSON with [`crate::request_from_json`]) checks the spec's
@@ -13,7 +16,7 @@
 //! Every operation is message-level-encryption mandatory: configure JWT
 //! authentication with an MLE certificate, or turn MLE off for an operation
 //! explicitly with `CybersourceConfigBuilder::mle_for_operation`. The path
-//! prefix (`/acp/v1` or `/icc/v1`) is
+//! prefix (`/icc/v1` by default, or `/acp/v1`) is
 //! [`CybersourceConfigBuilder::intelligent_commerce_prefix`](crate::cybersource::CybersourceConfigBuilder::intelligent_commerce_prefix).
 //!
 //! ```
@@ -56,15 +59,13 @@
 //! }
 //! .to_mandate()?;
 //! let mandate_id = mandate.mandate_id.to_string();
-//! let (instrument, card) = ("7019989999909760770", "15602cf86c70b8b63297134292ec5801");
+//! let instrument = "7019989999909760770";
 //! let intent: types::InitiatePurchaseIntentRequest = request_from_json(json!({
 //!     "clientCorrelationId": new_correlation_id(),
-//!     "paymentInformation": {"customer": {"id": ""}, "paymentInstrument": {"id": ""},
-//!         "instrumentIdentifier": {"id": instrument}},
+//!     "paymentInformation": {"instrumentIdentifier": {"id": instrument}},
 //!     "deviceInformation": {"applicationName": "Shopping Agent", "ipAddress": "192.0.2.10",
 //!         "fingerprintSessionId": new_correlation_id(), "country": "US",
 //!         "deviceData": {"type": "Mobile", "brand": "Apple", "manufacturer": "Apple"}},
-//!     "tokenizedCard": {"number": card},
 //!     "assuranceData": [{"verificationType": "DEVICE", "verificationEntity": "10",
 //!         "verificationEvents": ["01"], "verificationMethod": "02", "verificationResults": "01",
 //!         "verificationTimestamp": epoch_seconds(Utc::now())}],
@@ -78,20 +79,21 @@
 //!     request_from_json(json!({
 //!         "clientCorrelationId": new_correlation_id(),
 //!         "paymentInformation": {"instrumentIdentifier": {"id": instrument}},
-//!         "tokenizedCard": {"number": card},
 //!         "transactionData": [{
 //!             "clientReferenceInformation": {"code": "order-5023"},
-//!             "agreementInformation": [{"id": mandate_id}],
-//!             "transactionType": "PURCHASE",
-//!             "orderInformation": {"amountDetail": {"totalAmount": amount, "currency": "USD"}},
+//!             "mandateReferenceData": [{"mandateId": mandate_id}],
+//!             "type": "PURCHASE",
+//!             "orderInformation": {
+//!                 "amountDetail": {"totalAmount": amount, "currency": "USD"},
+//!                 "lineItems": [{"items": {"productName": "Balloons", "quantity": "1"}}]},
 //!             "merchantInformation": {"merchantName": "Balloon Shop",
-//!                 "merchantDescriptor": {"country": "US", "url": "https://balloons.example"}},
-//!             "products": [{"productName": "Balloons", "quantity": "1"}]
+//!                 "merchantDescriptor": {"country": "US", "url": "https://balloons.example"}}
 //!         }]
 //!     }))
 //! };
-//! // Within the mandate: the vendor answers the credentials.
-//! icc.retrieve_payment_credentials(&mut instruction, purchase("19.99")?).await?;
+//! // Within the mandate: the vendor answers the credentials, signed.
+//! let credentials = icc.retrieve_payment_credentials(&mut instruction, purchase("19.99")?).await?;
+//! assert!(credentials.signed_payload().is_some());
 //! // Above it: refused here, and nothing is sent.
 //! let requests = sandbox.requests();
 //! let refused = icc.retrieve_payment_credentials(&mut instruction, purchase("75.00")?).await;
@@ -143,31 +145,24 @@ impl Enrollment {
     }
 }
 
-/// The answer to a credentials retrieval. The vendor delivers the
-/// credentials message-level encrypted; `reply.value.extra` keeps every
-/// member it sends, and `Debug` names them without their values.
+/// The answer to a credentials retrieval: `COMPLETED` (HTTP 200) with the
+/// first-party `authorization` and the `signedPayload` carrying the
+/// credentials, or `PENDING` (HTTP 202) with the `pendingEvents` the
+/// customer must clear first. `reply.value.extra` keeps every member the
+/// vendor adds, and `Debug` names them without their values.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct PaymentCredentials {
     /// `status`: `Completed`, `Pending`, or a value this version does not know.
-    pub status: Option<types::TransactionResponseStatus>,
-    /// The whole answer.
-    pub reply: Reply<types::TransactionResponse>,
+    pub status: Option<types::CredentialsResponseStatus>,
+    /// The whole answer (`authorization` redacted in `Debug`).
+    pub reply: Reply<types::CredentialsResponse>,
 }
 
-/// The answer to a confirmation.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Confirmation {
-    /// `status`: `Completed` confirms the purchase.
-    pub status: Option<types::TransactionResponseStatus>,
-    /// The whole answer.
-    pub reply: Reply<types::TransactionResponse>,
-}
-
-impl Confirmation {
-    /// `signedPayload` parsed as a JWS (`None` when the answer has none).
-    /// Verify it with [`SignedPayload::verify`] and the vendor's key.
+impl PaymentCredentials {
+    /// `signedPayload` parsed as a JWS (`None` when the answer has none,
+    /// as a `PENDING` one). Verify it with [`SignedPayload::verify`] and the
+    /// vendor's key before handing the credentials on.
     pub fn signed_payload(&self) -> Option<Result<SignedPayload, Error>> {
         self.reply
             .value
@@ -175,11 +170,22 @@ impl Confirmation {
             .as_deref()
             .map(SignedPayload::parse)
     }
+
+    /// `pendingEvents` of a `PENDING` answer.
+    pub fn pending_events(&self) -> &[String] {
+        &self.reply.value.pending_events
+    }
 }
 
-/// The vendor's status of an answer, as the instruction notes it.
-fn status_text(status: Option<&types::TransactionResponseStatus>) -> Option<String> {
-    status.map(|s| s.as_str().to_owned())
+/// The answer to a confirmation of transaction events: the vendor accepts
+/// them (HTTP 202) and answers only the `clientCorrelationId`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Confirmation {
+    /// Whether an `APPROVED` event was confirmed, which ends the instruction.
+    pub approved: bool,
+    /// The whole answer.
+    pub reply: Reply<types::ConfirmationResponse>,
 }
 
 /// Intelligent Commerce over a [`CybersourceClient`]. Cheap to clone.
@@ -391,10 +397,15 @@ impl IntelligentCommerceClient {
                     .body(request.clone())
             })
             .await?;
-        instruction.record_spent(&spent);
-        instruction.state = InstructionState::CredentialsRetrieved;
+        // A PENDING answer released nothing yet: the purchase counts against
+        // the mandate once the credentials come (a later retrieval).
+        let pending = reply.value.status == Some(types::CredentialsResponseStatus::Pending);
+        if !pending {
+            instruction.record_spent(&spent);
+            instruction.state = InstructionState::CredentialsRetrieved;
+        }
         instruction.note(
-            status_text(reply.value.status.as_ref()),
+            reply.value.status.as_ref().map(|s| s.as_str().to_owned()),
             reply.value.pending_events.clone(),
         );
         Ok(PaymentCredentials {
@@ -403,9 +414,10 @@ impl IntelligentCommerceClient {
         })
     }
 
-    /// Confirms the transaction after the payment was processed; allowed
-    /// only once credentials were retrieved. `COMPLETED` ends the
-    /// instruction; another status leaves it open for a later confirmation.
+    /// Tells the vendor what happened to the payment (and the order) after
+    /// it was processed; allowed only once credentials were retrieved. A
+    /// confirmed `APPROVED` event ends the instruction; other events
+    /// (declined, error, ...) leave it open for another try.
     pub async fn confirm_transaction_events(
         &self,
         instruction: &mut Instruction,
@@ -421,7 +433,7 @@ impl IntelligentCommerceClient {
             &[InstructionState::CredentialsRetrieved],
             reason,
         )?;
-        not_empty_list("transactionData", &request.transaction_data)?;
+        not_empty_list("confirmationData", &request.confirmation_data)?;
         let instruction_id: types::ConfirmTransactionEventsInstructionId =
             path_parameter("instructionId", instruction.id())?;
         let raw = self.cybersource.intelligent_commerce();
@@ -433,14 +445,13 @@ impl IntelligentCommerceClient {
                     .body(request.clone())
             })
             .await?;
-        let status = reply.value.status.clone();
-        if status == Some(types::TransactionResponseStatus::Completed) {
+        let approved = request.confirmation_data.iter().any(|event| {
+            event.processor_information.transaction_status
+                == types::ConfirmationDataProcessorInformationTransactionStatus::Approved
+        });
+        if approved {
             instruction.state = InstructionState::Confirmed;
         }
-        instruction.note(
-            status_text(status.as_ref()),
-            reply.value.pending_events.clone(),
-        );
-        Ok(Confirmation { status, reply })
+        Ok(Confirmation { approved, reply })
     }
 }

@@ -398,7 +398,7 @@ async fn ids_that_could_leave_their_path_segment_are_refused_before_sending() {
     // An id the server supplies is checked before it is kept.
     for id in HOSTILE_IDS {
         let answer = json!({"instructionId": id, "status": "ACTIVE"});
-        let server = Hostile::start(move |_| Answer::json(201, &answer)).await;
+        let server = Hostile::start(move |_| Answer::json(200, &answer)).await;
         let agent = icc(&server.url);
         let outcome = agent.initiate_purchase_intent(intent_with(|_| {})).await;
         assert!(
@@ -415,9 +415,9 @@ async fn mandate_quantities_cannot_be_bypassed() {
     const ID: &str = "1-5C8B7367EC00c229ec8a";
     let server = Hostile::start(|request| {
         if request.path.ends_with("/credentials") {
-            Answer::json(200, &json!({"status": "COMPLETED", "transactionId": "1-T"}))
+            Answer::json(200, &json!({"status": "COMPLETED", "instructionId": ID}))
         } else {
-            Answer::json(201, &json!({"instructionId": ID, "status": "ACTIVE"}))
+            Answer::json(200, &json!({"instructionId": ID, "status": "ACTIVE"}))
         }
     })
     .await;
@@ -427,21 +427,39 @@ async fn mandate_quantities_cannot_be_bypassed() {
         .initiate_purchase_intent(intent_with(|v| v["mandates"][0]["quantity"] = json!("1")))
         .await
         .expect("initiated");
-    let products =
-        |lines: Value| credentials_with(move |v| v["transactionData"][0]["products"] = lines);
+    // Each line's members sit in `items` (the vendor's lineItems[].items).
+    let products = |lines: Value| {
+        let lines: Vec<Value> = lines
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|line| json!({"items": line}))
+            .collect();
+        credentials_with(move |v| {
+            v["transactionData"][0]["orderInformation"]["lineItems"] = Value::Array(lines)
+        })
+    };
 
     // Zero is refused by the guard rail, a sign by the type; both name the line.
     for bad in ["0", "00"] {
         let outcome = agent
             .retrieve_payment_credentials(&mut instruction, products(json!([{"quantity": bad}])))
             .await;
-        assert_field(outcome, "transactionData[0].products[0].quantity", bad);
+        assert_field(
+            outcome,
+            "transactionData[0].orderInformation.lineItems[0].items.quantity",
+            bad,
+        );
     }
     for bad in ["-1", "+1", "1.5"] {
         let mut value = icc_example("/instructions/{instructionId}/credentials", "post");
-        value["transactionData"][0]["products"] = json!([{"quantity": bad}]);
+        value["transactionData"][0]["orderInformation"]["lineItems"] =
+            json!([{"items": {"quantity": bad}}]);
         let refused = request_from_json::<CredentialsRequest>(value).expect_err(bad);
-        assert_eq!(refused.field, "transactionData[0].products[0].quantity");
+        assert_eq!(
+            refused.field,
+            "transactionData[0].orderInformation.lineItems[0].items.quantity"
+        );
     }
     // A line without a quantity is one item, even beside a line that has one.
     let outcome = agent
@@ -848,15 +866,24 @@ async fn debug_shows_the_names_of_unknown_members_never_their_values() {
             json!({"id": "pay_1", "status": "Approved", "type": "card"})
         } else if path.starts_with("/payment-sessions") {
             json!({"id": SESSION, "_links": {}})
-        } else if path.ends_with("/confirmations") || path.ends_with("/credentials") {
-            json!({"status": "COMPLETED", "transactionId": "1-T"})
+        } else if path.ends_with("/confirmations") {
+            json!({"clientCorrelationId": "c"})
+        } else if path.ends_with("/credentials") {
+            json!({"status": "COMPLETED", "instructionId": "1-ABC"})
         } else if path.ends_with("/instructions") {
             json!({"instructionId": "1-ABC", "status": "ACTIVE"})
         } else {
             json!({"status": "ACTIVE"})
         };
         body["vendorAdded"] = added.clone();
-        Answer::json(if path.ends_with("/submit") { 201 } else { 200 }, &body)
+        let status = if path.ends_with("/submit") {
+            201
+        } else if path.ends_with("/confirmations") {
+            202
+        } else {
+            200
+        };
+        Answer::json(status, &body)
     })
     .await;
     let mut texts = Vec::new();

@@ -164,6 +164,7 @@ fn enroll_request() -> payclient::intelligent_commerce::raw::types::EnrollCardRe
     serde_json::from_value(serde_json::json!({
         "clientCorrelationId": "3e1b7943-6567-4965-a32b-5aa93d057d35",
         "deviceInformation": {"applicationName": "app", "fingerprintSessionId": "f", "deviceData": {"type": "Mobile", "brand": "Apple"}, "ipAddress": "192.0.2.1"},
+        "buyerInformation": {},
         "billTo": {"country": "US", "countryCallingCode": "1", "phoneNumber": "5551234567"},
         "consumerIdentity": {"identityType": "EMAIL_ADDRESS", "identityValue": "john.doe@example.com"},
         "paymentInformation": {"customer": {"id": "c"}, "paymentInstrument": {"id": "p"}, "instrumentIdentifier": {"id": "3C189A435506B99AE0634136CF0AEB92"}}
@@ -174,7 +175,7 @@ fn enroll_request() -> payclient::intelligent_commerce::raw::types::EnrollCardRe
 #[tokio::test]
 async fn mle_encrypts_mandatory_operations_and_the_server_can_decrypt() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).and(path("/acp/v1/tokens"))
+    Mock::given(method("POST")).and(path("/icc/v1/tokens"))
         .respond_with(ResponseTemplate::new(202).set_body_json(serde_json::json!({"status": "PENDING", "pendingEvents": ["PENDING_CARDHOLDER_AUTHENTICATION"]})))
         .expect(1).mount(&server).await;
     let mle = certificate("SJC-MLE-0001");

@@ -14,10 +14,10 @@ use crate::support::{
 use payclient::cybersource::{Authentication, CybersourceClient, IntelligentCommercePrefix};
 use payclient::intelligent_commerce::types::{
     CancelPurchaseIntentRequest as PurchaseIntentCancellation,
-    ConfirmTransactionEventsRequest as TransactionConfirmation, EnrollCardRequest as EnrollCard,
+    ConfirmTransactionEventsRequest as TransactionConfirmation,
+    CredentialsResponseStatus as CredentialsStatus, EnrollCardRequest as EnrollCard,
     EnrollCardResponseStatus as EnrollmentStatus, InitiatePurchaseIntentRequest as PurchaseIntent,
     RetrievePaymentCredentialsRequest as CredentialsRequest,
-    TransactionResponseStatus as TransactionStatus,
     UpdatePurchaseIntentRequest as PurchaseIntentUpdate,
 };
 use payclient::intelligent_commerce::{
@@ -146,8 +146,8 @@ impl Harness {
         self.answer_once(
             "POST",
             &format!("{prefix}/instructions"),
-            201,
-            json!({"clientCorrelationId": "3e1b7943-6567-4965-a32b-5aa93d057d35", "instructionId": INSTRUCTION_ID}),
+            200,
+            json!({"clientCorrelationId": "3e1b7943-6567-4965-a32b-5aa93d057d35", "instructionId": INSTRUCTION_ID, "status": "ACTIVE"}),
         )
         .await;
         self.icc
@@ -159,10 +159,10 @@ impl Harness {
     /// Initiated, then updated to the guide's update example: one mandate,
     /// 100.00 USD, quantity 10, until 1795690745.
     async fn updated(&self) -> Instruction {
-        let mut instruction = self.initiated("/acp/v1").await;
+        let mut instruction = self.initiated("/icc/v1").await;
         self.answer_once(
             "PUT",
-            &format!("/acp/v1/instructions/{INSTRUCTION_ID}"),
+            &format!("/icc/v1/instructions/{INSTRUCTION_ID}"),
             200,
             json!({"instructionId": INSTRUCTION_ID}),
         )
@@ -212,16 +212,16 @@ fn confirmation() -> TransactionConfirmation {
 
 #[tokio::test]
 async fn the_purchase_workflow_sends_the_guides_bodies_encrypted() {
-    let h = harness(IntelligentCommercePrefix::Acp).await;
+    let h = harness(IntelligentCommercePrefix::Icc).await;
     let signer = JwtSigner::new("cybs-confirmations");
     let signed =
         signer.sign(&json!({"instructionId": INSTRUCTION_ID, "status": "COMPLETED", "iat": T0}));
 
     // Enroll: PENDING first (the customer must verify), ACTIVE on the second try.
-    h.answer_once("POST", "/acp/v1/tokens", 202, json!({"clientCorrelationId": "3e1b7943-6567-4965-a32b-5aa93d057d35", "status": "PENDING", "pendingEvents": ["PENDING_CARDHOLDER_AUTHENTICATION"]})).await;
+    h.answer_once("POST", "/icc/v1/tokens", 202, json!({"clientCorrelationId": "3e1b7943-6567-4965-a32b-5aa93d057d35", "status": "PENDING", "pendingEvents": ["PENDING_CARDHOLDER_AUTHENTICATION"]})).await;
     h.answer_once(
         "POST",
-        "/acp/v1/tokens",
+        "/icc/v1/tokens",
         200,
         json!({"clientCorrelationId": "3e1b7943-6567-4965-a32b-5aa93d057d35", "status": "ACTIVE"}),
     )
@@ -236,14 +236,14 @@ async fn the_purchase_workflow_sends_the_guides_bodies_encrypted() {
     let active = h.icc.enroll_card(enroll()).await.expect("enrolled");
     assert_eq!(active.status, Some(EnrollmentStatus::Active));
 
-    let mut instruction = h.initiated("/acp/v1").await;
+    let mut instruction = h.initiated("/icc/v1").await;
     assert_eq!(instruction.id(), INSTRUCTION_ID);
     assert_eq!(instruction.state(), InstructionState::Active);
     assert_eq!(instruction.mandates()[0].decline_threshold, "10000.00");
 
     h.answer_once(
         "PUT",
-        &format!("/acp/v1/instructions/{INSTRUCTION_ID}"),
+        &format!("/icc/v1/instructions/{INSTRUCTION_ID}"),
         200,
         json!({"instructionId": INSTRUCTION_ID}),
     )
@@ -255,16 +255,16 @@ async fn the_purchase_workflow_sends_the_guides_bodies_encrypted() {
     assert_eq!(instruction.mandates()[0].decline_threshold, "100.00");
     assert_eq!(instruction.mandates()[0].quantity, Some(10));
 
-    h.answer_once("POST", &format!("/acp/v1/instructions/{INSTRUCTION_ID}/credentials"), 200, json!({"clientCorrelationId": "3e1b7943-6567-4965-a32b-5aa93d057d35", "transactionId": "1-5C8B7367EC00114ddb4b-f06a-0bff-7430-18d285223901", "status": "COMPLETED", "credentials": {"encrypted": "kept"}})).await;
+    h.answer_once("POST", &format!("/icc/v1/instructions/{INSTRUCTION_ID}/credentials"), 200, json!({"clientCorrelationId": "retrievePaymentCredentialsRequest", "instructionId": INSTRUCTION_ID, "status": "COMPLETED", "authorization": "first-party-authorization-secret", "signedPayload": signed, "credentials": {"encrypted": "kept"}})).await;
     let creds = h
         .icc
         .retrieve_payment_credentials(&mut instruction, credentials())
         .await
         .expect("credentials within the mandate");
-    assert_eq!(creds.status, Some(TransactionStatus::Completed));
+    assert_eq!(creds.status, Some(CredentialsStatus::Completed));
     assert_eq!(
-        creds.reply.value.transaction_id.as_deref(),
-        Some("1-5C8B7367EC00114ddb4b-f06a-0bff-7430-18d285223901")
+        creds.reply.value.instruction_id.as_deref(),
+        Some(INSTRUCTION_ID)
     );
     assert_eq!(
         creds.reply.value.extra["credentials"].value()["encrypted"],
@@ -275,47 +275,58 @@ async fn the_purchase_workflow_sends_the_guides_bodies_encrypted() {
         shown.contains("credentials") && !shown.contains("kept"),
         "member names only: {shown}"
     );
+    assert!(
+        !shown.contains("first-party-authorization-secret"),
+        "the authorization is redacted: {shown}"
+    );
     assert_eq!(instruction.state(), InstructionState::CredentialsRetrieved);
     assert_eq!(instruction.mandates()[0].quantity_used, 10);
-
-    h.answer_once("POST", &format!("/acp/v1/instructions/{INSTRUCTION_ID}/confirmations"), 200, json!({"clientCorrelationId": "3e1b7943-6567-4965-a32b-5aa93d057d35", "transactionId": " ", "status": "COMPLETED", "signedPayload": signed})).await;
-    let confirmed = h
-        .icc
-        .confirm_transaction_events(&mut instruction, confirmation())
-        .await
-        .expect("confirmed");
-    assert_eq!(confirmed.status, Some(TransactionStatus::Completed));
-    assert_eq!(instruction.state(), InstructionState::Confirmed);
-    let payload = confirmed.signed_payload().expect("present").expect("a JWS");
+    let payload = creds.signed_payload().expect("present").expect("a JWS");
     assert_eq!(payload.alg(), "RS256");
     assert_eq!(payload.kid(), Some("cybs-confirmations"));
     let key = PayloadKey::from_jwk(&signer.jwk()).expect("key");
     let claims = payload.verify(&key).expect("verifies");
     assert_eq!(claims["instructionId"], INSTRUCTION_ID);
 
+    h.answer_once(
+        "POST",
+        &format!("/icc/v1/instructions/{INSTRUCTION_ID}/confirmations"),
+        202,
+        json!({"clientCorrelationId": "3e1b7943-6567-4965-a32b-5aa93d057d35"}),
+    )
+    .await;
+    let confirmed = h
+        .icc
+        .confirm_transaction_events(&mut instruction, confirmation())
+        .await
+        .expect("confirmed");
+    assert!(confirmed.approved);
+    assert_eq!(confirmed.reply.status, 202);
+    assert_eq!(instruction.state(), InstructionState::Confirmed);
+
     // On the wire: the guide's bodies, each encrypted, in the guide's order.
     let received = h.received().await;
     let expected = [
-        ("POST", "/acp/v1/tokens".to_owned(), seed("/tokens", "post")),
-        ("POST", "/acp/v1/tokens".to_owned(), seed("/tokens", "post")),
+        ("POST", "/icc/v1/tokens".to_owned(), seed("/tokens", "post")),
+        ("POST", "/icc/v1/tokens".to_owned(), seed("/tokens", "post")),
         (
             "POST",
-            "/acp/v1/instructions".to_owned(),
+            "/icc/v1/instructions".to_owned(),
             seed("/instructions", "post"),
         ),
         (
             "PUT",
-            format!("/acp/v1/instructions/{INSTRUCTION_ID}"),
+            format!("/icc/v1/instructions/{INSTRUCTION_ID}"),
             seed("/instructions/{instructionId}", "put"),
         ),
         (
             "POST",
-            format!("/acp/v1/instructions/{INSTRUCTION_ID}/credentials"),
+            format!("/icc/v1/instructions/{INSTRUCTION_ID}/credentials"),
             credentials_json(),
         ),
         (
             "POST",
-            format!("/acp/v1/instructions/{INSTRUCTION_ID}/confirmations"),
+            format!("/icc/v1/instructions/{INSTRUCTION_ID}/confirmations"),
             seed("/instructions/{instructionId}/confirmations", "post"),
         ),
     ];
@@ -328,35 +339,40 @@ async fn the_purchase_workflow_sends_the_guides_bodies_encrypted() {
 }
 
 #[tokio::test]
-async fn the_icc_prefix_routes_every_operation() {
-    let h = harness(IntelligentCommercePrefix::Icc).await;
-    h.answer("POST", "/icc/v1/tokens", 200, json!({"status": "ACTIVE"}))
+async fn the_guides_acp_prefix_routes_every_operation() {
+    let h = harness(IntelligentCommercePrefix::Acp).await;
+    h.answer("POST", "/acp/v1/tokens", 200, json!({"status": "ACTIVE"}))
         .await;
     h.answer(
         "POST",
-        "/icc/v1/instructions",
-        201,
+        "/acp/v1/instructions",
+        200,
         json!({"instructionId": INSTRUCTION_ID}),
     )
     .await;
     for (verb, tail) in [("PUT", ""), ("PUT", "/cancel")] {
         h.answer(
             verb,
-            &format!("/icc/v1/instructions/{INSTRUCTION_ID}{tail}"),
+            &format!("/acp/v1/instructions/{INSTRUCTION_ID}{tail}"),
             200,
             json!({"instructionId": INSTRUCTION_ID}),
         )
         .await;
     }
-    for tail in ["/credentials", "/confirmations"] {
-        h.answer(
-            "POST",
-            &format!("/icc/v1/instructions/{INSTRUCTION_ID}{tail}"),
-            200,
-            json!({"status": "COMPLETED"}),
-        )
-        .await;
-    }
+    h.answer(
+        "POST",
+        &format!("/acp/v1/instructions/{INSTRUCTION_ID}/credentials"),
+        200,
+        json!({"status": "COMPLETED"}),
+    )
+    .await;
+    h.answer(
+        "POST",
+        &format!("/acp/v1/instructions/{INSTRUCTION_ID}/confirmations"),
+        202,
+        json!({"clientCorrelationId": "c"}),
+    )
+    .await;
     h.icc.enroll_card(enroll()).await.expect("enrolled");
     let mut instruction = h
         .icc
@@ -390,22 +406,22 @@ async fn the_icc_prefix_routes_every_operation() {
     assert_eq!(
         paths,
         [
-            "/icc/v1/tokens".to_owned(),
-            "/icc/v1/instructions".to_owned(),
-            format!("/icc/v1/instructions/{INSTRUCTION_ID}"),
-            format!("/icc/v1/instructions/{INSTRUCTION_ID}/credentials"),
-            format!("/icc/v1/instructions/{INSTRUCTION_ID}/confirmations"),
-            "/icc/v1/instructions".to_owned(),
-            format!("/icc/v1/instructions/{INSTRUCTION_ID}/cancel"),
+            "/acp/v1/tokens".to_owned(),
+            "/acp/v1/instructions".to_owned(),
+            format!("/acp/v1/instructions/{INSTRUCTION_ID}"),
+            format!("/acp/v1/instructions/{INSTRUCTION_ID}/credentials"),
+            format!("/acp/v1/instructions/{INSTRUCTION_ID}/confirmations"),
+            "/acp/v1/instructions".to_owned(),
+            format!("/acp/v1/instructions/{INSTRUCTION_ID}/cancel"),
         ]
     );
 }
 
 #[tokio::test]
 async fn a_cancelled_instruction_refuses_everything_else_without_sending() {
-    let h = harness(IntelligentCommercePrefix::Acp).await;
-    let mut instruction = h.initiated("/acp/v1").await;
-    h.answer_once("PUT", &format!("/acp/v1/instructions/{INSTRUCTION_ID}/cancel"), 200, json!({"clientCorrelationId": "3e1b7943-6567-4965-a32b-5aa93d057d35", "instructionId": INSTRUCTION_ID, "status": "CANCELLED"})).await;
+    let h = harness(IntelligentCommercePrefix::Icc).await;
+    let mut instruction = h.initiated("/icc/v1").await;
+    h.answer_once("PUT", &format!("/icc/v1/instructions/{INSTRUCTION_ID}/cancel"), 200, json!({"clientCorrelationId": "3e1b7943-6567-4965-a32b-5aa93d057d35", "instructionId": INSTRUCTION_ID, "status": "CANCELLED"})).await;
     h.icc
         .cancel_purchase_intent(&mut instruction, cancellation())
         .await
@@ -459,7 +475,7 @@ async fn a_cancelled_instruction_refuses_everything_else_without_sending() {
     let received = h.received().await;
     assert_eq!(
         received[1].1,
-        format!("/acp/v1/instructions/{INSTRUCTION_ID}/cancel")
+        format!("/icc/v1/instructions/{INSTRUCTION_ID}/cancel")
     );
     assert_eq!(
         received[1].2,
@@ -469,7 +485,7 @@ async fn a_cancelled_instruction_refuses_everything_else_without_sending() {
 
 #[tokio::test]
 async fn confirmation_comes_only_after_credentials_and_only_once() {
-    let h = harness(IntelligentCommercePrefix::Acp).await;
+    let h = harness(IntelligentCommercePrefix::Icc).await;
     let mut instruction = h.updated().await;
     let sent = h.count().await;
     let e = h
@@ -490,7 +506,7 @@ async fn confirmation_comes_only_after_credentials_and_only_once() {
 
     h.answer(
         "POST",
-        &format!("/acp/v1/instructions/{INSTRUCTION_ID}/credentials"),
+        &format!("/icc/v1/instructions/{INSTRUCTION_ID}/credentials"),
         200,
         json!({"status": "COMPLETED"}),
     )
@@ -498,36 +514,36 @@ async fn confirmation_comes_only_after_credentials_and_only_once() {
     h.icc
         .retrieve_payment_credentials(
             &mut instruction,
-            credentials_with(|v| v["transactionData"][0]["products"][0]["quantity"] = json!("1")),
+            credentials_with(|v| {
+                v["transactionData"][0]["orderInformation"]["lineItems"][0]["items"]["quantity"] =
+                    json!("1")
+            }),
         )
         .await
         .expect("credentials");
 
-    // PENDING keeps the instruction open for another confirmation.
-    h.answer_once(
+    // A declined payment keeps the instruction open for another try.
+    h.answer(
         "POST",
-        &format!("/acp/v1/instructions/{INSTRUCTION_ID}/confirmations"),
+        &format!("/icc/v1/instructions/{INSTRUCTION_ID}/confirmations"),
         202,
-        json!({"status": "PENDING", "pendingEvents": ["PROCESSING"]}),
+        json!({"clientCorrelationId": "c"}),
     )
     .await;
-    let pending = h
+    let mut declined = seed("/instructions/{instructionId}/confirmations", "post");
+    declined["confirmationData"][0]["processorInformation"]["transactionStatus"] =
+        json!("DECLINED");
+    let declined = h
         .icc
-        .confirm_transaction_events(&mut instruction, confirmation())
+        .confirm_transaction_events(
+            &mut instruction,
+            request_from_json(declined).expect("declined"),
+        )
         .await
-        .expect("pending");
-    assert_eq!(pending.status, Some(TransactionStatus::Pending));
-    assert_eq!(pending.reply.value.pending_events, ["PROCESSING"]);
-    assert!(pending.signed_payload().is_none());
+        .expect("accepted");
+    assert!(!declined.approved);
     assert_eq!(instruction.state(), InstructionState::CredentialsRetrieved);
 
-    h.answer_once(
-        "POST",
-        &format!("/acp/v1/instructions/{INSTRUCTION_ID}/confirmations"),
-        200,
-        json!({"status": "COMPLETED"}),
-    )
-    .await;
     h.icc
         .confirm_transaction_events(&mut instruction, confirmation())
         .await
@@ -570,7 +586,7 @@ const MANDATE: &str = "d48ac10b-58cc-4372-a567-0e02b2c3d489";
 
 #[tokio::test]
 async fn every_guard_rail_refuses_before_sending() {
-    let h = harness(IntelligentCommercePrefix::Acp).await;
+    let h = harness(IntelligentCommercePrefix::Icc).await;
     let mut instruction = h.updated().await;
     let before = instruction.clone();
     let sent = h.count().await;
@@ -658,7 +674,8 @@ async fn every_guard_rail_refuses_before_sending() {
         .retrieve_payment_credentials(
             &mut instruction,
             credentials_with(|v| {
-                v["transactionData"][0]["products"][0]["quantity"] = json!("11");
+                v["transactionData"][0]["orderInformation"]["lineItems"][0]["items"]["quantity"] =
+                    json!("11");
             }),
         )
         .await
@@ -678,7 +695,8 @@ async fn every_guard_rail_refuses_before_sending() {
         .retrieve_payment_credentials(
             &mut instruction,
             credentials_with(|v| {
-                v["transactionData"][0]["products"][0]["quantity"] = json!("6");
+                v["transactionData"][0]["orderInformation"]["lineItems"][0]["items"]["quantity"] =
+                    json!("6");
                 let copy = v["transactionData"][0].clone();
                 v["transactionData"]
                     .as_array_mut()
@@ -689,7 +707,7 @@ async fn every_guard_rail_refuses_before_sending() {
         .await
         .unwrap_err();
     let (_, field, limit) = mandate_violation(e);
-    assert_eq!(field, "transactionData[1].products");
+    assert_eq!(field, "transactionData[1].orderInformation.lineItems");
     assert_eq!(
         limit,
         MandateLimit::Quantity {
@@ -705,13 +723,14 @@ async fn every_guard_rail_refuses_before_sending() {
         .retrieve_payment_credentials(
             &mut instruction,
             credentials_with(|v| {
-                v["transactionData"][0]["agreementInformation"][0]["id"] = json!("not-a-mandate");
+                v["transactionData"][0]["mandateReferenceData"][0]["mandateId"] =
+                    json!("not-a-mandate");
             }),
         )
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, Error::Validation(v) if v.field == "transactionData[0].agreementInformation[0].id"),
+        matches!(&e, Error::Validation(v) if v.field == "transactionData[0].mandateReferenceData[0].mandateId"),
         "{e}"
     );
 
@@ -742,17 +761,21 @@ async fn every_guard_rail_refuses_before_sending() {
 
 #[tokio::test]
 async fn quantity_is_counted_across_requests_and_survives_a_restart() {
-    let h = harness(IntelligentCommercePrefix::Acp).await;
+    let h = harness(IntelligentCommercePrefix::Icc).await;
     let mut instruction = h.updated().await;
     h.answer(
         "POST",
-        &format!("/acp/v1/instructions/{INSTRUCTION_ID}/credentials"),
+        &format!("/icc/v1/instructions/{INSTRUCTION_ID}/credentials"),
         200,
         json!({"status": "COMPLETED"}),
     )
     .await;
-    let six =
-        || credentials_with(|v| v["transactionData"][0]["products"][0]["quantity"] = json!("6"));
+    let six = || {
+        credentials_with(|v| {
+            v["transactionData"][0]["orderInformation"]["lineItems"][0]["items"]["quantity"] =
+                json!("6")
+        })
+    };
     h.icc
         .retrieve_payment_credentials(&mut instruction, six())
         .await
@@ -788,8 +811,10 @@ async fn quantity_is_counted_across_requests_and_survives_a_restart() {
         }
     );
     assert_eq!(h.count().await, sent);
-    let four =
-        credentials_with(|v| v["transactionData"][0]["products"][0]["quantity"] = json!("4"));
+    let four = credentials_with(|v| {
+        v["transactionData"][0]["orderInformation"]["lineItems"][0]["items"]["quantity"] =
+            json!("4")
+    });
     h.icc
         .retrieve_payment_credentials(&mut resumed, four)
         .await
@@ -799,7 +824,7 @@ async fn quantity_is_counted_across_requests_and_survives_a_restart() {
     // An update keeps what was spent under the same mandate.
     h.answer(
         "PUT",
-        &format!("/acp/v1/instructions/{INSTRUCTION_ID}"),
+        &format!("/icc/v1/instructions/{INSTRUCTION_ID}"),
         200,
         json!({}),
     )
@@ -814,7 +839,10 @@ async fn quantity_is_counted_across_requests_and_survives_a_restart() {
         .icc
         .retrieve_payment_credentials(
             &mut resumed,
-            credentials_with(|v| v["transactionData"][0]["products"][0]["quantity"] = json!("1")),
+            credentials_with(|v| {
+                v["transactionData"][0]["orderInformation"]["lineItems"][0]["items"]["quantity"] =
+                    json!("1")
+            }),
         )
         .await
         .unwrap_err();
@@ -830,7 +858,7 @@ async fn quantity_is_counted_across_requests_and_survives_a_restart() {
 
 #[tokio::test]
 async fn several_mandates_need_the_transaction_to_name_one() {
-    let h = harness(IntelligentCommercePrefix::Acp).await;
+    let h = harness(IntelligentCommercePrefix::Icc).await;
     let mut two = seed("/instructions", "post");
     let mut second = two["mandates"][0].clone();
     second["mandateId"] = json!("groceries");
@@ -838,14 +866,14 @@ async fn several_mandates_need_the_transaction_to_name_one() {
     two["mandates"].as_array_mut().expect("array").push(second);
     h.answer(
         "POST",
-        "/acp/v1/instructions",
-        201,
+        "/icc/v1/instructions",
+        200,
         json!({"instructionId": INSTRUCTION_ID}),
     )
     .await;
     h.answer(
         "POST",
-        &format!("/acp/v1/instructions/{INSTRUCTION_ID}/credentials"),
+        &format!("/icc/v1/instructions/{INSTRUCTION_ID}/credentials"),
         200,
         json!({"status": "COMPLETED"}),
     )
@@ -861,7 +889,7 @@ async fn several_mandates_need_the_transaction_to_name_one() {
         v["transactionData"][0]
             .as_object_mut()
             .expect("object")
-            .remove("agreementInformation");
+            .remove("mandateReferenceData");
     });
     let e = h
         .icc
@@ -869,7 +897,7 @@ async fn several_mandates_need_the_transaction_to_name_one() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, Error::Validation(v) if v.field == "transactionData[0].agreementInformation"),
+        matches!(&e, Error::Validation(v) if v.field == "transactionData[0].mandateReferenceData"),
         "{e}"
     );
 
@@ -877,7 +905,7 @@ async fn several_mandates_need_the_transaction_to_name_one() {
     let groceries = |amount: &str, currency: &str| {
         let (amount, currency) = (amount.to_owned(), currency.to_owned());
         credentials_with(move |v| {
-            v["transactionData"][0]["agreementInformation"][0]["id"] = json!("groceries");
+            v["transactionData"][0]["mandateReferenceData"][0]["mandateId"] = json!("groceries");
             v["transactionData"][0]["orderInformation"]["amountDetail"]["totalAmount"] =
                 json!(amount);
             v["transactionData"][0]["orderInformation"]["amountDetail"]["currency"] =
@@ -910,7 +938,7 @@ async fn several_mandates_need_the_transaction_to_name_one() {
 
 #[tokio::test]
 async fn bad_input_is_refused_naming_the_field_and_nothing_is_sent() {
-    let h = harness(IntelligentCommercePrefix::Acp).await;
+    let h = harness(IntelligentCommercePrefix::Icc).await;
     let intent_with =
         |edit: &dyn Fn(&mut Value)| -> Result<PurchaseIntent, payclient::ValidationError> {
             let mut v = seed("/instructions", "post");
@@ -928,8 +956,8 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_is_sent() {
             "deviceInformation.deviceData.brand",
         ),
         (
-            &|v| v["tokenizedCard"]["number"] = json!(""),
-            "tokenizedCard.number",
+            &|v| v["tokenizedCard"] = json!({"number": "15602cf86c70b8b63297134292ec5801"}),
+            "tokenizedCard",
         ),
         (
             &|v| v["paymentInformation"]["instrumentIdentifier"]["id"] = json!(""),
@@ -1091,10 +1119,10 @@ fn a_correlation_id_is_required_and_can_be_made() {
 
 #[tokio::test]
 async fn lenient_answers_unknown_status_and_missing_instruction_id() {
-    let h = harness(IntelligentCommercePrefix::Acp).await;
+    let h = harness(IntelligentCommercePrefix::Icc).await;
     h.answer(
         "POST",
-        "/acp/v1/tokens",
+        "/icc/v1/tokens",
         200,
         json!({"status": "SUSPENDED", "newMember": {"a": 1}}),
     )
@@ -1112,8 +1140,8 @@ async fn lenient_answers_unknown_status_and_missing_instruction_id() {
 
     h.answer(
         "POST",
-        "/acp/v1/instructions",
-        201,
+        "/icc/v1/instructions",
+        202,
         json!({"status": "PENDING"}),
     )
     .await;
@@ -1124,10 +1152,10 @@ async fn lenient_answers_unknown_status_and_missing_instruction_id() {
     );
 
     // The vendor's own refusal keeps its shape and the instruction unchanged.
-    let h = harness(IntelligentCommercePrefix::Acp).await;
+    let h = harness(IntelligentCommercePrefix::Icc).await;
     let mut instruction = h.updated().await;
     let before = instruction.clone();
-    h.answer("POST", &format!("/acp/v1/instructions/{INSTRUCTION_ID}/credentials"), 409, json!({"error": {"status": "CONFLICT", "reason": "INSTRUCTION_NOT_ACTIVE", "message": "instruction expired"}})).await;
+    h.answer("POST", &format!("/icc/v1/instructions/{INSTRUCTION_ID}/credentials"), 409, json!({"error": {"status": "CONFLICT", "reason": "INSTRUCTION_NOT_ACTIVE", "message": "instruction expired"}})).await;
     let e = h
         .icc
         .retrieve_payment_credentials(&mut instruction, credentials())
@@ -1265,9 +1293,9 @@ fn signed_payload_verifies_only_with_the_right_key_and_algorithm() {
 async fn without_mle_the_workflow_is_refused_unless_mle_is_turned_off_explicitly() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path("/acp/v1/instructions"))
+        .and(path("/icc/v1/instructions"))
         .respond_with(
-            ResponseTemplate::new(201).set_body_json(json!({"instructionId": INSTRUCTION_ID})),
+            ResponseTemplate::new(200).set_body_json(json!({"instructionId": INSTRUCTION_ID})),
         )
         .mount(&server)
         .await;
@@ -1340,5 +1368,42 @@ fn mandate_terms_and_timestamps_come_from_chrono_values() {
     assert_eq!(
         serde_json::to_value(&mandate).expect("json"),
         json!({"mandateId": mandate.mandate_id.to_string(), "declineThreshold": {"amount": "250.00", "currencyCode": "USD"}, "effectiveUntilTime": "1798761599", "quantity": "3", "description": "Groceries"})
+    );
+}
+
+#[tokio::test]
+async fn pending_credentials_spend_nothing_and_leave_the_instruction_active() {
+    let h = harness(IntelligentCommercePrefix::Icc).await;
+    let mut instruction = h.updated().await;
+    h.answer_once(
+        "POST",
+        &format!("/icc/v1/instructions/{INSTRUCTION_ID}/credentials"),
+        202,
+        json!({"clientCorrelationId": "c", "instructionId": INSTRUCTION_ID, "status": "PENDING", "pendingEvents": ["PENDING_CARDHOLDER_AUTHENTICATION"]}),
+    )
+    .await;
+    let pending = h
+        .icc
+        .retrieve_payment_credentials(&mut instruction, credentials())
+        .await
+        .expect("pending");
+    assert_eq!(pending.status, Some(CredentialsStatus::Pending));
+    assert_eq!(
+        pending.pending_events(),
+        ["PENDING_CARDHOLDER_AUTHENTICATION"]
+    );
+    assert!(pending.signed_payload().is_none());
+    assert_eq!(instruction.state(), InstructionState::Active);
+    assert_eq!(instruction.mandates()[0].quantity_used, 0);
+    assert_eq!(instruction.status(), Some("PENDING"));
+    // Confirming is still refused: no credentials were released.
+    let e = h
+        .icc
+        .confirm_transaction_events(&mut instruction, confirmation())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Workflow(w) if w.state == "Active"),
+        "{e}"
     );
 }

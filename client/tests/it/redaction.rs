@@ -150,9 +150,9 @@ fn generated_request_and_response_types_redact_sensitive_fields() {
         "tokenizedCard": {"number": "4895370016750801", "cryptogram": "AwAAAADggP/Ce5+ZciCXQUUAAAA=", "eci": "05"}
     }))
     .expect("lenient");
-    let purchase: payclient::intelligent_commerce::raw::types::TokenizedCardNumber =
-        serde_json::from_value(serde_json::json!({"number": "15602cf86c70b8b63297134292ec5801"}))
-            .expect("valid");
+    let purchase: payclient::intelligent_commerce::raw::types::CredentialsResponse =
+        serde_json::from_value(serde_json::json!({"status": "COMPLETED", "authorization": "15602cf86c70b8b63297134292ec5801", "signedPayload": "a.b.c"}))
+            .expect("lenient");
     let text = format!("{validate:?} {credentials:?} {purchase:?}");
     for secret in [
         "456789",
