@@ -88,14 +88,27 @@ def item_type(cell):
     return "object"
 
 
+def wire_names(docs, model):
+    """The member names the SDK's model reads from JSON (`hasOwnProperty`).
+    The Markdown pages prefix names that are JavaScript words with `_`
+    (`_number`, `_default`); the model file has the wire name."""
+    source = docs.parent / "src" / "model" / f"{model}.js"
+    if not source.exists():
+        return set()
+    return set(re.findall(r"hasOwnProperty\('([^']+)'\)", source.read_text(encoding="utf-8")))
+
+
 def model_fields(docs, model, prefix, seen, out):
     """Every field under `model`, depth first, as flat records."""
     if model in seen:
         return
     page = docs / f"{model}.md"
     text = page.read_text(encoding="utf-8")
+    wire = wire_names(docs, model)
     for row in table_rows(text, "Name | Type"):
         name = row[0].strip("*")
+        if name not in wire and name.startswith("_") and name[1:] in wire:
+            name = name[1:]
         kind, child, is_list = type_of(row[1])
         notes = row[3] if len(row) > 3 else ""
         path = f"{prefix}{name}"

@@ -4,6 +4,7 @@
 
 use payclient_workspace_tests as support;
 
+mod conformance;
 mod coverage;
 mod drift;
 mod e2e;

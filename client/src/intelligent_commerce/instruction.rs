@@ -247,7 +247,7 @@ impl Instruction {
                 .mandate_reference_data
                 .iter()
                 .flatten()
-                .map(|m| m.mandate_id.as_str())
+                .filter_map(|m| m.mandate_id.as_deref().map(String::as_str))
                 .collect();
             let indices: Vec<usize> = if named.is_empty() {
                 if self.mandates.len() != 1 {
