@@ -91,7 +91,8 @@ def item_type(cell):
 def wire_names(docs, model):
     """The member names the SDK's model reads from JSON (`hasOwnProperty`).
     The Markdown pages prefix names that are JavaScript words with `_`
-    (`_number`, `_default`); the model file has the wire name."""
+    (`_number`, `_default`) and drop the `_` of HAL's `_links`; the model
+    file has the wire name."""
     source = docs.parent / "src" / "model" / f"{model}.js"
     if not source.exists():
         return set()
@@ -109,6 +110,8 @@ def model_fields(docs, model, prefix, seen, out):
         name = row[0].strip("*")
         if name not in wire and name.startswith("_") and name[1:] in wire:
             name = name[1:]
+        elif name not in wire and f"_{name}" in wire:
+            name = f"_{name}"
         kind, child, is_list = type_of(row[1])
         notes = row[3] if len(row) > 3 else ""
         path = f"{prefix}{name}"

@@ -362,11 +362,14 @@ pub async fn passkey(targets: &Targets, report: &mut Report) -> Result<(), DemoE
         step_name(registered.step()),
         "straight to the iframe, no step-up",
     );
-    let op = "payment-credentials (registered device)";
+    // The vendor's current version of the operation (v3), same request.
+    let op = "payment-credentials v3 (registered device)";
     let credentials = client
-        .payment_credentials(
+        .payment_credentials_with(
             &mut registered,
             passkey_credentials(&identity).map_err(fail(PASSKEY, op))?,
+            payclient::passkey::CredentialsOptions::default()
+                .version(payclient::passkey::CredentialsVersion::V3),
         )
         .await
         .map_err(fail(PASSKEY, op))?;

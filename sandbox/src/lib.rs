@@ -465,7 +465,7 @@ fn route(
     }
     let cybersource = matches!(
         segments.as_slice(),
-        ["flex", "v2", "sessions"] | ["tms", "v2", ..] | ["acp" | "icc", "v1", ..]
+        ["flex", "v2", "sessions"] | ["tms", "v2" | "v3", ..] | ["acp" | "icc", "v1", ..]
     );
     if !cybersource {
         return reply::Reply::json(404, serde_json::json!({}));
@@ -499,8 +499,17 @@ fn route(
             ["authentication-registrations"] => passkey::register(shared, id, body),
             _ => reply::Reply::json(404, serde_json::json!({})),
         },
-        (&Method::POST, ["tms", "v2", "tokens", id, "payment-credentials"]) => {
-            let answer = passkey::payment_credentials(shared, id, body);
+        (
+            &Method::POST,
+            [
+                "tms",
+                version @ ("v2" | "v3"),
+                "tokens",
+                id,
+                "payment-credentials",
+            ],
+        ) => {
+            let answer = passkey::payment_credentials(shared, version, id, body);
             let jose = headers
                 .get(axum::http::header::ACCEPT)
                 .and_then(|v| v.to_str().ok())

@@ -310,8 +310,14 @@ pub(crate) fn register(shared: &Shared, token_id: &str, body: &[u8]) -> Reply {
     )
 }
 
-/// `POST /tms/v2/tokens/{tokenId}/payment-credentials`.
-pub(crate) fn payment_credentials(shared: &Shared, token_id: &str, body: &[u8]) -> Reply {
+/// `POST /tms/{v2,v3}/tokens/{tokenId}/payment-credentials` (the same
+/// request and answer in both versions).
+pub(crate) fn payment_credentials(
+    shared: &Shared,
+    version: &str,
+    token_id: &str,
+    body: &[u8],
+) -> Reply {
     let request = match parse(
         body,
         &[
@@ -354,7 +360,7 @@ pub(crate) fn payment_credentials(shared: &Shared, token_id: &str, body: &[u8]) 
     Reply::json(
         200,
         json!({
-            "_links": {"self": {"href": format!("/tms/v2/tokens/{token_id}/payment-credentials")}},
+            "_links": {"self": {"href": format!("/tms/{version}/tokens/{token_id}/payment-credentials")}},
             "tokenizedCard": {
                 "state": "ACTIVE",
                 "enrollmentId": crate::crypto::hex(&random_bytes::<16>()),

@@ -37,7 +37,8 @@ fn registry() -> BTreeMap<(&'static str, &'static str), RoundTrip> {
             AuthenticationFailure, AuthenticationOptionsRequest, AuthenticationOptionsResponse,
             AuthenticationRegistrationRequest, AuthenticationRegistrationResponse,
             CreateAuthenticationOptionsTokenId, CreateAuthenticationRegistrationTokenId,
-            CreateOneTimePasswordTokenId, CreatePaymentCredentialsTokenId, OneTimePasswordRequest,
+            CreateOneTimePasswordTokenId, CreatePaymentCredentialsTokenId,
+            CreatePaymentCredentialsV3TokenId, OneTimePasswordRequest,
             OneTimePasswordResponse, PaymentCredentialsRequest, PaymentCredentialsResponse, TmsError,
             ValidateAuthenticationRequest, ValidateAuthenticationResponse, ValidateAuthenticationTokenId,
         }

@@ -246,6 +246,7 @@ pub fn encoded_merchant(
         merchant_descriptor: types::MerchantInformationMerchantDescriptor {
             name: STANDARD_NO_PAD.encode(name),
             url: STANDARD_NO_PAD.encode(url),
+            alternate_name: None,
         },
     })
 }
@@ -261,6 +262,7 @@ pub fn plain_merchant(
         merchant_descriptor: types::MerchantInformationMerchantDescriptor {
             name: name.to_owned(),
             url: url.to_owned(),
+            alternate_name: None,
         },
     })
 }

@@ -262,6 +262,9 @@ impl IframeOutput {
             id: fido.identifier.clone(),
             relying_party_id: fido.rp_id.clone(),
             provider: provider.to_owned(),
+            // The iframe's output does not say how the cardholder unlocked
+            // the passkey; set it on the value when the integration knows.
+            user_authentication_method: None,
         })
     }
 

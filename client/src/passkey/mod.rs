@@ -171,6 +171,58 @@ pub struct CredentialsRequest {
     pub identities: Vec<types::AuthenticatedIdentity>,
 }
 
+/// Which version of the vendor's payment-credentials operation to call.
+/// Both take the same request and answer the same credentials; the vendor
+/// documents only v3 now and keeps v2 "available for now" (npm
+/// `cybersource-rest-client` 0.0.83, `postTokenPaymentCredentials`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CredentialsVersion {
+    /// `POST /tms/v2/tokens/{tokenId}/payment-credentials`, as the Passkey
+    /// document shows.
+    #[default]
+    V2,
+    /// `POST /tms/v3/tokens/{tokenId}/payment-credentials`.
+    V3,
+}
+
+/// The vendor's options of a payment-credentials request that the Passkey
+/// document does not use. `Default` sends none of them, on v2.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct CredentialsOptions {
+    /// Which operation to call.
+    pub version: CredentialsVersion,
+    /// `paymentCredentialType`: what to return besides the token number.
+    pub payment_credential_type: Option<types::PaymentCredentialsRequestPaymentCredentialType>,
+    /// The `profile-id` header: the TMS profile to use.
+    pub profile_id: Option<String>,
+}
+
+impl CredentialsOptions {
+    /// With `version`.
+    pub fn version(mut self, version: CredentialsVersion) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// With `paymentCredentialType`.
+    pub fn payment_credential_type(
+        mut self,
+        value: types::PaymentCredentialsRequestPaymentCredentialType,
+    ) -> Self {
+        self.payment_credential_type = Some(value);
+        self
+    }
+
+    /// With the `profile-id` header (checked when the request is made:
+    /// letters, digits and `-`, at most 64).
+    pub fn profile_id(mut self, value: impl Into<String>) -> Self {
+        self.profile_id = Some(value.into());
+        self
+    }
+}
+
 /// How the cardholder proves the step-up: exactly one of the two.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -278,14 +330,33 @@ impl TokenizedCredentials {
             .as_ref()
     }
 
-    /// `issuer.paymentAccountReference`.
-    pub fn payment_account_reference(&self) -> Option<&str> {
+    /// `tokenizedCard.securityCode`: the dynamic security code (Amex
+    /// DCSC; Visa DTVV when `paymentCredentialType` is `SECURITY_CODE`).
+    pub fn security_code(&self) -> Option<&Sensitive<String>> {
         self.reply
             .value
-            .issuer
+            .tokenized_card
             .as_ref()?
-            .payment_account_reference
-            .as_deref()
+            .security_code
+            .as_ref()
+    }
+
+    /// The payment account reference: `issuer.paymentAccountReference` as
+    /// the Passkey document shows it, else the vendor's v3 model's
+    /// `tokenizedCard.paymentAccountReference`.
+    pub fn payment_account_reference(&self) -> Option<&str> {
+        let value = &self.reply.value;
+        value
+            .issuer
+            .as_ref()
+            .and_then(|i| i.payment_account_reference.as_deref())
+            .or_else(|| {
+                value
+                    .tokenized_card
+                    .as_ref()?
+                    .payment_account_reference
+                    .as_deref()
+            })
     }
 }
 
@@ -521,6 +592,18 @@ impl PasskeyClient {
         session: &mut PasskeySession,
         request: CredentialsRequest,
     ) -> Result<TokenizedCredentials, Error> {
+        self.payment_credentials_with(session, request, CredentialsOptions::default())
+            .await
+    }
+
+    /// [`Self::payment_credentials`] with the vendor's options: v3,
+    /// `paymentCredentialType`, the `profile-id` header.
+    pub async fn payment_credentials_with(
+        &self,
+        session: &mut PasskeySession,
+        request: CredentialsRequest,
+        options: CredentialsOptions,
+    ) -> Result<TokenizedCredentials, Error> {
         if !matches!(
             session.step,
             PasskeyStep::Authenticate(_) | PasskeyStep::Registered(_)
@@ -578,7 +661,15 @@ impl PasskeyClient {
                 &identity.relying_party_id,
             )?;
         }
+        // A header value: checked here, so a bad one is an error naming it
+        // and nothing is sent.
+        let profile_id: Option<types::CreatePaymentCredentialsProfileId> = options
+            .profile_id
+            .as_deref()
+            .map(|id| path_parameter("profile-id", id))
+            .transpose()?;
         let body = types::PaymentCredentialsRequest {
+            payment_credential_type: options.payment_credential_type,
             client_correlation_id: session.client_correlation_id.clone(),
             transaction_type: request.transaction_type,
             order_information: types::PaymentCredentialsRequestOrderInformation {
@@ -592,14 +683,42 @@ impl PasskeyClient {
         let token: types::CreatePaymentCredentialsTokenId =
             path_parameter("tokenId", &session.token_id)?;
         let raw = self.cybersource.passkey();
-        let reply = self
-            .cybersource
-            .run(|| {
-                raw.create_payment_credentials()
-                    .token_id(token.clone())
-                    .body(body.clone())
-            })
-            .await?;
+        let reply = match options.version {
+            CredentialsVersion::V2 => {
+                self.cybersource
+                    .run(|| {
+                        let call = raw
+                            .create_payment_credentials()
+                            .token_id(token.clone())
+                            .body(body.clone());
+                        match &profile_id {
+                            Some(id) => call.profile_id(id.clone()),
+                            None => call,
+                        }
+                    })
+                    .await?
+            }
+            CredentialsVersion::V3 => {
+                let token: types::CreatePaymentCredentialsV3TokenId =
+                    path_parameter("tokenId", &session.token_id)?;
+                let profile_id: Option<types::CreatePaymentCredentialsV3ProfileId> = profile_id
+                    .as_deref()
+                    .map(|id| path_parameter("profile-id", id))
+                    .transpose()?;
+                self.cybersource
+                    .run(|| {
+                        let call = raw
+                            .create_payment_credentials_v3()
+                            .token_id(token.clone())
+                            .body(body.clone());
+                        match &profile_id {
+                            Some(id) => call.profile_id(id.clone()),
+                            None => call,
+                        }
+                    })
+                    .await?
+            }
+        };
         session.step = PasskeyStep::Completed;
         Ok(TokenizedCredentials { reply })
     }

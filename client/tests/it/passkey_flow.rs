@@ -268,6 +268,64 @@ async fn a_registered_device_authenticates_then_gets_credentials() {
 }
 
 #[tokio::test]
+async fn the_vendors_options_reach_the_wire_on_v3_and_a_bad_profile_id_sends_nothing() {
+    use payclient::passkey::raw::types::PaymentCredentialsRequestPaymentCredentialType as Kind;
+    use payclient::passkey::{CredentialsOptions, CredentialsVersion};
+    let h = harness().await;
+    let authenticate = seed_answer(
+        "/tms/v2/tokenized-cards/{tokenId}/authentication-options",
+        "authenticate",
+    );
+    // A profile id that could leave its header is refused by name.
+    let mut session = h.start(authenticate.clone()).await;
+    let sent = h.count().await;
+    let bad = CredentialsOptions::default()
+        .version(CredentialsVersion::V3)
+        .profile_id("profile\r\nx-injected: 1");
+    let e = h
+        .passkey
+        .payment_credentials_with(&mut session, credentials_request(), bad)
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(&e, payclient::Error::Validation(v) if v.field == "profile-id"),
+        "{e}"
+    );
+    assert_eq!(h.count().await, sent, "nothing sent");
+
+    let v3 = "/tms/v3/tokens/7010000000016241111/payment-credentials";
+    Mock::given(method("POST"))
+        .and(path(v3))
+        .and(wiremock::matchers::header(
+            "profile-id",
+            "93B32398-AD51-4CC2-A682-EA3E93614EB1",
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(seed_answer(
+            "/tms/v2/tokens/{tokenId}/payment-credentials",
+            "passkeyAuthenticated",
+        )))
+        .expect(1)
+        .mount(&h.server)
+        .await;
+    let options = CredentialsOptions::default()
+        .version(CredentialsVersion::V3)
+        .payment_credential_type(Kind::Cryptogram)
+        .profile_id("93B32398-AD51-4CC2-A682-EA3E93614EB1");
+    let credentials = h
+        .passkey
+        .payment_credentials_with(&mut session, credentials_request(), options)
+        .await
+        .expect("v3 credentials");
+    assert_eq!(credentials.eci(), Some("05"));
+    let received = h.received().await;
+    let (at, body) = received.last().expect("sent");
+    assert_eq!(at, v3);
+    let mut want = expected("/tms/v2/tokens/{tokenId}/payment-credentials");
+    want["paymentCredentialType"] = json!("CRYPTOGRAM");
+    assert_eq!(body, &want);
+}
+
+#[tokio::test]
 async fn an_sms_step_up_validates_registers_and_gets_credentials() {
     let h = harness().await;
     let mut session = h

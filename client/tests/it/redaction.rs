@@ -147,7 +147,7 @@ fn generated_request_and_response_types_redact_sensitive_fields() {
     }))
     .expect("valid");
     let credentials: payclient::passkey::raw::types::PaymentCredentialsResponse = serde_json::from_value(serde_json::json!({
-        "tokenizedCard": {"number": "4895370016750801", "cryptogram": "AwAAAADggP/Ce5+ZciCXQUUAAAA=", "eci": "05"}
+        "tokenizedCard": {"number": "4895370016750801", "cryptogram": "AwAAAADggP/Ce5+ZciCXQUUAAAA=", "securityCode": "8765", "eci": "05", "card": {"number": "4111111111111111"}}
     }))
     .expect("lenient");
     let purchase: payclient::intelligent_commerce::raw::types::CredentialsResponse =
@@ -160,6 +160,8 @@ fn generated_request_and_response_types_redact_sensitive_fields() {
         "4895370016750801",
         "AwAAAADggP",
         "15602cf86c70b8b6",
+        "8765",
+        "4111111111111111",
     ] {
         assert!(!text.contains(secret), "`{secret}` leaked into: {text}");
     }
