@@ -135,6 +135,27 @@ pub async fn flex(targets: &Targets, report: &mut Report) -> Result<(), DemoErro
             token.jti().unwrap_or("-"),
         ),
     );
+
+    let op = "payment-details";
+    let details = flex.payment_details(&token).await.map_err(fail(FLEX, op))?;
+    let card = details
+        .value
+        .payment_information
+        .as_ref()
+        .and_then(|p| p.card.as_ref());
+    report.step(
+        FLEX,
+        op,
+        details.status.to_string(),
+        format!(
+            "card {} expires {}/{}: the token's own card",
+            card.and_then(|c| c.number.as_deref()).unwrap_or("-"),
+            card.and_then(|c| c.expiration_month.as_deref())
+                .unwrap_or("-"),
+            card.and_then(|c| c.expiration_year.as_deref())
+                .unwrap_or("-"),
+        ),
+    );
     Ok(())
 }
 

@@ -319,19 +319,76 @@ pub(crate) fn create_transient_token(shared: &Shared, body: &[u8]) -> Reply {
         card.insert("securityCode".into(), json!({}));
     }
     let now = now_with_offset(shared);
+    let jti = hex(&random_bytes::<16>()).to_ascii_uppercase();
     let token = json!({
         "iss": "Flex/00",
         "exp": now + 900,
         "type": "mf-2.0.0",
         "iat": now,
-        "jti": hex(&random_bytes::<16>()).to_ascii_uppercase(),
+        "jti": jti,
         "content": {"paymentInformation": {"card": card}},
     });
+    let details = payment_details_of(&card, &fields);
     match shared.flex_signing.sign(&token) {
         Ok(jwt) => {
-            shared.lock().transient_tokens += 1;
+            let mut state = shared.lock();
+            state.transient_tokens += 1;
+            state.payment_details.insert(jti, (now + 900, details));
             Reply::jwt(200, jwt)
         }
         Err(_) => reply::server_error(),
+    }
+}
+
+/// What `GET /flex/v2/payment-details/{jti}` answers for a token: the card
+/// as masked values and every captured order field, in the shape of the
+/// vendor's Unified Checkout guide ("Payment Details API"). Never the
+/// number or the security code.
+fn payment_details_of(card: &Map<String, Value>, fields: &[(String, Value)]) -> Value {
+    let mut details_card = Map::new();
+    if let Some(masked) = card.get("number").and_then(|n| n.get("maskedValue")) {
+        details_card.insert("number".into(), masked.clone());
+    }
+    for name in ["expirationMonth", "expirationYear", "type"] {
+        if let Some(value) = card.get(name).and_then(|v| v.get("value")) {
+            details_card.insert(name.into(), value.clone());
+        }
+    }
+    let mut order = Map::new();
+    for (path, value) in fields {
+        let Some(rest) = path.strip_prefix("orderInformation.") else {
+            continue;
+        };
+        let Some((group, name)) = rest.split_once('.') else {
+            continue;
+        };
+        if let Some(entry) = order
+            .entry(group.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()))
+            .as_object_mut()
+        {
+            entry.insert(name.to_owned(), value.clone());
+        }
+    }
+    json!({"paymentInformation": {"card": details_card}, "orderInformation": order})
+}
+
+/// `GET /flex/v2/payment-details/{jti}`: 404 for a jti the sandbox did not
+/// issue or whose token expired.
+pub(crate) fn payment_details(shared: &Shared, jti: &str) -> Reply {
+    let now = now_with_offset(shared);
+    let mut state = shared.lock();
+    state
+        .payment_details
+        .retain(|_, (expires, _)| *expires > now);
+    match state.payment_details.get(jti) {
+        Some((_, details)) => Reply::json(200, details.clone()),
+        None => reply::cybersource_error(
+            404,
+            "NOT_FOUND",
+            "NOT_FOUND",
+            "The transient token was not found or has expired",
+            Some("jti"),
+        ),
     }
 }

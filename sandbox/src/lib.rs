@@ -183,6 +183,8 @@ pub(crate) struct SandboxState {
     pub auth_failures: Vec<String>,
     pub flex_contexts: HashMap<String, flex::IssuedContext>,
     pub transient_tokens: u64,
+    /// What each transient token carries, by jti, with its expiry.
+    pub payment_details: HashMap<String, (i64, serde_json::Value)>,
     pub passkey: HashMap<(String, String), passkey::Flow>,
     pub icc: icc::IccState,
     pub checkout: checkout::CheckoutState,
@@ -465,7 +467,9 @@ fn route(
     }
     let cybersource = matches!(
         segments.as_slice(),
-        ["flex", "v2", "sessions"] | ["tms", "v2" | "v3", ..] | ["acp" | "icc", "v1", ..]
+        ["flex", "v2", "sessions" | "payment-details", ..]
+            | ["tms", "v2" | "v3", ..]
+            | ["acp" | "icc", "v1", ..]
     );
     if !cybersource {
         return reply::Reply::json(404, serde_json::json!({}));
@@ -490,6 +494,9 @@ fn route(
     let correlation = uuid::Uuid::new_v4().to_string();
     let answer = match (method, segments.as_slice()) {
         (&Method::POST, ["flex", "v2", "sessions"]) => flex::create_capture_context(shared, body),
+        (&Method::GET, ["flex", "v2", "payment-details", jti]) => {
+            flex::payment_details(shared, jti)
+        }
         (&Method::POST, ["tms", "v2", "tokenized-cards", id, rest @ ..]) => match rest {
             ["authentication-options"] => passkey::authentication_options(shared, id, body),
             ["authentication-options", "one-time-passwords"] => {

@@ -57,9 +57,11 @@ async fn the_four_workflows_run_end_to_end() {
         [
             "create_capture_context",
             "validate tampered context",
-            "create_transient_token"
+            "create_transient_token",
+            "payment-details"
         ]
     );
+    assert!(outcomes("flex").contains(&("payment-details".to_owned(), "200".to_owned())));
     assert!(outcomes("passkey").contains(&("validate (wrong OTP)".to_owned(), "400".to_owned())));
     assert!(outcomes("passkey").contains(&("payment-credentials".to_owned(), "200".to_owned())));
     assert_eq!(

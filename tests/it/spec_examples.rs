@@ -31,7 +31,8 @@ fn registry() -> BTreeMap<(&'static str, &'static str), RoundTrip> {
     registry! {
         "cybersource-flex" => payclient_raw_cybersource_flex {
             AuthenticationFailure, CaptureContextClaims, CaptureContextRequest, CompactJws,
-            CybersourceError, GetPublicKeyKid, PublicKeyJwk, TransientTokenClaims,
+            CybersourceError, GetPaymentDetailsJti, GetPublicKeyKid, PaymentDetails, PublicKeyJwk,
+            TransientTokenClaims,
         }
         "cybersource-passkey" => payclient_raw_cybersource_passkey {
             AuthenticationFailure, AuthenticationOptionsRequest, AuthenticationOptionsResponse,

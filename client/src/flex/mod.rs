@@ -1,6 +1,6 @@
 //! Cybersource Flex API v2: establish a payment session with a capture
-//! context, validate it, populate it with the customer's data as a JWE, and
-//! receive a verified transient token.
+//! context, validate it, populate it with the customer's data as a JWE,
+//! receive a verified transient token, and read back what it carries.
 //!
 //! ```
 //! use payclient::cybersource::{CybersourceClient, CybersourceConfig, Environment};
@@ -49,6 +49,10 @@
 //! let token = flex.tokenize(&context, &data).await?;
 //! // Only a masked number comes back.
 //! assert!(token.masked_number().is_some_and(|n| n.ends_with("XXXX1111")));
+//! // What the token carries, read back by its jti.
+//! let details = flex.payment_details(&token).await?;
+//! let card = details.value.payment_information.and_then(|p| p.card);
+//! assert_eq!(card.and_then(|c| c.number).as_deref(), token.masked_number());
 //!
 //! // A number that fails its check digit never leaves the process.
 //! assert!(CardNumber::new("4111111111111112").is_err());
@@ -236,6 +240,43 @@ impl FlexClient {
         let jwt = std::str::from_utf8(&reply.value)
             .map_err(|_| refuse("capture context", "is not UTF-8"))?;
         self.validate_capture_context(jwt.trim()).await
+    }
+
+    /// `GET /flex/v2/payment-details/{jti}`: what a validated transient
+    /// token carries (masked card, expiration, billing and shipping details,
+    /// amount). The `jti` comes from the token and is checked before it goes
+    /// into the URL; an answer whose masked card number is not the token's
+    /// is refused (`Error::Verification`), since it describes another card.
+    /// Personal data in the answer (names, email, phone, address lines) is
+    /// `Sensitive`.
+    pub async fn payment_details(
+        &self,
+        token: &TransientToken,
+    ) -> Result<payclient_core::Reply<types::PaymentDetails>, Error> {
+        let jti = token.jti().ok_or_else(|| {
+            payclient_core::ValidationError::new("jti", "the transient token has no jti claim")
+        })?;
+        let jti: types::GetPaymentDetailsJti = crate::fields::path_parameter("jti", jti)?;
+        let flex = self.cybersource.flex();
+        let reply = self
+            .cybersource
+            .run(|| flex.get_payment_details().jti(jti.clone()))
+            .await?;
+        let answered = reply
+            .value
+            .payment_information
+            .as_ref()
+            .and_then(|p| p.card.as_ref())
+            .and_then(|c| c.number.as_deref());
+        if let (Some(expected), Some(answered)) = (token.masked_number(), answered)
+            && expected != answered
+        {
+            return Err(Error::Verification(payclient_core::VerificationError::new(
+                "paymentInformation.card.number",
+                "is not the transient token's masked card number",
+            )));
+        }
+        Ok(reply)
     }
 
     /// Validates a capture context: signature with the vendor's key, times,

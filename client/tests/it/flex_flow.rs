@@ -469,3 +469,84 @@ async fn a_kid_outside_the_alphabet_never_reaches_the_network() {
         .expect_err("refused");
     assert!(err.to_string().contains("outside [A-Za-z0-9._-]"), "{err}");
 }
+
+#[tokio::test]
+async fn payment_details_come_for_the_tokens_own_card_and_keep_personal_data_out_of_debug() {
+    let server = MockServer::start().await;
+    let signer = JwtSigner::new("pd-1");
+    serve_key(&server, &signer, Duration::ZERO).await;
+    let flex = flex(&server);
+    let token_with = |jti: &str| {
+        signer.sign(&serde_json::json!({
+            "iss": "Flex/00", "exp": now() + 900, "iat": now(), "jti": jti,
+            "content": {"paymentInformation": {"card": {"number": {"maskedValue": "XXXXXXXXXXXX1111", "bin": "411111"}}}}
+        }))
+    };
+    let details = |masked: &str| {
+        serde_json::json!({"paymentInformation": {"card": {"number": masked, "expirationMonth": "05", "expirationYear": "2031", "type": "001"}},
+            "orderInformation": {"billTo": {"firstName": "Tanya", "email": "tanyalee@example.com", "country": "US"}}})
+    };
+    Mock::given(method("GET"))
+        .and(path(
+            "/flex/v2/payment-details/1E0WC1GO87JG1BDP0CQ8SCR1TTK86U9N",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(details("XXXXXXXXXXXX1111")))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/flex/v2/payment-details/OTHERCARD"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(details("XXXXXXXXXXXX4242")))
+        .mount(&server)
+        .await;
+
+    let token = flex
+        .validate_transient_token(&token_with("1E0WC1GO87JG1BDP0CQ8SCR1TTK86U9N"))
+        .await
+        .expect("token");
+    let reply = flex.payment_details(&token).await.expect("details");
+    let bill_to = reply
+        .value
+        .order_information
+        .as_ref()
+        .and_then(|o| o.bill_to.as_ref())
+        .expect("billTo");
+    assert_eq!(
+        bill_to.email.as_ref().map(|e| e.expose().as_str()),
+        Some("tanyalee@example.com")
+    );
+    let shown = format!("{reply:?}");
+    assert!(
+        !shown.contains("tanyalee") && !shown.contains("Tanya"),
+        "personal data stays out of Debug: {shown}"
+    );
+
+    // Details of another card are not this token's.
+    let other = flex
+        .validate_transient_token(&token_with("OTHERCARD"))
+        .await
+        .expect("token");
+    let e = flex
+        .payment_details(&other)
+        .await
+        .expect_err("another card");
+    assert!(
+        matches!(&e, Error::Verification(v) if v.what == "paymentInformation.card.number"),
+        "{e}"
+    );
+
+    // A jti that could leave its path segment is refused before sending.
+    let sent = server.received_requests().await.expect("recording").len();
+    let hostile = flex
+        .validate_transient_token(&token_with("../../tms/v2/x"))
+        .await
+        .expect("token");
+    let e = flex.payment_details(&hostile).await.expect_err("refused");
+    assert!(
+        matches!(&e, Error::Validation(v) if v.field == "jti"),
+        "{e}"
+    );
+    assert_eq!(
+        server.received_requests().await.expect("recording").len(),
+        sent
+    );
+}
