@@ -152,6 +152,7 @@ def walk(package, qualified, prefix, depth, out, seen):
                         record["enum"] = package.classes[resolved]["values"]
                     elif resolved in package.classes:
                         record["items"] = "object"
+                        record["model"] = resolved.rsplit(".", 1)[1]
                         target = (resolved, path + "[].")
             else:
                 resolved = package.resolve(module, annotation)
@@ -160,6 +161,7 @@ def walk(package, qualified, prefix, depth, out, seen):
                     record["enum"] = package.classes[resolved]["values"]
                 elif resolved in package.classes:
                     record["type"] = "object"
+                    record["model"] = resolved.rsplit(".", 1)[1]
                     target = (resolved, path + ".")
                 else:
                     record["type"] = "any"

@@ -83,6 +83,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             reply.value.action.type_.as_deref().unwrap_or("action"),
             reply.value.action.url.as_deref().unwrap_or("(no url)")
         ),
+        // An answer this version does not know: return its bytes to Flow.
+        other => println!(
+            "payment {}: return the body to Flow unchanged",
+            other.status()
+        ),
     }
     Ok(())
 }

@@ -32,6 +32,7 @@ pub fn apply(document: &mut Value) -> Vec<Rewrite> {
     done.extend(structured_json_answers_as_json(document));
     done.extend(optional_request_arrays_keep_empty(document));
     done.extend(non_negative_integers_unsigned(document));
+    done.extend(open_enums_the_spec_asks_for(document));
     done.extend(close_request_schemas(document));
     // Before the raw-body rewrites: those drop the `$ref`s that show which
     // components responses reach, and raw bodies are still decoded into them.
@@ -271,6 +272,42 @@ pub fn structured_json_answers_as_json(document: &mut Value) -> Vec<Rewrite> {
             });
         }
     });
+    done
+}
+
+/// Request enums are strict, except where the spec marks a string enum
+/// component `x-payclient-open-enum: true`: a list whose values the vendor
+/// extends without notice (Checkout.com's payment methods), where refusing
+/// a value the vendor already accepts would help nobody. The component
+/// becomes an open enum (known values named, others carried as given).
+pub fn open_enums_the_spec_asks_for(document: &mut Value) -> Vec<Rewrite> {
+    let mut done = Vec::new();
+    let Some(schemas) = document
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return done;
+    };
+    for (name, schema) in schemas.iter_mut() {
+        if schema.get(OPEN_ENUM_MARK).and_then(Value::as_bool) != Some(true) {
+            continue;
+        }
+        let Some(values) = schema.get("enum").and_then(Value::as_array) else {
+            continue;
+        };
+        let strings: Vec<Value> = values.iter().filter(|v| v.is_string()).cloned().collect();
+        let count = strings.len();
+        let mut open = json!({"type": "string", OPEN_ENUM_MARK: strings});
+        if let Some(description) = schema.get("description") {
+            open["description"] = description.clone();
+        }
+        *schema = open;
+        done.push(Rewrite {
+            name: "open_enums_the_spec_asks_for",
+            target: name.clone(),
+            detail: format!("an open enum of {count} known values; others are carried as given"),
+        });
+    }
     done
 }
 
@@ -948,6 +985,24 @@ mod tests {
                 "202": {"description": "b", "content": {"application/json": {"schema": {"type": "object"}},
                     "application/problem+json": {"schema": {"type": "string"}}}},
                 "204": {"description": "c", "content": {"text/plain": {"schema": {"type": "string"}}}}}))
+        );
+    }
+
+    #[test]
+    fn only_enums_the_spec_marks_open_become_open() {
+        let mut doc = json!({"paths": {}, "components": {"schemas": {
+            "Method": {"type": "string", "enum": ["card", "paypal"], "x-payclient-open-enum": true, "description": "d"},
+            "Kind": {"type": "string", "enum": ["a"]}}}});
+        let done = open_enums_the_spec_asks_for(&mut doc);
+        assert_eq!(done.len(), 1);
+        assert_eq!(
+            doc["components"]["schemas"]["Method"],
+            json!({"type": "string", "x-payclient-open-enum": ["card", "paypal"], "description": "d"})
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["Kind"],
+            json!({"type": "string", "enum": ["a"]}),
+            "request enums stay strict unless marked"
         );
     }
 

@@ -763,6 +763,7 @@ pub async fn checkout(targets: &Targets, report: &mut Report) -> Result<(), Demo
                     reply.value.action.url.as_deref().unwrap_or("-")
                 ),
             ),
+            other => return Err(unexpected(CHECKOUT, op, format!("{other:?}"))),
         }
         let op = "get_payment_session";
         let read = client
@@ -778,6 +779,52 @@ pub async fn checkout(targets: &Targets, report: &mut Report) -> Result<(), Demo
                 read.value.id,
                 read.value.status.as_deref().unwrap_or("-"),
                 read.value.payment_id.as_deref().unwrap_or("-")
+            ),
+        );
+    }
+
+    if let Some(data) = &session_data {
+        // Flow's advanced integration: a session and its payment in one call,
+        // with an idempotency key (not retried by payclient either way).
+        let op = "complete_payment_session";
+        let mut request = serde_json::to_value(
+            session_request(2000)
+                .map_err(v)
+                .map_err(fail(CHECKOUT, op))?,
+        )
+        .map_err(|e| {
+            fail(CHECKOUT, op)(payclient::ValidationError::new("body", e.to_string()).into())
+        })?;
+        request["session_data"] = json!(data);
+        let request: checkout_types::CompletePaymentSessionRequest =
+            payclient::request_from_json(request)
+                .map_err(v)
+                .map_err(fail(CHECKOUT, op))?;
+        let options = payclient::checkout::FlowCallOptions::default()
+            .idempotency_key(uuid::Uuid::new_v4().to_string());
+        let outcome = client
+            .complete_payment_session(request, options)
+            .await
+            .map_err(fail(CHECKOUT, op))?;
+        let (status, session) = match &outcome {
+            payclient::checkout::SubmitOutcome::Processed(r) => {
+                (r.status, r.value.payment_session_id.clone())
+            }
+            payclient::checkout::SubmitOutcome::ActionRequired(r) => {
+                (r.status, r.value.payment_session_id.clone())
+            }
+            other => {
+                return Err(unexpected(CHECKOUT, op, format!("{other:?}")));
+            }
+        };
+        report.step(
+            CHECKOUT,
+            op,
+            status.to_string(),
+            format!(
+                "{} for new session {}, one call with Cko-Idempotency-Key",
+                outcome.status(),
+                session.as_deref().unwrap_or("-")
             ),
         );
     }

@@ -181,10 +181,7 @@ pub(crate) fn create(shared: &Shared, body: &[u8]) -> Reply {
     if !codes.is_empty() {
         return invalid(codes);
     }
-    let id = format!(
-        "ps_{}",
-        &b64url(random_bytes::<21>()).replace(['-', '_'], "x")[..27]
-    );
+    let id = new_session_id();
     let link = format!("{}/payment-sessions/{id}", shared.base_url);
     let token_body = json!({"id": id}).to_string();
     shared.lock().checkout.sessions.insert(
@@ -238,35 +235,80 @@ pub(crate) fn submit(shared: &Shared, id: &str, body: &[u8]) -> Reply {
     if session.status != "Active" {
         return invalid(vec!["payment_session_not_active"]);
     }
+    let (status, answer) = attempt(&shared.base_url, session, amount);
+    Reply::json(status, answer).with_header("cko-request-id", request_id())
+}
+
+/// One payment attempt for an active session, by the amount's last two
+/// digits (see [`THREE_DS_AMOUNT_SUFFIX`], [`DECLINED_AMOUNT_SUFFIX`]).
+fn attempt(base_url: &str, session: &mut Session, amount: u64) -> (u16, Value) {
     let payment = format!("pay_{}", crate::crypto::hex(&random_bytes::<13>()));
     session.payments.push(payment.clone());
     match amount % 100 {
         THREE_DS_AMOUNT_SUFFIX => {
             session.status = "Pending";
             let sid = format!("sid_{}", hex(&random_bytes::<13>()));
-            Reply::json(
+            (
                 202,
                 json!({
                     "id": payment,
                     "status": "Action Required",
                     "type": "card",
-                    "action": {"type": "3ds", "url": format!("{}/3ds/{sid}", shared.base_url)}
+                    "action": {"type": "3ds", "url": format!("{base_url}/3ds/{sid}"), "data": {"session_id": sid}}
                 }),
             )
         }
         DECLINED_AMOUNT_SUFFIX => {
             session.status = "Completed";
-            Reply::json(
+            (
                 201,
                 json!({"id": payment, "status": "Declined", "type": "card", "decline_reason": "card_declined"}),
             )
         }
         _ => {
             session.status = "Completed";
-            Reply::json(201, json!({"id": payment, "status": "Approved", "type": "card"}))
+            (
+                201,
+                json!({"id": payment, "status": "Approved", "type": "card"}),
+            )
         }
     }
-    .with_header("cko-request-id", request_id())
+}
+
+/// `POST /payment-sessions/complete`: a session and its first attempt in
+/// one call, checked as a create request plus `session_data`; the answer is
+/// a submission's with the new session's id and secret.
+pub(crate) fn complete(shared: &Shared, body: &[u8]) -> Reply {
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        return invalid(vec!["request_body_malformed"]);
+    };
+    let mut codes = create_errors(&request);
+    if request["session_data"].as_str().is_none_or(str::is_empty) {
+        codes.push("session_data_required");
+    }
+    if !codes.is_empty() {
+        return invalid(codes);
+    }
+    let amount = request["amount"].as_u64().unwrap_or_default();
+    let id = new_session_id();
+    let secret = format!("pss_{}", uuid::Uuid::new_v4());
+    let mut session = Session {
+        request,
+        status: "Active",
+        payments: Vec::new(),
+    };
+    let (status, mut answer) = attempt(&shared.base_url, &mut session, amount);
+    shared.lock().checkout.sessions.insert(id.clone(), session);
+    answer["payment_session_id"] = json!(id);
+    answer["payment_session_secret"] = json!(secret);
+    Reply::json(status, answer).with_header("cko-request-id", request_id())
+}
+
+fn new_session_id() -> String {
+    format!(
+        "ps_{}",
+        &b64url(random_bytes::<21>()).replace(['-', '_'], "x")[..27]
+    )
 }
 
 /// `GET /payment-sessions/{id}`.

@@ -565,6 +565,7 @@ fn checkout_route(
     }
     match (method, segments) {
         (&Method::POST, ["payment-sessions"]) => checkout::create(shared, body),
+        (&Method::POST, ["payment-sessions", "complete"]) => checkout::complete(shared, body),
         (&Method::POST, ["payment-sessions", id, "submit"]) => checkout::submit(shared, id, body),
         (&Method::GET, ["payment-sessions", id]) => checkout::get(shared, id),
         _ => checkout::not_found(),

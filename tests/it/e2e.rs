@@ -80,7 +80,11 @@ async fn the_four_workflows_run_end_to_end() {
 
     // What the sandbox holds afterwards.
     assert_eq!(sandbox.transient_tokens_issued(), 1);
-    assert_eq!(sandbox.payment_sessions(), 2);
+    // Two created, one created and paid in one call (complete).
+    assert_eq!(sandbox.payment_sessions(), 3);
+    assert!(
+        outcomes("checkout").contains(&("complete_payment_session".to_owned(), "201".to_owned()))
+    );
     assert_eq!(
         sandbox.oauth_tokens_issued(),
         1,

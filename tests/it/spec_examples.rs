@@ -52,7 +52,7 @@ fn registry() -> BTreeMap<(&'static str, &'static str), RoundTrip> {
             UpdatePurchaseIntentInstructionId, UpdatePurchaseIntentRequest,
         }
         "checkout-flow" => payclient_raw_checkout_flow {
-            CheckoutError, CreatePaymentSessionRequest, GetPaymentSessionId, PaymentActionRequired,
+            CheckoutError, CompletePaymentSessionRequest, CreatePaymentSessionRequest, GetPaymentSessionId, PaymentActionRequired,
             PaymentProcessed, PaymentSession, SubmitPaymentSessionId, SubmitPaymentSessionRequest,
         }
     }

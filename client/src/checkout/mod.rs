@@ -48,6 +48,8 @@
 //!     SubmitOutcome::Processed(reply) => println!("{}: {}", reply.value.id, reply.value.status),
 //!     // 202: the customer must act (3DS); `reply.value.action` says how.
 //!     SubmitOutcome::ActionRequired(reply) => println!("{}: customer action", reply.value.id),
+//!     // An answer this version does not know: hand `raw()` to Flow as it is.
+//!     other => println!("{}", other.status()),
 //! }
 //! assert!(matches!(outcome, SubmitOutcome::Processed(_)));
 //!
@@ -128,8 +130,10 @@ impl<T: fmt::Debug> fmt::Debug for SessionReply<T> {
     }
 }
 
-/// What a submission did.
+/// What a submission (or a complete call) did. Non-exhaustive: the vendor
+/// may add answers.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum SubmitOutcome {
     /// 201: the payment was processed (approved or declined: see `status`).
     Processed(SessionReply<types::PaymentProcessed>),
@@ -220,10 +224,13 @@ fn builder_error(message: impl fmt::Display) -> ValidationError {
     ValidationError::new("body", text)
 }
 
-/// The rules of a create request the spec cannot state: at most 18
-/// metadata fields, commission percentages within 0 to 100.
-fn check_create(request: &types::CreatePaymentSessionRequest) -> Result<(), ValidationError> {
-    if let Some(m) = &request.metadata
+/// The rules of a create (or complete) request the spec cannot state: at
+/// most 18 metadata fields, commission percentages within 0 to 100.
+fn check_create(
+    metadata: Option<&types::Metadata>,
+    amount_allocations: Option<&Vec<types::AmountAllocation>>,
+) -> Result<(), ValidationError> {
+    if let Some(m) = metadata
         && m.len() > MAX_METADATA_FIELDS
     {
         return Err(ValidationError::new(
@@ -234,7 +241,7 @@ fn check_create(request: &types::CreatePaymentSessionRequest) -> Result<(), Vali
             ),
         ));
     }
-    for (i, allocation) in request.amount_allocations.iter().flatten().enumerate() {
+    for (i, allocation) in amount_allocations.into_iter().flatten().enumerate() {
         if let Some(percentage) = allocation.commission.as_ref().and_then(|c| c.percentage)
             && !(0.0..=100.0).contains(&percentage)
         {
@@ -245,6 +252,52 @@ fn check_create(request: &types::CreatePaymentSessionRequest) -> Result<(), Vali
         }
     }
     Ok(())
+}
+
+/// Per-call options of the Flow calls that create or pay.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct FlowCallOptions {
+    /// `Cko-Idempotency-Key`: asks Checkout.com to treat repeats of the
+    /// request as one. The vendor documents the header for its payments API
+    /// and does not say payment sessions honour it, so payclient still
+    /// never retries a submission by itself. Letters, digits, `-`, `_`, `.`
+    /// and `:`, at most 64 (a UUID fits); checked before anything is sent.
+    pub idempotency_key: Option<String>,
+}
+
+impl FlowCallOptions {
+    /// With `Cko-Idempotency-Key: key`.
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+
+    /// The key in the operation's generated form, checked.
+    fn key<T>(&self) -> Result<Option<T>, ValidationError>
+    where
+        T: std::str::FromStr,
+        T::Err: fmt::Display,
+    {
+        self.idempotency_key
+            .as_deref()
+            .map(|key| path_parameter("Cko-Idempotency-Key", key))
+            .transpose()
+    }
+}
+
+/// A submission's answer: 201 processed, 202 action required.
+fn submission(operation: &'static str, reply: Reply<Bytes>) -> Result<SubmitOutcome, Error> {
+    match reply.status {
+        201 => Ok(SubmitOutcome::Processed(decode(operation, reply)?)),
+        202 => Ok(SubmitOutcome::ActionRequired(decode(operation, reply)?)),
+        status => Err(Error::Decode(DecodeError::new(
+            operation,
+            Some(status),
+            reply.request_id,
+            "a submission answers 201 or 202",
+        ))),
+    }
 }
 
 impl CheckoutClient {
@@ -306,13 +359,37 @@ impl CheckoutClient {
         R: TryInto<types::CreatePaymentSessionRequest>,
         R::Error: fmt::Display,
     {
+        self.create_payment_session_with(request, FlowCallOptions::default())
+            .await
+    }
+
+    /// [`Self::create_payment_session`] with per-call options.
+    pub async fn create_payment_session_with<R>(
+        &self,
+        request: R,
+        options: FlowCallOptions,
+    ) -> Result<SessionReply<types::PaymentSession>, Error>
+    where
+        R: TryInto<types::CreatePaymentSessionRequest>,
+        R::Error: fmt::Display,
+    {
         let request = request.try_into().map_err(builder_error)?;
-        check_create(&request)?;
+        check_create(
+            request.metadata.as_ref(),
+            request.amount_allocations.as_ref(),
+        )?;
+        let key: Option<types::CreatePaymentSessionCkoIdempotencyKey> = options.key()?;
         let raw = &self.inner.raw;
         let reply = self
             .inner
             .pipeline
-            .run_bytes(|| raw.create_payment_session().body(request.clone()))
+            .run_bytes(|| {
+                let call = raw.create_payment_session().body(request.clone());
+                match &key {
+                    Some(key) => call.cko_idempotency_key(key.clone()),
+                    None => call,
+                }
+            })
             .await?;
         decode(operations::CREATE_PAYMENT_SESSION.id, reply)
     }
@@ -328,30 +405,78 @@ impl CheckoutClient {
         R: TryInto<types::SubmitPaymentSessionRequest>,
         R::Error: fmt::Display,
     {
-        let operation = operations::SUBMIT_PAYMENT_SESSION.id;
+        self.submit_payment_session_with(session_id, request, FlowCallOptions::default())
+            .await
+    }
+
+    /// [`Self::submit_payment_session`] with per-call options. Still never
+    /// retried automatically, idempotency key or not.
+    pub async fn submit_payment_session_with<R>(
+        &self,
+        session_id: &str,
+        request: R,
+        options: FlowCallOptions,
+    ) -> Result<SubmitOutcome, Error>
+    where
+        R: TryInto<types::SubmitPaymentSessionRequest>,
+        R::Error: fmt::Display,
+    {
         // In Flow the id comes back from the browser.
         let id: types::SubmitPaymentSessionId = path_parameter("id", session_id)?;
         let request = request.try_into().map_err(builder_error)?;
+        let key: Option<types::SubmitPaymentSessionCkoIdempotencyKey> = options.key()?;
         let raw = &self.inner.raw;
         let reply = self
             .inner
             .pipeline
             .run_bytes(|| {
-                raw.submit_payment_session()
+                let call = raw
+                    .submit_payment_session()
                     .id(id.clone())
-                    .body(request.clone())
+                    .body(request.clone());
+                match &key {
+                    Some(key) => call.cko_idempotency_key(key.clone()),
+                    None => call,
+                }
             })
             .await?;
-        match reply.status {
-            201 => Ok(SubmitOutcome::Processed(decode(operation, reply)?)),
-            202 => Ok(SubmitOutcome::ActionRequired(decode(operation, reply)?)),
-            status => Err(Error::Decode(DecodeError::new(
-                operation,
-                Some(status),
-                reply.request_id,
-                "a submission answers 201 or 202",
-            ))),
-        }
+        submission(operations::SUBMIT_PAYMENT_SESSION.id, reply)
+    }
+
+    /// Creates a payment session and submits its first payment attempt in
+    /// one call (`POST /payment-sessions/complete`, Flow's advanced
+    /// integration). Checked like a create request; answers like a
+    /// submission, with the new session's `payment_session_id` and
+    /// `payment_session_secret` (`Sensitive`). Never retried automatically:
+    /// a second attempt could charge twice.
+    pub async fn complete_payment_session<R>(
+        &self,
+        request: R,
+        options: FlowCallOptions,
+    ) -> Result<SubmitOutcome, Error>
+    where
+        R: TryInto<types::CompletePaymentSessionRequest>,
+        R::Error: fmt::Display,
+    {
+        let request = request.try_into().map_err(builder_error)?;
+        check_create(
+            request.metadata.as_ref(),
+            request.amount_allocations.as_ref(),
+        )?;
+        let key: Option<types::CompletePaymentSessionCkoIdempotencyKey> = options.key()?;
+        let raw = &self.inner.raw;
+        let reply = self
+            .inner
+            .pipeline
+            .run_bytes(|| {
+                let call = raw.complete_payment_session().body(request.clone());
+                match &key {
+                    Some(key) => call.cko_idempotency_key(key.clone()),
+                    None => call,
+                }
+            })
+            .await?;
+        submission(operations::COMPLETE_PAYMENT_SESSION.id, reply)
     }
 
     /// Reads a payment session.

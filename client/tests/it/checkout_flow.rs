@@ -123,7 +123,7 @@ async fn optional_fields_left_out_are_not_sent() {
     let request = types::builder::CreatePaymentSessionRequest::default()
         .amount(0u64)
         .currency("EUR")
-        .billing(types::builder::Billing::default().address(types::Address::default()))
+        .billing(types::builder::Billing::default().address(types::BillingAddress::default()))
         .success_url("https://example.com/ok")
         .failure_url("https://example.com/failed");
     client
@@ -218,7 +218,7 @@ async fn invalid_requests_are_refused_before_sending_naming_the_field() {
     let built = types::builder::CreatePaymentSessionRequest::default()
         .amount(1u64)
         .currency("TOOLONG")
-        .billing(types::builder::Billing::default().address(types::Address::default()))
+        .billing(types::builder::Billing::default().address(types::BillingAddress::default()))
         .success_url("https://example.com/ok")
         .failure_url("https://example.com/failed");
     let err = client
@@ -901,4 +901,110 @@ fn payment_type_takes_the_vendors_values_and_only_those() {
     // Requests stay strict: a misspelt value names the field.
     let err = session("Paylater").unwrap_err();
     assert_eq!(err.field, "payment_type");
+}
+
+#[tokio::test]
+async fn complete_creates_and_pays_once_with_the_idempotency_key_and_hides_the_new_secret() {
+    use payclient::checkout::FlowCallOptions;
+    let server = MockServer::start().await;
+    let answer = r#"{"id":"pay_mbabizu24mvu3mela5njyhpit4","status":"Action Required","type":"card","action":{"type":"3ds","url":"https://3ds.example/x","data":{"k":"v"}},"payment_session_id":"ps_2Un6XkDzvnbzYFRTfBlG1xRQIXn","payment_session_secret":"pss_9823241e-2cec-4c98-b23d-7b29ade4d1e2"}"#;
+    Mock::given(method("POST"))
+        .and(path("/payment-sessions/complete"))
+        .and(header("cko-idempotency-key", "order-5023-attempt-1"))
+        .and(body_string_contains("\"session_data\":\"s\""))
+        .respond_with(ResponseTemplate::new(202).set_body_string(answer))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = secret_key_client(&server);
+    let request: types::CompletePaymentSessionRequest = serde_json::from_value(serde_json::json!({
+        "session_data": "s", "amount": 1050, "currency": "GBP", "billing": {"address": {"country": "GB"}},
+        "success_url": "https://example.com/ok", "failure_url": "https://example.com/ko"
+    }))
+    .expect("valid");
+    let options = FlowCallOptions::default().idempotency_key("order-5023-attempt-1");
+    let outcome = client
+        .complete_payment_session(request.clone(), options)
+        .await
+        .expect("completed");
+    let SubmitOutcome::ActionRequired(reply) = &outcome else {
+        panic!("expected 202, got {outcome:?}");
+    };
+    assert_eq!(
+        reply.value.payment_session_id.as_deref(),
+        Some("ps_2Un6XkDzvnbzYFRTfBlG1xRQIXn")
+    );
+    assert_eq!(
+        reply
+            .value
+            .payment_session_secret
+            .as_ref()
+            .map(|s| s.expose().as_str()),
+        Some("pss_9823241e-2cec-4c98-b23d-7b29ade4d1e2")
+    );
+    assert_eq!(reply.value.action.data.len(), 1);
+    assert_eq!(
+        outcome.raw(),
+        answer.as_bytes(),
+        "unmodified for handleSubmit"
+    );
+    let shown = format!("{outcome:?}");
+    assert!(!shown.contains("pss_9823241e"), "secret hidden: {shown}");
+
+    // A key that could break its header is refused by name; nothing is sent.
+    let bad = FlowCallOptions::default().idempotency_key("a\r\nInjected: 1");
+    let e = client
+        .complete_payment_session(request.clone(), bad)
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(&e, Error::Validation(v) if v.field == "Cko-Idempotency-Key"),
+        "{e}"
+    );
+
+    // A failure is not retried: a second attempt could charge twice.
+    let failing = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/payment-sessions/complete"))
+        .respond_with(ResponseTemplate::new(502))
+        .expect(1)
+        .mount(&failing)
+        .await;
+    let e = secret_key_client(&failing)
+        .complete_payment_session(request, FlowCallOptions::default())
+        .await
+        .expect_err("502");
+    assert_eq!(e.status(), Some(502));
+}
+
+#[test]
+fn payment_method_lists_name_the_known_methods_and_carry_new_ones() {
+    let request: types::CreatePaymentSessionRequest = serde_json::from_value(serde_json::json!({
+        "amount": 1000, "currency": "GBP", "billing": {"address": {"country": "GB"}},
+        "success_url": "https://example.com/ok", "failure_url": "https://example.com/ko",
+        "enabled_payment_methods": ["card", "applepay", "a_method_added_next_year"],
+        "disabled_payment_methods": ["p24"]
+    }))
+    .expect("an unknown method is not refused");
+    let enabled = request.enabled_payment_methods.clone().unwrap_or_default();
+    assert_eq!(enabled[0], types::PaymentMethod::Card);
+    assert_eq!(enabled[1], types::PaymentMethod::Applepay);
+    assert_eq!(
+        enabled[2],
+        types::PaymentMethod::Unknown("a_method_added_next_year".to_owned())
+    );
+    let sent = serde_json::to_value(&request).expect("json");
+    assert_eq!(
+        sent["enabled_payment_methods"],
+        serde_json::json!(["card", "applepay", "a_method_added_next_year"]),
+        "sent as given"
+    );
+    assert_eq!(sent["disabled_payment_methods"], serde_json::json!(["p24"]));
+    // Other request enums stay strict.
+    let strict = serde_json::from_value::<types::CreatePaymentSessionRequest>(serde_json::json!({
+        "amount": 1000, "currency": "GBP", "billing": {"address": {"country": "GB"}},
+        "success_url": "https://example.com/ok", "failure_url": "https://example.com/ko",
+        "authorization_type": "Sometimes"
+    }));
+    assert!(strict.is_err());
 }
