@@ -45,10 +45,11 @@ fn data_error_reason(message: &str) -> String {
     }
 }
 
-/// A value for a URL path parameter, checked against the form the spec
-/// gives its generated type (its `pattern`), naming the field. The value
-/// itself is never part of the error.
+/// A value for a URL path parameter (or a header), checked against the form
+/// the spec gives its generated type (its `pattern`), naming the field. The
+/// value itself is never part of the error.
 #[cfg(any(
+    feature = "cybersource-flex",
     feature = "cybersource-passkey",
     feature = "cybersource-intelligent-commerce",
     feature = "checkout-flow"
