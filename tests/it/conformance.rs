@@ -612,6 +612,94 @@ fn the_readme_lists_every_difference() {
     );
 }
 
+/// Every `x-vendor-differs` note of the specs (where a spec follows the
+/// vendor against its product document): (spec, where, note), where the
+/// operation id, the component (with a member path inside it), or
+/// `(the whole spec)`.
+fn document_differences() -> Vec<(String, String, String)> {
+    fn walk(value: &Value, at: &str, spec: &str, out: &mut Vec<(String, String, String)>) {
+        let Some(object) = value.as_object() else {
+            return;
+        };
+        if let Some(note) = object.get("x-vendor-differs").and_then(Value::as_str) {
+            out.push((
+                spec.to_owned(),
+                at.to_owned(),
+                note.split_whitespace().collect::<Vec<_>>().join(" "),
+            ));
+        }
+        if let Some(members) = object.get("properties").and_then(Value::as_object) {
+            for (name, member) in members {
+                walk(member, &format!("{at}.{name}"), spec, out);
+            }
+        }
+        if let Some(items) = object.get("items") {
+            walk(items, &format!("{at}[]"), spec, out);
+        }
+    }
+    let root = root();
+    let mut out = Vec::new();
+    for product in payclient_codegen::PRODUCTS {
+        let spec =
+            payclient_codegen::load::load(&root.join(product.spec_path()), &product.spec_path())
+                .unwrap_or_else(|e| panic!("{e}"));
+        let document = spec.document;
+        let name = format!("{}.yaml", product.name);
+        walk(&document["info"], "(the whole spec)", &name, &mut out);
+        for item in document["paths"]
+            .as_object()
+            .into_iter()
+            .flat_map(|p| p.values())
+        {
+            for operation in item.as_object().into_iter().flat_map(|o| o.values()) {
+                if let Some(id) = operation.get("operationId").and_then(Value::as_str) {
+                    walk(operation, id, &name, &mut out);
+                }
+            }
+        }
+        for (component, schema) in document
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            walk(schema, component, &name, &mut out);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_readme_lists_every_spot_where_a_spec_follows_the_vendor_against_its_document() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let notes = document_differences();
+    assert!(
+        notes.len() >= 15,
+        "the specs' x-vendor-differs notes were not found ({})",
+        notes.len()
+    );
+    let mut table = String::from(
+        "| spec | where | the product document, and the vendor's definition the spec follows |\n|---|---|---|\n",
+    );
+    for (spec, at, note) in &notes {
+        table.push_str(&format!(
+            "| `{spec}` | `{at}` | {} |\n",
+            note.replace('|', "\\|")
+        ));
+    }
+    let header = table.lines().next().unwrap_or_default();
+    let written: String = readme
+        .lines()
+        .skip_while(|line| *line != header)
+        .take_while(|line| line.starts_with('|'))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert!(
+        written == table,
+        "README.md's table of the documents' differences from the vendors (section \"Where payclient differs from the vendors\") must read:\n\n{table}"
+    );
+}
+
 #[test]
 fn the_comparison_sees_fields_types_and_required_ness() {
     // The walk itself: a field missing, a type and a required-ness changed.

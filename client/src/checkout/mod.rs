@@ -286,6 +286,17 @@ impl FlowCallOptions {
     }
 }
 
+/// `call` with `Cko-Idempotency-Key` when a key was given (each operation's
+/// builder has its own key type, so a macro rather than a function).
+macro_rules! with_key {
+    ($call:expr, $key:expr) => {
+        match &$key {
+            Some(key) => $call.cko_idempotency_key(key.clone()),
+            None => $call,
+        }
+    };
+}
+
 /// A submission's answer: 201 processed, 202 action required.
 fn submission(operation: &'static str, reply: Reply<Bytes>) -> Result<SubmitOutcome, Error> {
     match reply.status {
@@ -385,10 +396,7 @@ impl CheckoutClient {
             .pipeline
             .run_bytes(|| {
                 let call = raw.create_payment_session().body(request.clone());
-                match &key {
-                    Some(key) => call.cko_idempotency_key(key.clone()),
-                    None => call,
-                }
+                with_key!(call, key)
             })
             .await?;
         decode(operations::CREATE_PAYMENT_SESSION.id, reply)
@@ -434,10 +442,7 @@ impl CheckoutClient {
                     .submit_payment_session()
                     .id(id.clone())
                     .body(request.clone());
-                match &key {
-                    Some(key) => call.cko_idempotency_key(key.clone()),
-                    None => call,
-                }
+                with_key!(call, key)
             })
             .await?;
         submission(operations::SUBMIT_PAYMENT_SESSION.id, reply)
@@ -470,10 +475,7 @@ impl CheckoutClient {
             .pipeline
             .run_bytes(|| {
                 let call = raw.complete_payment_session().body(request.clone());
-                match &key {
-                    Some(key) => call.cko_idempotency_key(key.clone()),
-                    None => call,
-                }
+                with_key!(call, key)
             })
             .await?;
         submission(operations::COMPLETE_PAYMENT_SESSION.id, reply)

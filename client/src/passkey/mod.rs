@@ -661,13 +661,6 @@ impl PasskeyClient {
                 &identity.relying_party_id,
             )?;
         }
-        // A header value: checked here, so a bad one is an error naming it
-        // and nothing is sent.
-        let profile_id: Option<types::CreatePaymentCredentialsProfileId> = options
-            .profile_id
-            .as_deref()
-            .map(|id| path_parameter("profile-id", id))
-            .transpose()?;
         let body = types::PaymentCredentialsRequest {
             payment_credential_type: options.payment_credential_type,
             client_correlation_id: session.client_correlation_id.clone(),
@@ -680,44 +673,40 @@ impl PasskeyClient {
             authenticated_identities: request.identities,
             device_information: request.device,
         };
-        let token: types::CreatePaymentCredentialsTokenId =
-            path_parameter("tokenId", &session.token_id)?;
         let raw = self.cybersource.passkey();
-        let reply = match options.version {
-            CredentialsVersion::V2 => {
-                self.cybersource
-                    .run(|| {
-                        let call = raw
-                            .create_payment_credentials()
-                            .token_id(token.clone())
-                            .body(body.clone());
-                        match &profile_id {
-                            Some(id) => call.profile_id(id.clone()),
-                            None => call,
-                        }
-                    })
-                    .await?
-            }
-            CredentialsVersion::V3 => {
-                let token: types::CreatePaymentCredentialsV3TokenId =
-                    path_parameter("tokenId", &session.token_id)?;
-                let profile_id: Option<types::CreatePaymentCredentialsV3ProfileId> = profile_id
+        // v2 and v3 take the same values through builders of their own types.
+        macro_rules! send {
+            ($operation:ident, $token:ty, $profile:ty) => {{
+                let token: $token = path_parameter("tokenId", &session.token_id)?;
+                // A header value: checked here, so a bad one is an error
+                // naming it and nothing is sent.
+                let profile_id: Option<$profile> = options
+                    .profile_id
                     .as_deref()
                     .map(|id| path_parameter("profile-id", id))
                     .transpose()?;
                 self.cybersource
                     .run(|| {
-                        let call = raw
-                            .create_payment_credentials_v3()
-                            .token_id(token.clone())
-                            .body(body.clone());
+                        let call = raw.$operation().token_id(token.clone()).body(body.clone());
                         match &profile_id {
                             Some(id) => call.profile_id(id.clone()),
                             None => call,
                         }
                     })
                     .await?
-            }
+            }};
+        }
+        let reply = match options.version {
+            CredentialsVersion::V2 => send!(
+                create_payment_credentials,
+                types::CreatePaymentCredentialsTokenId,
+                types::CreatePaymentCredentialsProfileId
+            ),
+            CredentialsVersion::V3 => send!(
+                create_payment_credentials_v3,
+                types::CreatePaymentCredentialsV3TokenId,
+                types::CreatePaymentCredentialsV3ProfileId
+            ),
         };
         session.step = PasskeyStep::Completed;
         Ok(TokenizedCredentials { reply })
