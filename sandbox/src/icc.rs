@@ -530,18 +530,25 @@ fn cancel(shared: &Shared, id: &str, request: &Value) -> Reply {
 }
 
 /// The mandate one transaction spends: the one it names, or the only one.
-fn mandate_for<'a>(
-    record: &'a mut InstructionRecord,
-    transaction: &Value,
-) -> Option<&'a mut MandateUsage> {
-    let named = transaction["mandateReferenceData"]
+/// The mandates one transaction spends: every one it names (each must be
+/// the instruction's), or the only one; `None` when it names none of them
+/// or names none while there are several.
+fn mandates_for(record: &InstructionRecord, transaction: &Value) -> Option<Vec<usize>> {
+    let named: Vec<&str> = transaction["mandateReferenceData"]
         .as_array()
-        .and_then(|a| a.iter().find_map(|e| e["mandateId"].as_str()));
-    match named {
-        Some(name) => record.mandates.iter_mut().find(|m| m.mandate_id == name),
-        None if record.mandates.len() == 1 => record.mandates.first_mut(),
-        None => None,
+        .map(|a| a.iter().filter_map(|e| e["mandateId"].as_str()).collect())
+        .unwrap_or_default();
+    if named.is_empty() {
+        return (record.mandates.len() == 1).then(|| vec![0]);
     }
+    let mut out = Vec::new();
+    for name in named {
+        let index = record.mandates.iter().position(|m| m.mandate_id == name)?;
+        if !out.contains(&index) {
+            out.push(index);
+        }
+    }
+    Some(out)
 }
 
 fn credentials(shared: &Shared, id: &str, request: &Value) -> Reply {
@@ -595,10 +602,10 @@ fn credentials(shared: &Shared, id: &str, request: &Value) -> Reply {
                         .and_then(|q| q.parse::<u64>().ok())
                         .unwrap_or(1)
                 })
-                .sum(),
+                .fold(0u64, u64::saturating_add),
             _ => 1,
         };
-        let Some(mandate) = mandate_for(record, t) else {
+        let Some(indices) = mandates_for(record, t) else {
             return reply::agentic_error(
                 400,
                 "INVALID_DATA",
@@ -606,49 +613,54 @@ fn credentials(shared: &Shared, id: &str, request: &Value) -> Reply {
                 &at("mandateReferenceData"),
             );
         };
-        if mandate.until <= now {
-            return reply::agentic_error(
-                400,
-                "MANDATE_EXPIRED",
-                "The mandate has expired",
-                &at("mandateReferenceData"),
-            );
+        for index in indices {
+            let Some(mandate) = record.mandates.get(index) else {
+                return reply::server_error();
+            };
+            if mandate.until <= now {
+                return reply::agentic_error(
+                    400,
+                    "MANDATE_EXPIRED",
+                    "The mandate has expired",
+                    &at("mandateReferenceData"),
+                );
+            }
+            if currency != mandate.currency {
+                return reply::agentic_error(
+                    400,
+                    "MANDATE_CURRENCY",
+                    "The currency is not the mandate's",
+                    &at("orderInformation.amountDetail.currency"),
+                );
+            }
+            if !matches!(
+                compare_decimal(amount, &mandate.amount),
+                Some(Ordering::Less | Ordering::Equal)
+            ) {
+                return reply::agentic_error(
+                    400,
+                    "DECLINE_THRESHOLD_EXCEEDED",
+                    "The amount is above the mandate's declineThreshold",
+                    &at("orderInformation.amountDetail.totalAmount"),
+                );
+            }
+            let already: u64 = spend
+                .iter()
+                .filter(|(m, _)| *m == mandate.mandate_id)
+                .map(|(_, q)| *q)
+                .fold(0u64, u64::saturating_add);
+            if let Some(allowed) = mandate.quantity
+                && mandate.used.saturating_add(already).saturating_add(items) > allowed
+            {
+                return reply::agentic_error(
+                    400,
+                    "MANDATE_QUANTITY",
+                    "The mandate's quantity is spent",
+                    &at("orderInformation.lineItems"),
+                );
+            }
+            spend.push((mandate.mandate_id.clone(), items));
         }
-        if currency != mandate.currency {
-            return reply::agentic_error(
-                400,
-                "MANDATE_CURRENCY",
-                "The currency is not the mandate's",
-                &at("orderInformation.amountDetail.currency"),
-            );
-        }
-        if !matches!(
-            compare_decimal(amount, &mandate.amount),
-            Some(Ordering::Less | Ordering::Equal)
-        ) {
-            return reply::agentic_error(
-                400,
-                "DECLINE_THRESHOLD_EXCEEDED",
-                "The amount is above the mandate's declineThreshold",
-                &at("orderInformation.amountDetail.totalAmount"),
-            );
-        }
-        let already: u64 = spend
-            .iter()
-            .filter(|(m, _)| *m == mandate.mandate_id)
-            .map(|(_, q)| q)
-            .sum();
-        if let Some(allowed) = mandate.quantity
-            && mandate.used + already + items > allowed
-        {
-            return reply::agentic_error(
-                400,
-                "MANDATE_QUANTITY",
-                "The mandate's quantity is spent",
-                &at("orderInformation.lineItems"),
-            );
-        }
-        spend.push((mandate.mandate_id.clone(), items));
     }
     for (mandate_id, items) in spend {
         if let Some(m) = record
@@ -656,7 +668,7 @@ fn credentials(shared: &Shared, id: &str, request: &Value) -> Reply {
             .iter_mut()
             .find(|m| m.mandate_id == mandate_id)
         {
-            m.used += items;
+            m.used = m.used.saturating_add(items);
         }
     }
     let transaction_id = format!("1-{}", hex(&random_bytes::<20>()).to_ascii_uppercase());

@@ -120,7 +120,10 @@ impl Kind {
             Kind::Omitted => found == Found::Missing,
             Kind::Extra => found == Found::Added,
             Kind::Stricter => found == Found::Required,
-            Kind::VendorModel | Kind::Pending => true,
+            // A member the vendor's model has and the wire does not, or the
+            // other way round; never a type or required-ness.
+            Kind::VendorModel => matches!(found, Found::Missing | Found::Added),
+            Kind::Pending => true,
         }
     }
 }

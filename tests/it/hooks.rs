@@ -427,7 +427,7 @@ async fn every_intelligent_commerce_operation_passes_through_the_hook() {
         .expect("credentials")
         .into_inner()
         .signed_payload;
-    assert_eq!(signed.as_deref(), Some("a.b.c"));
+    assert_eq!(signed.as_ref().map(|s| s.expose().as_str()), Some("a.b.c"));
     let events = serde_json::json!([{"clientReferenceInformation": {"code": "r"}, "processorInformation": {"transactionType": "PURCHASE", "transactionStatus": "APPROVED"}}]);
     let confirm = serde_json::json!({"clientCorrelationId": "c", "paymentInformation": {"instrumentIdentifier": {"id": "701"}}, "confirmationData": events});
     let confirmed = client

@@ -432,6 +432,10 @@ impl CheckoutClient {
         // In Flow the id comes back from the browser.
         let id: types::SubmitPaymentSessionId = path_parameter("id", session_id)?;
         let request = request.try_into().map_err(builder_error)?;
+        check_create(
+            request.metadata.as_ref(),
+            request.amount_allocations.as_ref(),
+        )?;
         let key: Option<types::SubmitPaymentSessionCkoIdempotencyKey> = options.key()?;
         let raw = &self.inner.raw;
         let reply = self

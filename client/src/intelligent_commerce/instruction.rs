@@ -243,12 +243,24 @@ impl Instruction {
         let mut requested: Vec<u64> = vec![0; self.mandates.len()];
         for (i, t) in transactions.iter().enumerate() {
             let prefix = format!("transactionData[{i}]");
-            let named: Vec<&str> = t
+            let references: Vec<Option<&str>> = t
                 .mandate_reference_data
                 .iter()
                 .flatten()
-                .filter_map(|m| m.mandate_id.as_deref().map(String::as_str))
+                .map(|m| m.mandate_id.as_deref().map(String::as_str))
                 .collect();
+            // An entry that names no mandate is ambiguous where there are
+            // several: refused rather than guessed.
+            if self.mandates.len() > 1
+                && let Some(k) = references.iter().position(Option::is_none)
+            {
+                return Err(ValidationError::new(
+                    format!("{prefix}.mandateReferenceData[{k}].mandateId"),
+                    "must name the mandate it spends: the instruction has several",
+                )
+                .into());
+            }
+            let named: Vec<&str> = references.into_iter().flatten().collect();
             let indices: Vec<usize> = if named.is_empty() {
                 if self.mandates.len() != 1 {
                     return Err(ValidationError::new(

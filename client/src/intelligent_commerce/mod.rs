@@ -167,8 +167,8 @@ impl PaymentCredentials {
         self.reply
             .value
             .signed_payload
-            .as_deref()
-            .map(SignedPayload::parse)
+            .as_ref()
+            .map(|jws| SignedPayload::parse(jws.expose()))
     }
 
     /// `pendingEvents` of a `PENDING` answer.
@@ -397,9 +397,13 @@ impl IntelligentCommerceClient {
                     .body(request.clone())
             })
             .await?;
-        // A PENDING answer released nothing yet: the purchase counts against
-        // the mandate once the credentials come (a later retrieval).
-        let pending = reply.value.status == Some(types::CredentialsResponseStatus::Pending);
+        // A PENDING answer that carries no credentials released nothing: the
+        // purchase counts against the mandate once they come (a later
+        // retrieval). An answer with credentials counts, whatever its status
+        // says, so a contradictory one cannot get past the quantity.
+        let pending = reply.value.status == Some(types::CredentialsResponseStatus::Pending)
+            && reply.value.authorization.is_none()
+            && reply.value.signed_payload.is_none();
         if !pending {
             instruction.record_spent(&spent);
             instruction.state = InstructionState::CredentialsRetrieved;

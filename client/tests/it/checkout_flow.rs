@@ -962,19 +962,27 @@ async fn complete_creates_and_pays_once_with_the_idempotency_key_and_hides_the_n
         "{e}"
     );
 
-    // A failure is not retried: a second attempt could charge twice.
+    // A 429 (which create would retry) is not retried: a second attempt
+    // could charge twice. `expect(1)` is checked when the server drops.
     let failing = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/payment-sessions/complete"))
-        .respond_with(ResponseTemplate::new(502))
+        .respond_with(ResponseTemplate::new(429).set_body_string(
+            r#"{"request_id":"r","error_type":"too_many_requests","error_codes":[]}"#,
+        ))
         .expect(1)
         .mount(&failing)
         .await;
     let e = secret_key_client(&failing)
         .complete_payment_session(request, FlowCallOptions::default())
         .await
-        .expect_err("502");
-    assert_eq!(e.status(), Some(502));
+        .expect_err("429");
+    assert_eq!(e.status(), Some(429));
+    assert_eq!(
+        failing.received_requests().await.expect("recording").len(),
+        1,
+        "not retried"
+    );
 }
 
 #[test]

@@ -534,6 +534,21 @@ async fn payment_details_come_for_the_tokens_own_card_and_keep_personal_data_out
         "{e}"
     );
 
+    // A number in the answer that the token has none to compare with is
+    // refused too (fail closed).
+    Mock::given(method("GET"))
+        .and(path("/flex/v2/payment-details/NOCARD"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(details("4111111111111111")))
+        .mount(&server)
+        .await;
+    let bare = flex
+        .validate_transient_token(&signer.sign(&serde_json::json!({
+            "iss": "Flex/00", "exp": now() + 900, "iat": now(), "jti": "NOCARD"})))
+        .await
+        .expect("token");
+    let e = flex.payment_details(&bare).await.expect_err("uncomparable");
+    assert!(matches!(&e, Error::Verification(_)), "{e}");
+
     // A jti that could leave its path segment is refused before sending.
     let sent = server.received_requests().await.expect("recording").len();
     let hostile = flex

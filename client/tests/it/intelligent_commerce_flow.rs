@@ -900,6 +900,19 @@ async fn several_mandates_need_the_transaction_to_name_one() {
         matches!(&e, Error::Validation(v) if v.field == "transactionData[0].mandateReferenceData"),
         "{e}"
     );
+    // An entry without an id beside a named one is ambiguous too.
+    let half_named = credentials_with(|v| {
+        v["transactionData"][0]["mandateReferenceData"] = json!([{"mandateId": "groceries"}, {}]);
+    });
+    let e = h
+        .icc
+        .retrieve_payment_credentials(&mut instruction, half_named)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Validation(v) if v.field == "transactionData[0].mandateReferenceData[1].mandateId"),
+        "{e}"
+    );
 
     // Named: the groceries mandate is 50 EUR.
     let groceries = |amount: &str, currency: &str| {
@@ -1406,4 +1419,20 @@ async fn pending_credentials_spend_nothing_and_leave_the_instruction_active() {
         matches!(&e, Error::Workflow(w) if w.state == "Active"),
         "{e}"
     );
+
+    // A "PENDING" answer that carries credentials anyway counts as spent:
+    // a contradictory answer cannot get past the quantity.
+    h.answer_once(
+        "POST",
+        &format!("/icc/v1/instructions/{INSTRUCTION_ID}/credentials"),
+        202,
+        json!({"status": "PENDING", "authorization": "t", "signedPayload": "a.b.c"}),
+    )
+    .await;
+    h.icc
+        .retrieve_payment_credentials(&mut instruction, credentials())
+        .await
+        .expect("answered");
+    assert_eq!(instruction.mandates()[0].quantity_used, 10);
+    assert_eq!(instruction.state(), InstructionState::CredentialsRetrieved);
 }

@@ -151,7 +151,7 @@ fn generated_request_and_response_types_redact_sensitive_fields() {
     }))
     .expect("lenient");
     let purchase: payclient::intelligent_commerce::raw::types::CredentialsResponse =
-        serde_json::from_value(serde_json::json!({"status": "COMPLETED", "authorization": "15602cf86c70b8b63297134292ec5801", "signedPayload": "a.b.c"}))
+        serde_json::from_value(serde_json::json!({"status": "COMPLETED", "authorization": "15602cf86c70b8b63297134292ec5801", "signedPayload": "eyJhbGciOiJSUzI1NiJ9.eyJjcmVkZW50aWFscyI6IjQ4OTUifQ.c2lnbmF0dXJl"}))
             .expect("lenient");
     let text = format!("{validate:?} {credentials:?} {purchase:?}");
     for secret in [
@@ -160,6 +160,7 @@ fn generated_request_and_response_types_redact_sensitive_fields() {
         "4895370016750801",
         "AwAAAADggP",
         "15602cf86c70b8b6",
+        "eyJjcmVkZW50aWFscyI6",
         "8765",
         "4111111111111111",
     ] {

@@ -492,7 +492,17 @@ async fn the_vendors_sdk_opens_what_the_sandbox_seals_and_payclient_opens_what_j
 async fn payment_credentials(
     config: CybersourceConfig,
 ) -> Result<payclient::passkey::TokenizedCredentials, Error> {
-    use payclient::passkey::{CredentialsRequest, amount_alphabetic, plain_merchant};
+    payment_credentials_on(config, payclient::passkey::CredentialsVersion::V2).await
+}
+
+/// The same on the vendor's `version` of the operation.
+async fn payment_credentials_on(
+    config: CybersourceConfig,
+    version: payclient::passkey::CredentialsVersion,
+) -> Result<payclient::passkey::TokenizedCredentials, Error> {
+    use payclient::passkey::{
+        CredentialsOptions, CredentialsRequest, amount_alphabetic, plain_merchant,
+    };
     let passkey = PasskeyClient::new(CybersourceClient::new(config));
     let mut session = passkey
         .authentication_options(
@@ -523,7 +533,13 @@ async fn payment_credentials(
         device: iframe.browser_device().build()?,
         identities: vec![iframe.authenticated_identity("order-1")?],
     };
-    passkey.payment_credentials(&mut session, request).await
+    passkey
+        .payment_credentials_with(
+            &mut session,
+            request,
+            CredentialsOptions::default().version(version),
+        )
+        .await
 }
 
 #[tokio::test]
@@ -557,6 +573,16 @@ async fn payment_credentials_come_as_the_vendors_jose_when_a_key_can_open_them()
         .expect("json credentials");
     assert_eq!(credentials.eci(), Some("05"));
     assert_eq!(sandbox.sealed_answers(), 4);
+
+    // v3 asks and is answered the same way.
+    let credentials = payment_credentials_on(
+        with_sandbox_key(&sandbox).build().expect("config"),
+        payclient::passkey::CredentialsVersion::V3,
+    )
+    .await
+    .expect("v3 jose credentials");
+    assert_eq!(credentials.eci(), Some("05"));
+    assert_eq!(sandbox.sealed_answers(), 5);
     sandbox.shutdown().await;
 }
 
