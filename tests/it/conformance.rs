@@ -599,20 +599,25 @@ fn every_difference_from_the_vendors_definitions_is_explained() {
 
 #[test]
 fn the_readme_lists_every_difference() {
-    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
     let table = readme_table(&load_deviations());
+    assert!(
+        readme_has(&table),
+        "README.md's table of differences from the vendors (section \"Where payclient differs from the vendors\") must read:\n\n{table}"
+    );
+}
+
+/// Whether README.md holds `table` exactly: from its header line to the
+/// first line that is not a row.
+fn readme_has(table: &str) -> bool {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
     let header = table.lines().next().unwrap_or_default();
-    // The README's table: from its header to the first line that is not a row.
     let written: String = readme
         .lines()
         .skip_while(|line| *line != header)
         .take_while(|line| line.starts_with('|'))
         .map(|line| format!("{line}\n"))
         .collect();
-    assert!(
-        written == table,
-        "README.md's table of differences from the vendors (section \"Where payclient differs from the vendors\") must read:\n\n{table}"
-    );
+    written == table
 }
 
 /// Every `x-vendor-differs` note of the specs (where a spec follows the
@@ -674,7 +679,6 @@ fn document_differences() -> Vec<(String, String, String)> {
 
 #[test]
 fn the_readme_lists_every_spot_where_a_spec_follows_the_vendor_against_its_document() {
-    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
     let notes = document_differences();
     assert!(
         notes.len() >= 15,
@@ -690,15 +694,8 @@ fn the_readme_lists_every_spot_where_a_spec_follows_the_vendor_against_its_docum
             note.replace('|', "\\|")
         ));
     }
-    let header = table.lines().next().unwrap_or_default();
-    let written: String = readme
-        .lines()
-        .skip_while(|line| *line != header)
-        .take_while(|line| line.starts_with('|'))
-        .map(|line| format!("{line}\n"))
-        .collect();
     assert!(
-        written == table,
+        readme_has(&table),
         "README.md's table of the documents' differences from the vendors (section \"Where payclient differs from the vendors\") must read:\n\n{table}"
     );
 }
