@@ -1,9 +1,16 @@
-//! Checks Cybersource authentication the way the gateway does: HTTP
-//! Signature (`Signature` header, HMAC-SHA256 over host, date,
-//! request-target, digest and v-c-merchant-id) or a JWT bearer (HS256 with
-//! the shared secret; method, host, path, merchant and body digest in its
-//! claims). A failure answers 401 `{"response":{"rmsg":"Authentication Failed"}}`;
-//! the reason is kept for tests ([`crate::Sandbox::auth_failures`]).
+//! Checks Cybersource authentication the way the gateway accepts it from
+//! the vendor's own SDKs: HTTP Signature (`Signature` header, HMAC-SHA256
+//! over host, date, `request-target` or the older `(request-target)`,
+//! digest and v-c-merchant-id) or a JWT bearer (HS256 with the shared
+//! secret; method, host, path, merchant and body digest in its claims). The
+//! SDKs' JWTs differ in spelling: npm `cybersource-rest-client` 0.0.83
+//! (`JWTSigToken.js`) signs the method in lower case and `digest-algorithm`,
+//! PyPI `cybersource-rest-client-python` 0.0.80 (`jwt/Token.py`) upper case
+//! and `digestAlgorithm`; both carry the merchant in the claims and send no
+//! `v-c-merchant-id` header, which is therefore optional with a JWT (and
+//! must match when sent). A failure answers 401
+//! `{"response":{"rmsg":"Authentication Failed"}}`; the reason is kept for
+//! tests ([`crate::Sandbox::auth_failures`]).
 
 use axum::http::{HeaderMap, Method};
 use serde_json::Value;
@@ -48,12 +55,15 @@ pub(crate) fn check(
     keys: &MerchantKeys,
     request: &Received<'_>,
 ) -> Result<Option<String>, &'static str> {
-    match header(request.headers, "v-c-merchant-id") {
-        Some(m) if m == keys.merchant_id => {}
-        Some(_) => return Err("v-c-merchant-id is not the configured merchant"),
-        None => return Err("v-c-merchant-id is missing"),
+    let merchant_header = header(request.headers, "v-c-merchant-id");
+    if merchant_header.is_some_and(|m| m != keys.merchant_id) {
+        return Err("v-c-merchant-id is not the configured merchant");
     }
     if let Some(signature) = header(request.headers, "signature") {
+        // The header is part of what an HTTP Signature signs.
+        if merchant_header.is_none() {
+            return Err("v-c-merchant-id is missing");
+        }
         return check_signature(keys, request, signature).map(|()| None);
     }
     match header(request.headers, "authorization").and_then(|a| a.strip_prefix("Bearer ")) {
@@ -94,8 +104,14 @@ fn check_signature(
         return Err("the Date header is stale");
     }
     let method = request.method.as_str().to_ascii_lowercase();
+    // The current name, or the older `(request-target)` that integrations
+    // written before it (Rust and PHP ones among them) still send.
+    let target = match signature_field(signature, "headers").and_then(|h| h.split(' ').nth(2)) {
+        Some("(request-target)") => "(request-target)",
+        _ => "request-target",
+    };
     let mut signing = format!(
-        "host: {}\ndate: {date}\nrequest-target: {method} {}\n",
+        "host: {}\ndate: {date}\n{target}: {method} {}\n",
         keys.signing_host, request.path_and_query
     );
     let expected_headers = if has_body(request.method) {
@@ -104,11 +120,11 @@ fn check_signature(
             return Err("the Digest header does not match the body");
         }
         signing.push_str(&format!("digest: {digest}\n"));
-        "host date request-target digest v-c-merchant-id"
+        format!("host date {target} digest v-c-merchant-id")
     } else {
-        "host date request-target v-c-merchant-id"
+        format!("host date {target} v-c-merchant-id")
     };
-    if signature_field(signature, "headers") != Some(expected_headers) {
+    if signature_field(signature, "headers") != Some(expected_headers.as_str()) {
         return Err("the signature does not cover the expected headers");
     }
     signing.push_str(&format!("v-c-merchant-id: {}", keys.merchant_id));
@@ -151,7 +167,8 @@ fn check_jwt(
     if claims["exp"].as_i64().is_some_and(|exp| exp < request.now) {
         return Err("the JWT has expired");
     }
-    if claims["request-method"] != request.method.as_str() {
+    let signed_method = claims["request-method"].as_str().unwrap_or_default();
+    if !signed_method.eq_ignore_ascii_case(request.method.as_str()) {
         return Err("the JWT names another method");
     }
     if claims["request-resource-path"] != request.path_and_query {
@@ -164,7 +181,10 @@ fn check_jwt(
         return Err("the JWT names another merchant");
     }
     if has_body(request.method) {
-        if claims["digestAlgorithm"] != "SHA-256" {
+        let algorithm = claims
+            .get("digestAlgorithm")
+            .or_else(|| claims.get("digest-algorithm"));
+        if algorithm.and_then(Value::as_str) != Some("SHA-256") {
             return Err("the JWT has no SHA-256 digest");
         }
         if claims["digest"] != sha256_b64(request.body).as_str() {
@@ -175,5 +195,134 @@ fn check_jwt(
         Value::Null => Ok(None),
         Value::String(kid) => Ok(Some(kid.clone())),
         _ => Err("the JWT's v-c-response-mle-kid is not a string"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::b64url;
+    use axum::http::HeaderValue;
+
+    const SECRET: &[u8] = b"sandbox-shared-secret-of-32-byte";
+
+    fn keys() -> MerchantKeys {
+        MerchantKeys {
+            merchant_id: "payclient_sandbox".to_owned(),
+            key_id: "key-1".to_owned(),
+            secret: hmac::Key::new(hmac::HMAC_SHA256, SECRET),
+            signing_host: "apitest.cybersource.com".to_owned(),
+        }
+    }
+
+    fn jwt(claims: Value) -> String {
+        let head = b64url(br#"{"alg":"HS256","kid":"key-1"}"#);
+        let body = b64url(claims.to_string());
+        let key = hmac::Key::new(hmac::HMAC_SHA256, SECRET);
+        let tag = hmac::sign(&key, format!("{head}.{body}").as_bytes());
+        format!("{head}.{body}.{}", b64url(tag.as_ref()))
+    }
+
+    fn check_with(
+        headers: &[(&'static str, String)],
+        method: &Method,
+        body: &[u8],
+    ) -> Result<Option<String>, &'static str> {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, HeaderValue::from_str(value).expect("header"));
+        }
+        check(
+            &keys(),
+            &Received {
+                method,
+                path_and_query: "/flex/v2/sessions",
+                headers: &map,
+                body,
+                now: 1_800_000_000,
+            },
+        )
+    }
+
+    #[test]
+    fn the_sdks_jwts_pass_without_a_merchant_header_and_wrong_ones_do_not() {
+        let body = br#"{"fields":{}}"#;
+        // npm: lower-case method, digest-algorithm; PyPI: upper case, digestAlgorithm.
+        for (method, algorithm) in [("post", "digest-algorithm"), ("POST", "digestAlgorithm")] {
+            let mut claims = serde_json::json!({"iat": 1_800_000_000, "exp": 1_800_000_120,
+                "request-method": method, "request-host": "apitest.cybersource.com",
+                "request-resource-path": "/flex/v2/sessions", "v-c-merchant-id": "payclient_sandbox",
+                "digest": sha256_b64(body), "iss": "payclient_sandbox", "v-c-jwt-version": "2"});
+            claims[algorithm] = "SHA-256".into();
+            let bearer = format!("Bearer {}", jwt(claims.clone()));
+            assert_eq!(
+                check_with(&[("authorization", bearer.clone())], &Method::POST, body),
+                Ok(None)
+            );
+            // A merchant header, when sent, must be the merchant's.
+            assert_eq!(
+                check_with(
+                    &[
+                        ("authorization", bearer),
+                        ("v-c-merchant-id", "other".into())
+                    ],
+                    &Method::POST,
+                    body
+                ),
+                Err("v-c-merchant-id is not the configured merchant")
+            );
+            claims["v-c-merchant-id"] = "other".into();
+            let bearer = format!("Bearer {}", jwt(claims));
+            assert_eq!(
+                check_with(&[("authorization", bearer)], &Method::POST, body),
+                Err("the JWT names another merchant")
+            );
+        }
+    }
+
+    fn signature(target: &str, date: &str) -> String {
+        let signing = format!(
+            "host: apitest.cybersource.com\ndate: {date}\n{target}: get /flex/v2/sessions\nv-c-merchant-id: payclient_sandbox"
+        );
+        let key = hmac::Key::new(hmac::HMAC_SHA256, SECRET);
+        let tag = STANDARD.encode(hmac::sign(&key, signing.as_bytes()).as_ref());
+        format!(
+            r#"keyid="key-1", algorithm="HmacSHA256", headers="host date {target} v-c-merchant-id", signature="{tag}""#
+        )
+    }
+
+    #[test]
+    fn http_signatures_pass_with_either_request_target_name_and_need_the_merchant_header() {
+        let date = httpdate::fmt_http_date(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000),
+        );
+        for target in ["request-target", "(request-target)"] {
+            let headers = [
+                ("signature", signature(target, &date)),
+                ("date", date.clone()),
+                ("v-c-merchant-id", "payclient_sandbox".to_owned()),
+            ];
+            assert_eq!(
+                check_with(&headers, &Method::GET, b""),
+                Ok(None),
+                "{target}"
+            );
+            assert_eq!(
+                check_with(&headers[..2], &Method::GET, b""),
+                Err("v-c-merchant-id is missing")
+            );
+        }
+        // Signed as one name, declared as the other: refused.
+        let mixed = signature("request-target", &date)
+            .replace("date request-target", "date (request-target)");
+        let headers = [
+            ("signature", mixed),
+            ("date", date),
+            ("v-c-merchant-id", "payclient_sandbox".to_owned()),
+        ];
+        assert_eq!(
+            check_with(&headers, &Method::GET, b""),
+            Err("the signature does not verify")
+        );
     }
 }

@@ -112,6 +112,8 @@ pub struct SandboxConfig {
     pub capture_context_ttl_seconds: i64,
     /// The port to listen on (default 0: any free port).
     pub port: u16,
+    /// The address to listen on (default 127.0.0.1, loopback only).
+    pub bind: std::net::IpAddr,
 }
 
 impl Default for SandboxConfig {
@@ -122,13 +124,17 @@ impl Default for SandboxConfig {
             // 32 bytes 0x00..0x1f; a sandbox value, not a secret.
             shared_secret: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_owned(),
             signing_host: "apitest.cybersource.com".to_owned(),
-            checkout_secret_key: "sk_sbox_payclientsandboxkey2345".to_owned(),
+            // Shaped as the vendor's SDKs check keys (`sk_sbox_`, 26 of
+            // [a-z2-7], one more that may also be *#$=; PyPI checkout-sdk
+            // 4.8.1 `default_sdk.py`, checkout-sdk-node 5.2.1 `config.js`).
+            checkout_secret_key: "sk_sbox_payclientsandboxsecretkey2z".to_owned(),
             checkout_client_id: "cli_payclientsandbox".to_owned(),
             checkout_client_secret: "sandbox-client-secret".to_owned(),
             response_mle_kid: "payclient-sandbox-response-mle".to_owned(),
             icc_requires_mle: true,
             capture_context_ttl_seconds: 900,
             port: 0,
+            bind: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
         }
     }
 }
@@ -246,7 +252,7 @@ impl Sandbox {
         let secret = base64::engine::general_purpose::STANDARD
             .decode(config.shared_secret.trim())
             .map_err(|_| SandboxError::Config("shared_secret is not base64"))?;
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
+        let listener = tokio::net::TcpListener::bind((config.bind, config.port))
             .await
             .map_err(SandboxError::Io)?;
         let addr = listener.local_addr().map_err(SandboxError::Io)?;
@@ -569,5 +575,31 @@ fn checkout_route(
         (&Method::POST, ["payment-sessions", id, "submit"]) => checkout::submit(shared, id, body),
         (&Method::GET, ["payment-sessions", id]) => checkout::get(shared, id),
         _ => checkout::not_found(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The vendor SDKs' secret-key check, written out: `sk_sbox_`, 26 of
+    /// `[a-z2-7]`, then one of `[a-z2-7*#$=]`.
+    fn passes_the_sdks_key_check(key: &str) -> bool {
+        let base32 = |c: u8| c.is_ascii_lowercase() || (b'2'..=b'7').contains(&c);
+        let Some(rest) = key.strip_prefix("sk_sbox_") else {
+            return false;
+        };
+        let bytes = rest.as_bytes();
+        bytes.len() == 27
+            && bytes[..26].iter().all(|&c| base32(c))
+            && (base32(bytes[26]) || b"*#$=".contains(&bytes[26]))
+    }
+
+    #[test]
+    fn the_checkout_secret_key_is_shaped_like_the_vendors() {
+        assert!(passes_the_sdks_key_check(
+            &super::SandboxConfig::default().checkout_secret_key
+        ));
+        assert!(!passes_the_sdks_key_check(
+            "sk_sbox_payclientsandboxkey2345"
+        ));
     }
 }

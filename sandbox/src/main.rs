@@ -1,28 +1,160 @@
-//! `payclient-sandbox [PORT]`: runs the sandbox until Ctrl-C and prints
-//! what a client needs to reach it.
+//! `payclient-sandbox`: runs the sandbox until SIGINT or SIGTERM and prints,
+//! as shell exports, what a client needs to reach it.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+const HELP: &str = "\
+payclient-sandbox: a local stand-in for Cybersource (Flex, Passkey, Intelligent
+Commerce) and Checkout.com Flow, for tests in any language.
+
+USAGE:
+    payclient-sandbox [--bind ADDR] [--port PORT] [--write-keys DIR]
+
+OPTIONS:
+    --bind ADDR        address to listen on (default 127.0.0.1; 0.0.0.0 exposes it)
+    --port PORT        port to listen on (default: any free port)
+    --write-keys DIR   write the MLE certificate and the response MLE private key
+                       into DIR and export their paths
+    -h, --help         print this and exit
+
+It prints `export NAME=value` lines (eval them, or copy what you need) and
+serves until SIGINT or SIGTERM. Every value is a sandbox value, not a secret.
+";
+
+struct Options {
+    bind: IpAddr,
+    port: u16,
+    write_keys: Option<PathBuf>,
+}
+
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
+    let defaults = payclient_sandbox::SandboxConfig::default();
+    let mut options = Options {
+        bind: defaults.bind,
+        port: defaults.port,
+        write_keys: None,
+    };
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--bind" => {
+                let v = value("--bind")?;
+                options.bind = v.parse().map_err(|_| format!("not an IP address: {v}"))?;
+            }
+            "--port" => {
+                let v = value("--port")?;
+                options.port = v.parse().map_err(|_| format!("not a port: {v}"))?;
+            }
+            "--write-keys" => options.write_keys = Some(PathBuf::from(value("--write-keys")?)),
+            // The older form: the port alone.
+            other if other.parse::<u16>().is_ok() => options.port = other.parse().unwrap_or(0),
+            other => return Err(format!("unknown argument `{other}` (see --help)")),
+        }
+    }
+    Ok(Some(options))
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let port = match std::env::args().nth(1) {
-        Some(p) => p.parse::<u16>().map_err(|_| format!("not a port: {p}"))?,
-        None => 0,
+    let options = match parse(std::env::args().skip(1)) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            print!("{HELP}");
+            return Ok(());
+        }
+        Err(why) => {
+            eprintln!("payclient-sandbox: {why}");
+            std::process::exit(2);
+        }
     };
     let config = payclient_sandbox::SandboxConfig {
-        port,
+        port: options.port,
+        bind: options.bind,
         ..Default::default()
     };
     let sandbox = payclient_sandbox::Sandbox::start_with(config).await?;
     let c = sandbox.config();
-    println!("payclient sandbox listening on {}", sandbox.base_url());
-    println!("  CYBERSOURCE_ENVIRONMENT={}", sandbox.base_url());
-    println!("  CYBERSOURCE_SIGNING_HOST={}", c.signing_host);
-    println!("  CYBERSOURCE_MERCHANT_ID={}", c.merchant_id);
-    println!("  CYBERSOURCE_KEY_ID={}", c.key_id);
-    println!("  CYBERSOURCE_SHARED_SECRET={}", c.shared_secret);
-    println!("  CHECKOUT_ENVIRONMENT={}", sandbox.base_url());
-    println!("  CHECKOUT_SECRET_KEY={}", c.checkout_secret_key);
-    println!("(sandbox values, not secrets; Ctrl-C stops it)");
-    tokio::signal::ctrl_c().await?;
+    let url = sandbox.base_url();
+    println!("# payclient sandbox listening on {url}");
+    for (name, value) in [
+        ("CYBERSOURCE_ENVIRONMENT", url),
+        ("CYBERSOURCE_SIGNING_HOST", c.signing_host.as_str()),
+        ("CYBERSOURCE_MERCHANT_ID", c.merchant_id.as_str()),
+        ("CYBERSOURCE_KEY_ID", c.key_id.as_str()),
+        ("CYBERSOURCE_SHARED_SECRET", c.shared_secret.as_str()),
+        ("CYBERSOURCE_RESPONSE_MLE_KID", c.response_mle_kid.as_str()),
+        ("CHECKOUT_ENVIRONMENT", url),
+        ("CHECKOUT_SECRET_KEY", c.checkout_secret_key.as_str()),
+        ("CHECKOUT_CLIENT_ID", c.checkout_client_id.as_str()),
+        ("CHECKOUT_CLIENT_SECRET", c.checkout_client_secret.as_str()),
+        ("CHECKOUT_TOKEN_URL", &format!("{url}/connect/token")),
+    ] {
+        println!("export {name}='{value}'");
+    }
+    if let Some(dir) = &options.write_keys {
+        std::fs::create_dir_all(dir)?;
+        let certificate = dir.join("mle-certificate.pem");
+        let key = dir.join("response-mle-key.pem");
+        std::fs::write(&certificate, sandbox.mle_certificate_pem())?;
+        std::fs::write(&key, sandbox.response_mle_private_key_pem())?;
+        println!(
+            "export CYBERSOURCE_MLE_CERTIFICATE_PATH='{}'",
+            certificate.display()
+        );
+        println!(
+            "export CYBERSOURCE_RESPONSE_MLE_KEY_PATH='{}'",
+            key.display()
+        );
+    }
+    println!("# sandbox values, not secrets; SIGINT or SIGTERM stops it");
+    shutdown_signal().await?;
     sandbox.shutdown().await;
     Ok(())
+}
+
+/// SIGINT (Ctrl-C), or SIGTERM where there is one.
+async fn shutdown_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Result<Option<Options>, String> {
+        parse(list.iter().map(|s| (*s).to_owned()))
+    }
+
+    #[test]
+    fn the_command_line_is_read_and_refused_by_name() {
+        let o = args(&["--bind", "0.0.0.0", "--port", "8080"])
+            .expect("ok")
+            .expect("options");
+        assert_eq!((o.bind.to_string(), o.port), ("0.0.0.0".to_owned(), 8080));
+        let o = args(&["9090"]).expect("ok").expect("options");
+        assert_eq!((o.bind.to_string(), o.port), ("127.0.0.1".to_owned(), 9090));
+        assert!(args(&["--help"]).expect("ok").is_none());
+        assert_eq!(
+            args(&["--port"]).err().as_deref(),
+            Some("--port needs a value")
+        );
+        assert_eq!(
+            args(&["--bind", "x"]).err().as_deref(),
+            Some("not an IP address: x")
+        );
+        assert!(args(&["--nope"]).is_err());
+    }
 }
