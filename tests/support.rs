@@ -7,6 +7,36 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// Each product's name and spec document, loaded as codegen loads it.
+pub fn spec_documents() -> Vec<(&'static str, serde_json::Value)> {
+    let root = root();
+    payclient_codegen::PRODUCTS
+        .iter()
+        .map(|product| {
+            let spec = payclient_codegen::load::load(
+                &root.join(product.spec_path()),
+                &product.spec_path(),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            (product.name, spec.document)
+        })
+        .collect()
+}
+
+/// The path of a spec's first server (Intelligent Commerce's `/icc/v1`),
+/// without a trailing `/`; empty when it has none.
+pub fn server_path(document: &serde_json::Value) -> String {
+    document
+        .pointer("/servers/0/url")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|url| url.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| {
+            rest.find('/')
+                .map(|at| rest[at..].trim_end_matches('/').to_owned())
+        })
+        .unwrap_or_default()
+}
+
 /// Whether `actual` (an example after a trip through its generated type)
 /// equals `expected` (the example as written), allowing only that a member
 /// whose value was an explicit `null` is gone. Returns where they differ.

@@ -683,7 +683,13 @@ const CHECKOUT: &str = "checkout";
 pub fn session_request(
     amount: u64,
 ) -> Result<checkout_types::CreatePaymentSessionRequest, payclient::ValidationError> {
-    payclient::request_from_json(json!({
+    payclient::request_from_json(session_json(amount))
+}
+
+/// The members of a session request, as JSON (create's, and complete's
+/// besides `session_data`).
+fn session_json(amount: u64) -> serde_json::Value {
+    json!({
         "amount": amount,
         "currency": "GBP",
         "reference": format!("ORD-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
@@ -691,7 +697,7 @@ pub fn session_request(
         "success_url": "https://example.com/payments/success",
         "failure_url": "https://example.com/payments/failure",
         "3ds": {"enabled": true}
-    }))
+    })
 }
 
 /// Checkout.com Flow: a session paid at once, one that needs 3DS, a read,
@@ -787,14 +793,7 @@ pub async fn checkout(targets: &Targets, report: &mut Report) -> Result<(), Demo
         // Flow's advanced integration: a session and its payment in one call,
         // with an idempotency key (not retried by payclient either way).
         let op = "complete_payment_session";
-        let mut request = serde_json::to_value(
-            session_request(2000)
-                .map_err(v)
-                .map_err(fail(CHECKOUT, op))?,
-        )
-        .map_err(|e| {
-            fail(CHECKOUT, op)(payclient::ValidationError::new("body", e.to_string()).into())
-        })?;
+        let mut request = session_json(2000);
         request["session_data"] = json!(data);
         let request: checkout_types::CompletePaymentSessionRequest =
             payclient::request_from_json(request)

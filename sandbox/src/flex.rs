@@ -333,6 +333,11 @@ pub(crate) fn create_transient_token(shared: &Shared, body: &[u8]) -> Reply {
         Ok(jwt) => {
             let mut state = shared.lock();
             state.transient_tokens += 1;
+            // Expired tokens' details go as new ones come, so a long-running
+            // sandbox holds only live ones.
+            state
+                .payment_details
+                .retain(|_, (expires, _)| *expires > now);
             state.payment_details.insert(jti, (now + 900, details));
             Reply::jwt(200, jwt)
         }

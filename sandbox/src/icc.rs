@@ -124,34 +124,23 @@ fn require(value: &Value, fields: &[&str]) -> Result<(), Reply> {
 /// Members of the developer guide's shapes that no vendor request has, by
 /// where they sit: refused by name, so a client still sending them learns it
 /// here and not from the vendor.
-const OLDER_SHAPES: [(&str, &[&str]); 3] = [
-    (
-        "",
-        &[
-            "tokenizedCard",
-            "recurringPaymentInformation",
-            "transactionData",
-        ],
-    ),
-    (
-        "transactionData[]",
-        &[
-            "agreementInformation",
-            "acquirerInformation",
-            "transactionType",
-            "shippingAddress",
-            "products",
-        ],
-    ),
-    (
-        "transactionData[].orderInformation.amountDetail",
-        &[
-            "settlementAmount",
-            "settlementcurrency",
-            "taxAmount",
-            "order",
-        ],
-    ),
+const OLDER_TOP_LEVEL: [&str; 3] = [
+    "tokenizedCard",
+    "recurringPaymentInformation",
+    "transactionData",
+];
+const OLDER_TRANSACTION: [&str; 5] = [
+    "agreementInformation",
+    "acquirerInformation",
+    "transactionType",
+    "shippingAddress",
+    "products",
+];
+const OLDER_AMOUNT_DETAIL: [&str; 4] = [
+    "settlementAmount",
+    "settlementcurrency",
+    "taxAmount",
+    "order",
 ];
 
 /// A 400 naming the first member of an older shape in `value`, whose
@@ -165,53 +154,35 @@ fn older_shape(value: &Value, top_level: &[&str]) -> Result<(), Reply> {
             &field,
         ))
     };
-    for (at, names) in OLDER_SHAPES {
-        let objects: Vec<(String, &Value)> = match at {
-            "" => vec![(String::new(), value)],
-            _ => {
-                let mut found = vec![(String::new(), value)];
-                for part in at.split('.') {
-                    let (name, each) = match part.strip_suffix("[]") {
-                        Some(name) => (name, true),
-                        None => (part, false),
-                    };
-                    found = found
-                        .into_iter()
-                        .flat_map(|(path, v)| {
-                            let dot = if path.is_empty() { "" } else { "." };
-                            let child = &v[name];
-                            if each {
-                                child
-                                    .as_array()
-                                    .map(|items| {
-                                        items
-                                            .iter()
-                                            .enumerate()
-                                            .map(|(i, item)| {
-                                                (format!("{path}{dot}{name}[{i}]"), item)
-                                            })
-                                            .collect::<Vec<_>>()
-                                    })
-                                    .unwrap_or_default()
-                            } else {
-                                vec![(format!("{path}{dot}{name}"), child)]
-                            }
-                        })
-                        .collect();
-                }
-                found
-            }
-        };
-        for (path, object) in objects {
-            for name in names {
-                if at.is_empty() && top_level.contains(name) {
-                    continue;
-                }
-                if object.get(*name).is_some() {
-                    let dot = if path.is_empty() { "" } else { "." };
-                    return refuse(format!("{path}{dot}{name}"));
-                }
-            }
+    let first_in = |object: &Value, names: &[&'static str]| {
+        names
+            .iter()
+            .copied()
+            .find(|name| object.get(*name).is_some())
+    };
+    let older_top: Vec<&'static str> = OLDER_TOP_LEVEL
+        .into_iter()
+        .filter(|name| !top_level.contains(name))
+        .collect();
+    if let Some(name) = first_in(value, &older_top) {
+        return refuse(name.to_owned());
+    }
+    for (i, transaction) in value["transactionData"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        if let Some(name) = first_in(transaction, &OLDER_TRANSACTION) {
+            return refuse(format!("transactionData[{i}].{name}"));
+        }
+        if let Some(name) = first_in(
+            &transaction["orderInformation"]["amountDetail"],
+            &OLDER_AMOUNT_DETAIL,
+        ) {
+            return refuse(format!(
+                "transactionData[{i}].orderInformation.amountDetail.{name}"
+            ));
         }
     }
     Ok(())

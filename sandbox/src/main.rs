@@ -49,8 +49,10 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
             }
             "--write-keys" => options.write_keys = Some(PathBuf::from(value("--write-keys")?)),
             // The older form: the port alone.
-            other if other.parse::<u16>().is_ok() => options.port = other.parse().unwrap_or(0),
-            other => return Err(format!("unknown argument `{other}` (see --help)")),
+            other => match other.parse::<u16>() {
+                Ok(port) => options.port = port,
+                Err(_) => return Err(format!("unknown argument `{other}` (see --help)")),
+            },
         }
     }
     Ok(Some(options))

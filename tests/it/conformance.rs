@@ -25,7 +25,6 @@ struct Field {
 
 #[derive(Debug, Deserialize)]
 struct Facts {
-    source: String,
     operations: Vec<VendorOperation>,
 }
 
@@ -151,7 +150,7 @@ fn difference(
     }
 }
 
-fn load_facts() -> Vec<(String, VendorOperation)> {
+fn load_facts() -> Vec<VendorOperation> {
     let dir = root().join("conformance").join("facts");
     let mut names: Vec<_> = std::fs::read_dir(&dir)
         .expect("conformance/facts")
@@ -163,9 +162,7 @@ fn load_facts() -> Vec<(String, VendorOperation)> {
     for file in names {
         let facts: Facts = serde_json::from_slice(&std::fs::read(&file).expect("facts file"))
             .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        for op in facts.operations {
-            out.push((facts.source.clone(), op));
-        }
+        out.extend(facts.operations);
     }
     out
 }
@@ -259,35 +256,27 @@ fn flatten(
 /// before it, method and the operation object.
 struct SpecOperation {
     spec: String,
-    document: Value,
+    /// The operation's spec, shared by its operations.
+    document: std::rc::Rc<Value>,
     path: String,
     method: String,
     operation: Value,
 }
 
 fn spec_operations() -> Vec<SpecOperation> {
-    let root = root();
     let mut out = Vec::new();
-    for product in payclient_codegen::PRODUCTS {
-        let spec =
-            payclient_codegen::load::load(&root.join(product.spec_path()), &product.spec_path())
-                .unwrap_or_else(|e| panic!("{e}"));
-        let document = spec.document;
-        let server_path = document
-            .pointer("/servers/0/url")
-            .and_then(Value::as_str)
-            .and_then(|url| url.split_once("://").map(|(_, rest)| rest))
-            .and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned()))
-            .unwrap_or_default();
+    for (name, document) in crate::support::spec_documents() {
+        let server_path = crate::support::server_path(&document);
+        let document = std::rc::Rc::new(document);
         for (path, item) in document["paths"].as_object().expect("paths") {
             for (method, operation) in item.as_object().expect("path item") {
                 if operation.get("operationId").is_none() {
                     continue;
                 }
                 out.push(SpecOperation {
-                    spec: product.name.to_owned(),
+                    spec: name.to_owned(),
                     document: document.clone(),
-                    path: format!("{}{path}", server_path.trim_end_matches('/')),
+                    path: format!("{server_path}{path}"),
                     method: method.to_ascii_uppercase(),
                     operation: operation.clone(),
                 });
@@ -444,7 +433,7 @@ fn differences() -> Vec<Difference> {
             continue;
         };
         claimed.insert(vendor_name.to_owned());
-        let Some((_, vendor)) = facts.iter().find(|(_, f)| f.operation == vendor_name) else {
+        let Some(vendor) = facts.iter().find(|f| f.operation == vendor_name) else {
             found.push(difference(
                 vendor_name,
                 "operation",
@@ -536,7 +525,7 @@ fn differences() -> Vec<Difference> {
             );
         }
     }
-    for (_, vendor) in &facts {
+    for vendor in &facts {
         if !claimed.contains(&vendor.operation) {
             found.push(difference(
                 &vendor.operation,
@@ -645,14 +634,9 @@ fn document_differences() -> Vec<(String, String, String)> {
             walk(items, &format!("{at}[]"), spec, out);
         }
     }
-    let root = root();
     let mut out = Vec::new();
-    for product in payclient_codegen::PRODUCTS {
-        let spec =
-            payclient_codegen::load::load(&root.join(product.spec_path()), &product.spec_path())
-                .unwrap_or_else(|e| panic!("{e}"));
-        let document = spec.document;
-        let name = format!("{}.yaml", product.name);
+    for (product, document) in crate::support::spec_documents() {
+        let name = format!("{product}.yaml");
         walk(&document["info"], "(the whole spec)", &name, &mut out);
         for item in document["paths"]
             .as_object()

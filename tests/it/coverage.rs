@@ -88,23 +88,16 @@ const DOCUMENTED: &[(&str, &str, &str)] = &[
 /// first server's own path when `with_server_path` (Intelligent Commerce's
 /// `/icc/v1` prefix lives there).
 fn spec_operations(with_server_path: bool) -> BTreeSet<(String, String, String)> {
-    let root = crate::support::root();
     let mut found = BTreeSet::new();
-    for product in payclient_codegen::PRODUCTS {
-        let spec =
-            payclient_codegen::load::load(&root.join(product.spec_path()), &product.spec_path())
-                .unwrap_or_else(|e| panic!("{e}"));
-        let server_path = spec
-            .document
-            .pointer("/servers/0/url")
-            .and_then(serde_json::Value::as_str)
-            .and_then(|url| url.split("://").nth(1))
-            .and_then(|rest| rest.find('/').map(|at| rest[at..].to_owned()))
-            .filter(|_| with_server_path)
-            .unwrap_or_default();
-        for row in payclient_codegen::render::operation_rows(&spec.document) {
+    for (name, document) in crate::support::spec_documents() {
+        let server_path = if with_server_path {
+            crate::support::server_path(&document)
+        } else {
+            String::new()
+        };
+        for row in payclient_codegen::render::operation_rows(&document) {
             found.insert((
-                product.name.to_owned(),
+                name.to_owned(),
                 row.method,
                 format!("{server_path}{}", row.path),
             ));

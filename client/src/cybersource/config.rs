@@ -265,7 +265,7 @@ impl CybersourceConfigBuilder {
         kid: impl Into<String>,
     ) -> Self {
         self.response_mle_key = Some(ResponseMleSource::Pkcs8 {
-            key: pkcs8_pem_or_der.into(),
+            key: secrecy::SecretSlice::from(pkcs8_pem_or_der.into()),
             kid: kid.into(),
         });
         self
@@ -378,9 +378,9 @@ impl CybersourceConfigBuilder {
         }
 
         let response_mle_key = match self.response_mle_key {
-            Some(ResponseMleSource::Pkcs8 { key, kid }) => {
-                Some(ResponseMleKey::from_pkcs8_pem_or_der(&key, kid))
-            }
+            Some(ResponseMleSource::Pkcs8 { key, kid }) => Some(
+                ResponseMleKey::from_pkcs8_pem_or_der(key.expose_secret(), kid),
+            ),
             #[cfg(feature = "p12")]
             Some(ResponseMleSource::Pkcs12 { p12, password, kid }) => Some(
                 ResponseMleKey::from_pkcs12(&p12, password.expose_secret(), &merchant_id, kid),
@@ -496,10 +496,11 @@ pub(crate) enum AuthMode {
     Jwt(JwtSigner),
 }
 
-/// Where the response MLE key comes from, read when the configuration is built.
+/// Where the response MLE key comes from, read when the configuration is
+/// built. The private key's bytes are a secret until then (zeroed on drop).
 enum ResponseMleSource {
     Pkcs8 {
-        key: Vec<u8>,
+        key: secrecy::SecretSlice<u8>,
         kid: String,
     },
     #[cfg(feature = "p12")]
