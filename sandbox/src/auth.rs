@@ -1,9 +1,13 @@
 //! Checks Cybersource authentication the way the gateway accepts it from
 //! the vendor's own SDKs: HTTP Signature (`Signature` header, HMAC-SHA256
 //! over host, date, `request-target` or the older `(request-target)`,
-//! digest and v-c-merchant-id) or a JWT bearer (HS256 with the shared
-//! secret; method, host, path, merchant and body digest in its claims). The
-//! SDKs' JWTs differ in spelling: npm `cybersource-rest-client` 0.0.83
+//! digest and v-c-merchant-id) or a JWT bearer: HS256 with the shared
+//! secret, or RS256 with the merchant's certificate (the P12 the sandbox
+//! hands out), in the version-2 form (`kid` = the certificate's subject
+//! serial number; method, host, path, merchant and body digest in the
+//! claims) or the older form (the certificate in `x5c`, the merchant in the
+//! header, `iat` an HTTP date, only the digest claimed). The SDKs' JWTs
+//! differ in spelling: npm `cybersource-rest-client` 0.0.83
 //! (`JWTSigToken.js`) signs the method in lower case and `digest-algorithm`,
 //! PyPI `cybersource-rest-client-python` 0.0.80 (`jwt/Token.py`) upper case
 //! and `digestAlgorithm`; both carry the merchant in the claims and send no
@@ -30,6 +34,7 @@ pub(crate) struct MerchantKeys {
     pub key_id: String,
     pub secret: aws_lc_rs::hmac::Key,
     pub signing_host: String,
+    pub certificate: MerchantCertificate,
 }
 
 /// One request as received.
@@ -136,6 +141,31 @@ fn check_signature(
     Ok(())
 }
 
+/// The merchant's certificate for RS256 JWTs (the P12 the sandbox hands
+/// out holds it with its private key).
+pub(crate) struct MerchantCertificate {
+    /// Its key; `kid` is the subject's SERIALNUMBER attribute, which the
+    /// SDKs send as the version-2 JWT's `kid` (PyPI 0.0.80
+    /// `CertificateUtility.extract_serial_number_from_certificate`, npm
+    /// 0.0.83 `JWTSigToken.js`).
+    pub key: crate::crypto::SigningKey,
+    /// The certificate, DER: what the older form's `x5c` carries.
+    pub der: Vec<u8>,
+}
+
+/// How a JWT was signed, from its header.
+enum JwtForm {
+    /// HS256 with the shared secret; version-2 claims.
+    SharedSecret,
+    /// RS256 with the merchant certificate, `kid` in the header; version-2
+    /// claims (what the current SDKs send).
+    Certificate,
+    /// RS256, the certificate itself in `x5c` and the merchant in a
+    /// `v-c-merchant-id` header member; claims only `iat` (an HTTP date) and,
+    /// with a body, the digest (the SDKs before version-2 claims).
+    OlderCertificate,
+}
+
 fn check_jwt(
     keys: &MerchantKeys,
     request: &Received<'_>,
@@ -148,37 +178,59 @@ fn check_jwt(
     let header: Value = from_b64url(h)
         .and_then(|b| serde_json::from_slice(&b).ok())
         .ok_or("the JWT header is not base64url JSON")?;
-    if header["alg"] != "HS256" {
-        return Err("the JWT is not HS256 (the sandbox checks shared-secret JWTs)");
-    }
-    if header["kid"] != keys.key_id.as_str() {
-        return Err("the JWT names another key id");
-    }
     let given = from_b64url(s).ok_or("the JWT signature is not base64url")?;
-    hmac::verify(&keys.secret, format!("{h}.{p}").as_bytes(), &given)
-        .map_err(|_| "the JWT signature does not verify")?;
+    let signed = format!("{h}.{p}");
+    let form = match header["alg"].as_str() {
+        Some("HS256") => {
+            if header["kid"] != keys.key_id.as_str() {
+                return Err("the JWT names another key id");
+            }
+            hmac::verify(&keys.secret, signed.as_bytes(), &given)
+                .map_err(|_| "the JWT signature does not verify")?;
+            JwtForm::SharedSecret
+        }
+        Some("RS256") => {
+            let certificate = &keys.certificate;
+            let form = match header.get("x5c") {
+                Some(x5c) => {
+                    let sent = x5c[0]
+                        .as_str()
+                        .and_then(|c| STANDARD.decode(c).ok())
+                        .ok_or("the JWT's x5c is not a base64 certificate")?;
+                    if sent != certificate.der {
+                        return Err("the JWT's x5c is not the merchant's certificate");
+                    }
+                    if header["v-c-merchant-id"] != keys.merchant_id.as_str() {
+                        return Err("the JWT header names another merchant");
+                    }
+                    JwtForm::OlderCertificate
+                }
+                None if header["kid"] == certificate.key.kid.as_str() => JwtForm::Certificate,
+                None => return Err("the JWT names another certificate (kid)"),
+            };
+            if !certificate.key.verifies(signed.as_bytes(), &given) {
+                return Err("the JWT signature does not verify with the merchant's certificate");
+            }
+            form
+        }
+        _ => return Err("the JWT is neither HS256 nor RS256"),
+    };
     let claims: Value = from_b64url(p)
         .and_then(|b| serde_json::from_slice(&b).ok())
         .ok_or("the JWT claims are not base64url JSON")?;
-    let iat = claims["iat"].as_i64().ok_or("the JWT has no numeric iat")?;
+    let iat = match (&form, &claims["iat"]) {
+        (JwtForm::OlderCertificate, Value::String(date)) => httpdate::parse_http_date(date)
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .and_then(|d| i64::try_from(d.as_secs()).ok())
+            .ok_or("the JWT iat is not an HTTP date")?,
+        (_, iat) => iat.as_i64().ok_or("the JWT has no numeric iat")?,
+    };
     if (request.now - iat).abs() > MAX_SKEW_SECONDS {
         return Err("the JWT iat is stale");
     }
-    if claims["exp"].as_i64().is_some_and(|exp| exp < request.now) {
-        return Err("the JWT has expired");
-    }
-    let signed_method = claims["request-method"].as_str().unwrap_or_default();
-    if !signed_method.eq_ignore_ascii_case(request.method.as_str()) {
-        return Err("the JWT names another method");
-    }
-    if claims["request-resource-path"] != request.path_and_query {
-        return Err("the JWT names another path");
-    }
-    if claims["request-host"] != keys.signing_host.as_str() {
-        return Err("the JWT names another host");
-    }
-    if claims["v-c-merchant-id"] != keys.merchant_id.as_str() {
-        return Err("the JWT names another merchant");
+    if !matches!(form, JwtForm::OlderCertificate) {
+        check_request_claims(keys, request, &claims)?;
     }
     if has_body(request.method) {
         let algorithm = claims
@@ -198,6 +250,31 @@ fn check_jwt(
     }
 }
 
+/// The version-2 claims that bind a JWT to one request.
+fn check_request_claims(
+    keys: &MerchantKeys,
+    request: &Received<'_>,
+    claims: &Value,
+) -> Result<(), &'static str> {
+    if claims["exp"].as_i64().is_some_and(|exp| exp < request.now) {
+        return Err("the JWT has expired");
+    }
+    let signed_method = claims["request-method"].as_str().unwrap_or_default();
+    if !signed_method.eq_ignore_ascii_case(request.method.as_str()) {
+        return Err("the JWT names another method");
+    }
+    if claims["request-resource-path"] != request.path_and_query {
+        return Err("the JWT names another path");
+    }
+    if claims["request-host"] != keys.signing_host.as_str() {
+        return Err("the JWT names another host");
+    }
+    if claims["v-c-merchant-id"] != keys.merchant_id.as_str() {
+        return Err("the JWT names another merchant");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +289,7 @@ mod tests {
             key_id: "key-1".to_owned(),
             secret: hmac::Key::new(hmac::HMAC_SHA256, SECRET),
             signing_host: "apitest.cybersource.com".to_owned(),
+            certificate: crate::merchant_certificate().expect("certificate"),
         }
     }
 
@@ -323,6 +401,92 @@ mod tests {
         assert_eq!(
             check_with(&headers, &Method::GET, b""),
             Err("the signature does not verify")
+        );
+    }
+
+    fn v2_claims(method: &str, body: &[u8]) -> Value {
+        serde_json::json!({"iat": 1_800_000_000, "exp": 1_800_000_120,
+            "request-method": method, "request-host": "apitest.cybersource.com",
+            "request-resource-path": "/flex/v2/sessions", "v-c-merchant-id": "payclient_sandbox",
+            "digest": sha256_b64(body), "digestAlgorithm": "SHA-256", "iss": "payclient_sandbox",
+            "v-c-jwt-version": "2"})
+    }
+
+    #[test]
+    fn certificate_jwts_pass_in_both_forms_and_other_keys_or_certificates_do_not() {
+        let body = br#"{"fields":{}}"#;
+        let certificate = &keys().certificate;
+        let sign = |header: Value, claims: &Value| {
+            let token = certificate
+                .key
+                .sign_with_header(&header, claims)
+                .expect("sign");
+            vec![("authorization", format!("Bearer {token}"))]
+        };
+        let kid = certificate.key.kid.clone();
+        // Version 2: kid = the subject's serial number.
+        let v2 = sign(
+            serde_json::json!({"alg": "RS256", "kid": kid, "typ": "JWT"}),
+            &v2_claims("POST", body),
+        );
+        assert_eq!(check_with(&v2, &Method::POST, body), Ok(None));
+        assert_eq!(
+            check_with(&v2, &Method::POST, b"{}"),
+            Err("the JWT digest does not match the body")
+        );
+        let other_kid = sign(
+            serde_json::json!({"alg": "RS256", "kid": "another"}),
+            &v2_claims("POST", body),
+        );
+        assert_eq!(
+            check_with(&other_kid, &Method::POST, body),
+            Err("the JWT names another certificate (kid)")
+        );
+        // The older form: x5c, the merchant in the header, iat an HTTP date.
+        let x5c = STANDARD.encode(&certificate.der);
+        let date = httpdate::fmt_http_date(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_010),
+        );
+        let older_claims = serde_json::json!({"iat": date, "digest": sha256_b64(body),
+            "digestAlgorithm": "SHA-256"});
+        let older = sign(
+            serde_json::json!({"alg": "RS256", "v-c-merchant-id": "payclient_sandbox", "x5c": [x5c]}),
+            &older_claims,
+        );
+        assert_eq!(check_with(&older, &Method::POST, body), Ok(None));
+        let other_merchant = sign(
+            serde_json::json!({"alg": "RS256", "v-c-merchant-id": "other", "x5c": [x5c]}),
+            &older_claims,
+        );
+        assert_eq!(
+            check_with(&other_merchant, &Method::POST, body),
+            Err("the JWT header names another merchant")
+        );
+        let other_certificate = sign(
+            serde_json::json!({"alg": "RS256", "v-c-merchant-id": "payclient_sandbox",
+                "x5c": [STANDARD.encode(b"not this one")]}),
+            &older_claims,
+        );
+        assert_eq!(
+            check_with(&other_certificate, &Method::POST, body),
+            Err("the JWT's x5c is not the merchant's certificate")
+        );
+        // Signed by another key, naming the merchant's certificate: refused.
+        let stranger = crate::crypto::SigningKey::from_pkcs8(crate::FLEX_SIGNING_KEY, kid.clone())
+            .expect("key");
+        let forged = stranger
+            .sign_with_header(
+                &serde_json::json!({"alg": "RS256", "kid": kid}),
+                &v2_claims("POST", body),
+            )
+            .expect("sign");
+        assert_eq!(
+            check_with(
+                &[("authorization", format!("Bearer {forged}"))],
+                &Method::POST,
+                body
+            ),
+            Err("the JWT signature does not verify with the merchant's certificate")
         );
     }
 }

@@ -30,6 +30,14 @@ pub(crate) struct Session {
     payments: Vec<String>,
 }
 
+impl Session {
+    /// For the inspection endpoint (no request members: they may carry
+    /// personal data).
+    pub(crate) fn describe(&self, id: &str) -> Value {
+        json!({"id": id, "status": self.status, "payments": self.payments})
+    }
+}
+
 /// The Checkout part of the sandbox's state.
 #[derive(Debug, Default)]
 pub(crate) struct CheckoutState {
@@ -122,6 +130,20 @@ fn text_len(value: &Value, max: usize) -> Option<bool> {
     value.as_str().map(|s| s.chars().count() <= max)
 }
 
+/// Three upper-case letters (ISO 4217).
+fn currency_valid(value: &Value) -> bool {
+    value
+        .as_str()
+        .is_some_and(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()))
+}
+
+/// `pc_` and 26 word characters.
+fn channel_valid(channel: &str) -> bool {
+    channel.strip_prefix("pc_").is_some_and(|rest| {
+        rest.len() == 26 && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    })
+}
+
 /// The 422 codes a create request earns (empty when it is valid).
 fn create_errors(request: &Value) -> Vec<&'static str> {
     let mut codes = Vec::new();
@@ -130,11 +152,9 @@ fn create_errors(request: &Value) -> Vec<&'static str> {
         v if v.as_u64().is_none() => codes.push("amount_invalid"),
         _ => {}
     }
-    match request["currency"].as_str() {
-        None => codes.push("currency_required"),
-        Some(c) if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()) => {
-            codes.push("currency_invalid")
-        }
+    match &request["currency"] {
+        Value::Null => codes.push("currency_required"),
+        v if !currency_valid(v) => codes.push("currency_invalid"),
         _ => {}
     }
     if request["billing"].is_null() {
@@ -161,13 +181,11 @@ fn create_errors(request: &Value) -> Vec<&'static str> {
     if text_len(&request["description"], 100) == Some(false) {
         codes.push("description_invalid");
     }
-    if let Some(channel) = request["processing_channel_id"].as_str() {
-        let ok = channel.strip_prefix("pc_").is_some_and(|rest| {
-            rest.len() == 26 && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        });
-        if !ok {
-            codes.push("processing_channel_id_invalid");
-        }
+    if request["processing_channel_id"]
+        .as_str()
+        .is_some_and(|c| !channel_valid(c))
+    {
+        codes.push("processing_channel_id_invalid");
     }
     codes
 }
@@ -204,30 +222,52 @@ pub(crate) fn create(shared: &Shared, body: &[u8]) -> Reply {
     .with_header("cko-request-id", request_id())
 }
 
+/// The 422 codes a submission earns (empty when it is valid).
+fn submit_errors(request: &Value) -> Vec<&'static str> {
+    let mut codes = Vec::new();
+    if request["session_data"].as_str().is_none_or(str::is_empty) {
+        codes.push("session_data_required");
+    }
+    match &request["amount"] {
+        Value::Null => codes.push("amount_required"),
+        v if v.as_u64().is_none() => codes.push("amount_invalid"),
+        _ => {}
+    }
+    if text_len(&request["reference"], 50) == Some(false) {
+        codes.push("reference_invalid");
+    }
+    // Members a submission may override (the SDKs' models send them), held
+    // to the create request's rules when present.
+    if !request["currency"].is_null() && !currency_valid(&request["currency"]) {
+        codes.push("currency_invalid");
+    }
+    for (field, code) in [
+        ("success_url", "success_url_invalid"),
+        ("failure_url", "failure_url_invalid"),
+    ] {
+        if text_len(&request[field], 1024) == Some(false) {
+            codes.push(code);
+        }
+    }
+    if request["processing_channel_id"]
+        .as_str()
+        .is_some_and(|c| !channel_valid(c))
+    {
+        codes.push("processing_channel_id_invalid");
+    }
+    codes
+}
+
 /// `POST /payment-sessions/{id}/submit`.
 pub(crate) fn submit(shared: &Shared, id: &str, body: &[u8]) -> Reply {
     let Ok(request) = serde_json::from_slice::<Value>(body) else {
         return invalid(vec!["request_body_malformed"]);
     };
-    let mut codes = Vec::new();
-    if request["session_data"].as_str().is_none_or(str::is_empty) {
-        codes.push("session_data_required");
-    }
-    let amount = request["amount"].as_u64();
-    if amount.is_none() {
-        codes.push(if request["amount"].is_null() {
-            "amount_required"
-        } else {
-            "amount_invalid"
-        });
-    }
-    if text_len(&request["reference"], 50) == Some(false) {
-        codes.push("reference_invalid");
-    }
+    let codes = submit_errors(&request);
     if !codes.is_empty() {
         return invalid(codes);
     }
-    let amount = amount.unwrap_or_default();
+    let amount = request["amount"].as_u64().unwrap_or_default();
     let mut state = shared.lock();
     let Some(session) = state.checkout.sessions.get_mut(id) else {
         return not_found();
@@ -242,12 +282,12 @@ pub(crate) fn submit(shared: &Shared, id: &str, body: &[u8]) -> Reply {
 /// One payment attempt for an active session, by the amount's last two
 /// digits (see [`THREE_DS_AMOUNT_SUFFIX`], [`DECLINED_AMOUNT_SUFFIX`]).
 fn attempt(base_url: &str, session: &mut Session, amount: u64) -> (u16, Value) {
-    let payment = format!("pay_{}", crate::crypto::hex(&random_bytes::<13>()));
+    let payment = vendor_id("pay");
     session.payments.push(payment.clone());
     match amount % 100 {
         THREE_DS_AMOUNT_SUFFIX => {
             session.status = "Pending";
-            let sid = format!("sid_{}", hex(&random_bytes::<13>()));
+            let sid = vendor_id("sid");
             (
                 202,
                 json!({
@@ -304,6 +344,19 @@ pub(crate) fn complete(shared: &Shared, body: &[u8]) -> Reply {
     Reply::json(status, answer).with_header("cko-request-id", request_id())
 }
 
+/// `prefix_` and 26 of lowercase base32 (`[a-z2-7]`), the shape of the
+/// vendor's payment and 3DS session ids (`pay_mbabizu24mvu3mela5njyhpit4`,
+/// `sid_y3oqhf46pyzuxjbcn2giaqnb44` in its documents).
+fn vendor_id(prefix: &str) -> String {
+    const BASE32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    // 256 is a multiple of 32: every character is equally likely.
+    let tail: String = random_bytes::<26>()
+        .iter()
+        .map(|b| char::from(BASE32[usize::from(b % 32)]))
+        .collect();
+    format!("{prefix}_{tail}")
+}
+
 fn new_session_id() -> String {
     format!(
         "ps_{}",
@@ -338,4 +391,88 @@ pub(crate) fn get(shared: &Shared, id: &str) -> Reply {
         }
     }
     Reply::json(200, body).with_header("cko-request-id", request_id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base32_id(id: &str, prefix: &str) -> bool {
+        id.strip_prefix(prefix).is_some_and(|rest| {
+            rest.len() == 26
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
+        })
+    }
+
+    #[test]
+    fn payment_and_3ds_ids_have_the_vendors_shape() {
+        for _ in 0..50 {
+            assert!(base32_id(&vendor_id("pay"), "pay_"));
+        }
+        let mut session = Session {
+            request: json!({}),
+            status: "Active",
+            payments: Vec::new(),
+        };
+        let (status, answer) = attempt("http://127.0.0.1:1", &mut session, 1050);
+        assert_eq!(status, 202);
+        assert!(base32_id(answer["id"].as_str().unwrap_or_default(), "pay_"));
+        let sid = answer["action"]["data"]["session_id"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(base32_id(sid, "sid_"), "{sid}");
+        assert_eq!(
+            answer["action"]["url"].as_str(),
+            Some(format!("http://127.0.0.1:1/3ds/{sid}").as_str())
+        );
+    }
+
+    #[test]
+    fn the_oauth_client_id_is_an_access_key_id() {
+        // The SDKs name the OAuth client id `ack_XXXX` (checkout-sdk-node
+        // 5.2.1 README); `cli_…` is the account id, not a credential.
+        let id = crate::SandboxConfig::default().checkout_client_id;
+        assert!(base32_id(&id, "ack_"), "{id}");
+    }
+
+    #[test]
+    fn a_submission_is_held_to_the_create_rules_for_what_it_overrides() {
+        let valid = json!({"session_data": "s", "amount": 1000});
+        assert!(submit_errors(&valid).is_empty());
+        // checkout-sdk-node 5.2.1 checks the currency on create but not on
+        // submit, so the API's own answer is what its users see.
+        let mut request = valid.clone();
+        request["currency"] = json!("gbp");
+        assert_eq!(submit_errors(&request), ["currency_invalid"]);
+        request["currency"] = json!(826);
+        assert_eq!(submit_errors(&request), ["currency_invalid"]);
+        request["currency"] = json!("GBP");
+        assert!(submit_errors(&request).is_empty());
+        request["processing_channel_id"] = json!("pc_short");
+        request["success_url"] = json!("u".repeat(1025));
+        assert_eq!(
+            submit_errors(&request),
+            ["success_url_invalid", "processing_channel_id_invalid"]
+        );
+        assert_eq!(
+            submit_errors(&json!({"amount": "10"})),
+            ["session_data_required", "amount_invalid"]
+        );
+    }
+
+    #[test]
+    fn a_currency_that_is_not_a_string_is_invalid_not_missing() {
+        let mut request = json!({
+            "amount": 1,
+            "currency": 826,
+            "billing": {"address": {"country": "GB"}},
+            "success_url": "s",
+            "failure_url": "f",
+        });
+        assert_eq!(create_errors(&request), ["currency_invalid"]);
+        request["currency"] = Value::Null;
+        assert_eq!(create_errors(&request), ["currency_required"]);
+    }
 }

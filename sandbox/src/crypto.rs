@@ -66,7 +66,15 @@ impl SigningKey {
 
     /// A compact JWS, RS256, `kid` = this key.
     pub(crate) fn sign(&self, claims: &Value) -> Result<String, String> {
-        let header = json!({"kid": self.kid, "alg": "RS256"});
+        self.sign_with_header(&json!({"kid": self.kid, "alg": "RS256"}), claims)
+    }
+
+    /// A compact JWS, RS256, with `header` as given.
+    pub(crate) fn sign_with_header(
+        &self,
+        header: &Value,
+        claims: &Value,
+    ) -> Result<String, String> {
         let input = format!(
             "{}.{}",
             b64url(header.to_string()),
@@ -96,6 +104,14 @@ impl SigningKey {
         if header["alg"] != "RS256" || header["kid"] != self.kid.as_str() {
             return None;
         }
+        if !self.verifies(format!("{h}.{p}").as_bytes(), &from_b64url(s)?) {
+            return None;
+        }
+        serde_json::from_slice(&from_b64url(p)?).ok()
+    }
+
+    /// Whether `signature` is this key's RS256 signature of `input`.
+    pub(crate) fn verifies(&self, input: &[u8], signature: &[u8]) -> bool {
         let public = aws_lc_rs::signature::RsaPublicKeyComponents {
             n: &self.public.n,
             e: &self.public.e,
@@ -103,11 +119,10 @@ impl SigningKey {
         public
             .verify(
                 &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
-                format!("{h}.{p}").as_bytes(),
-                &from_b64url(s)?,
+                input,
+                signature,
             )
-            .ok()?;
-        serde_json::from_slice(&from_b64url(p)?).ok()
+            .is_ok()
     }
 }
 

@@ -64,6 +64,27 @@ pub struct InstructionRecord {
     pub updates: u32,
 }
 
+impl InstructionRecord {
+    /// For the inspection endpoint.
+    pub(crate) fn describe(&self) -> Value {
+        json!({
+            "instructionId": self.id,
+            "status": format!("{:?}", self.status),
+            "mandates": self.mandates.iter().map(|m| json!({
+                "mandateId": m.mandate_id,
+                "amount": m.amount,
+                "currency": m.currency,
+                "expiresAt": m.until,
+                "quantity": m.quantity,
+                "used": m.used,
+            })).collect::<Vec<_>>(),
+            "transactions": self.transactions,
+            "confirmations": self.confirmations,
+            "updates": self.updates,
+        })
+    }
+}
+
 /// The Intelligent Commerce part of the sandbox's state.
 #[derive(Debug, Default)]
 pub(crate) struct IccState {

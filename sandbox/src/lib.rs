@@ -17,9 +17,11 @@
 //! sent with its own code (aws-lc-rs), independent of `payclient`:
 //!
 //! - **Cybersource authentication**: HTTP Signature and HS256 JWTs against
-//!   the configured merchant, key id and shared secret (stale `Date`/`iat`
-//!   beyond 5 minutes, digest mismatch, altered body, wrong key or secret
-//!   all answer 401 `{"response":{"rmsg":"Authentication Failed"}}`;
+//!   the configured merchant, key id and shared secret, and RS256 JWTs
+//!   from the merchant's P12 ([`Sandbox::merchant_p12`]) in the version-2
+//!   and the older form (stale `Date`/`iat` beyond 5 minutes, digest
+//!   mismatch, altered body, wrong key, secret or certificate all answer 401
+//!   `{"response":{"rmsg":"Authentication Failed"}}`;
 //!   [`Sandbox::auth_failures`] says why).
 //! - **Flex**: capture contexts signed RS256 with the sandbox's key (served
 //!   unauthenticated at `/flex/v2/public-keys/{kid}`), with an `flx.jwk`
@@ -59,6 +61,11 @@
 //!   [`checkout::DECLINED_AMOUNT_SUFFIX`] (e.g. 1005) is declined, any
 //!   other is approved.
 //!
+//! Over HTTP, under [`INSPECTION_PREFIX`] (`/__sandbox`), any language can
+//! read what it received (redacted), why authentication failed, the state
+//! of every product and the test triggers, reset it and move its clock
+//! (`GET /__sandbox` lists the endpoints).
+//!
 //! Its keys are fixed and public (in `sandbox/keys/`) so that it starts at
 //! once; never trust anything they sign.
 
@@ -67,6 +74,7 @@ pub mod checkout;
 mod crypto;
 pub mod flex;
 pub mod icc;
+mod inspect;
 pub mod passkey;
 mod reply;
 
@@ -82,6 +90,7 @@ use axum::http::{HeaderMap, Method, Response, Uri};
 use tokio::sync::oneshot;
 
 pub use icc::{InstructionRecord, InstructionStatus, MandateUsage};
+pub use inspect::{MAX_RECORDED_REQUESTS, PREFIX as INSPECTION_PREFIX};
 
 /// The credentials and behaviour of a sandbox. The defaults are fixed
 /// values, documented here, so that a second process can use them too.
@@ -97,7 +106,8 @@ pub struct SandboxConfig {
     pub signing_host: String,
     /// Checkout.com secret key (`Authorization: Bearer …`).
     pub checkout_secret_key: String,
-    /// Checkout.com OAuth client id.
+    /// Checkout.com OAuth client id: an access key id, `ack_` and 26 of
+    /// `[a-z2-7]` (the account's `cli_…` id is not the OAuth client id).
     pub checkout_client_id: String,
     /// Checkout.com OAuth client secret.
     pub checkout_client_secret: String,
@@ -128,7 +138,9 @@ impl Default for SandboxConfig {
             // [a-z2-7], one more that may also be *#$=; PyPI checkout-sdk
             // 4.8.1 `default_sdk.py`, checkout-sdk-node 5.2.1 `config.js`).
             checkout_secret_key: "sk_sbox_payclientsandboxsecretkey2z".to_owned(),
-            checkout_client_id: "cli_payclientsandbox".to_owned(),
+            // The SDKs' `ack_XXXX` (checkout-sdk-node 5.2.1 README), in the
+            // vendor's id shape.
+            checkout_client_id: "ack_payclientsandboxaccesskey2".to_owned(),
             checkout_client_secret: "sandbox-client-secret".to_owned(),
             response_mle_kid: "payclient-sandbox-response-mle".to_owned(),
             icc_requires_mle: true,
@@ -194,6 +206,16 @@ pub(crate) struct SandboxState {
     pub passkey: HashMap<(String, String), passkey::Flow>,
     pub icc: icc::IccState,
     pub checkout: checkout::CheckoutState,
+    /// The most recent requests, redacted, for the inspection endpoint.
+    pub recorded: std::collections::VecDeque<inspect::RecordedRequest>,
+}
+
+/// Forgets every request and all state and puts the clock back.
+pub(crate) fn reset(shared: &Shared) {
+    *shared.lock() = SandboxState::default();
+    shared.clock_offset.store(0, Ordering::Relaxed);
+    shared.requests.store(0, Ordering::Relaxed);
+    shared.sealed_answers.store(0, Ordering::Relaxed);
 }
 
 impl Shared {
@@ -224,6 +246,34 @@ const FLEX_ENCRYPTION_KEY: &[u8] = include_bytes!("../keys/flex_encryption.pk8")
 const MLE_KEY: &[u8] = include_bytes!("../keys/mle.pk8");
 const PAYLOAD_SIGNING_KEY: &[u8] = include_bytes!("../keys/payload_signing.pk8");
 const RESPONSE_MLE_KEY: &[u8] = include_bytes!("../keys/response_mle.pk8");
+// The merchant's certificate for RS256 JWTs, its key, and both in a P12
+// (made once with openssl: RSA-2048, 20 years, subject
+// `CN=payclient_sandbox, serialNumber=payclient-sandbox-certificate-1`,
+// friendly name `serialNumber=payclient-sandbox-certificate-1,CN=payclient_sandbox`
+// as the vendor's P12s name it (npm cybersource-rest-client 0.0.83 finds
+// the certificate by `CN=<alias>` in it; PyPI matches the subject CN),
+// PBE-SHA1-3DES and a SHA-1 MAC, the protection the SDKs' P12 readers all
+// open).
+const MERCHANT_KEY: &[u8] = include_bytes!("../keys/merchant_jwt.pk8");
+const MERCHANT_CERTIFICATE: &[u8] = include_bytes!("../keys/merchant_cert.der");
+const MERCHANT_P12: &[u8] = include_bytes!("../keys/merchant.p12");
+
+/// The password of [`Sandbox::merchant_p12`].
+pub const MERCHANT_P12_PASSWORD: &str = "payclient-sandbox";
+/// The alias (subject CN, and `CN=` in the friendly name) of the certificate in
+/// [`Sandbox::merchant_p12`]: the default merchant id, as the vendor's SDKs
+/// look it up (`key_alias` defaults to the merchant id).
+pub const MERCHANT_P12_ALIAS: &str = "payclient_sandbox";
+/// The merchant certificate's subject serial number: the `kid` of a
+/// version-2 certificate JWT.
+pub const MERCHANT_CERTIFICATE_KID: &str = "payclient-sandbox-certificate-1";
+
+pub(crate) fn merchant_certificate() -> Result<auth::MerchantCertificate, String> {
+    Ok(auth::MerchantCertificate {
+        key: crypto::SigningKey::from_pkcs8(MERCHANT_KEY, MERCHANT_CERTIFICATE_KID.to_owned())?,
+        der: MERCHANT_CERTIFICATE.to_vec(),
+    })
+}
 
 /// A running sandbox. Dropping it stops the server too; [`Sandbox::shutdown`]
 /// waits for it.
@@ -285,6 +335,7 @@ impl Sandbox {
                 key_id: config.key_id.clone(),
                 secret: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret),
                 signing_host: config.signing_host.clone(),
+                certificate: merchant_certificate().map_err(SandboxError::Keys)?,
             },
             config,
             base_url,
@@ -334,6 +385,19 @@ impl Sandbox {
     /// The MLE certificate (PEM) Intelligent Commerce bodies are encrypted to.
     pub fn mle_certificate_pem(&self) -> &str {
         &self.shared.mle_certificate_pem
+    }
+
+    /// The merchant's P12 (PKCS#12) file: the certificate whose RS256 JWTs
+    /// the sandbox accepts, with its private key, under
+    /// [`MERCHANT_P12_ALIAS`] and [`MERCHANT_P12_PASSWORD`]. A sandbox value,
+    /// public like the sandbox's other keys.
+    pub fn merchant_p12(&self) -> &'static [u8] {
+        MERCHANT_P12
+    }
+
+    /// The merchant certificate (PEM) that verifies RS256 JWTs.
+    pub fn merchant_certificate_pem(&self) -> String {
+        crypto::pem("CERTIFICATE", MERCHANT_CERTIFICATE)
     }
 
     /// The public JWK that verifies `signedPayload`.
@@ -416,6 +480,13 @@ impl Sandbox {
         self.shared.clock_offset.fetch_add(secs, Ordering::Relaxed);
     }
 
+    /// Forgets every request and all state (flows, instructions, sessions,
+    /// tokens, counters) and puts its clock back, as `POST /__sandbox/reset`
+    /// does.
+    pub fn reset(&self) {
+        reset(&self.shared);
+    }
+
     /// Stops accepting connections, finishes what is in flight, and returns.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -443,11 +514,28 @@ async fn dispatch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response<Body> {
+    if inspect::is_inspection(uri.path()) {
+        let rest: Vec<&str> = uri.path()[inspect::PREFIX.len()..]
+            .trim_matches('/')
+            .split('/')
+            .collect();
+        return inspect::route(&shared, &method, &rest, &body).into_response();
+    }
     shared.requests.fetch_add(1, Ordering::Relaxed);
     // Handled inline: the slowest handler is one RSA private-key operation
     // (about a millisecond), and staying on the caller's runtime keeps the
     // sandbox usable on a single-threaded one (benchmarks, examples).
-    route(&shared, &method, &uri, &headers, &body).into_response()
+    let reply = route(&shared, &method, &uri, &headers, &body);
+    inspect::record(
+        &mut shared.lock().recorded,
+        now_with_offset(&shared),
+        &method,
+        uri.path(),
+        &headers,
+        body.len(),
+        reply.status(),
+    );
+    reply.into_response()
 }
 
 fn route(
@@ -591,6 +679,28 @@ mod tests {
         bytes.len() == 27
             && bytes[..26].iter().all(|&c| base32(c))
             && (base32(bytes[26]) || b"*#$=".contains(&bytes[26]))
+    }
+
+    #[test]
+    fn the_merchant_certificate_holds_its_key_and_kid_and_the_p12_holds_the_certificate() {
+        let certificate = super::merchant_certificate().expect("certificate");
+        let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+        let modulus = certificate.key.jwk()["n"].as_str().map(str::to_owned);
+        let modulus = modulus
+            .and_then(|n| super::crypto::from_b64url(&n))
+            .expect("modulus");
+        assert!(contains(&certificate.der, &modulus));
+        assert!(contains(
+            &certificate.der,
+            super::MERCHANT_CERTIFICATE_KID.as_bytes()
+        ));
+        assert!(contains(
+            &certificate.der,
+            super::MERCHANT_P12_ALIAS.as_bytes()
+        ));
+        // The P12 is encrypted; its MAC and content are checked by the
+        // client's P12 test (tests/it/e2e.rs) and the vendors' SDKs (interop/).
+        assert!(super::MERCHANT_P12.len() > certificate.der.len());
     }
 
     #[test]

@@ -14,8 +14,9 @@ USAGE:
 OPTIONS:
     --bind ADDR        address to listen on (default 127.0.0.1; 0.0.0.0 exposes it)
     --port PORT        port to listen on (default: any free port)
-    --write-keys DIR   write the MLE certificate and the response MLE private key
-                       into DIR and export their paths
+    --write-keys DIR   write the MLE certificate, the response MLE private key,
+                       the merchant's P12 and its certificate into DIR and
+                       export their paths
     -h, --help         print this and exit
 
 It prints `export NAME=value` lines (eval them, or copy what you need) and
@@ -92,23 +93,53 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("CHECKOUT_CLIENT_ID", c.checkout_client_id.as_str()),
         ("CHECKOUT_CLIENT_SECRET", c.checkout_client_secret.as_str()),
         ("CHECKOUT_TOKEN_URL", &format!("{url}/connect/token")),
+        (
+            "SANDBOX_INSPECTION_URL",
+            &format!("{url}{}", payclient_sandbox::INSPECTION_PREFIX),
+        ),
+        (
+            "CYBERSOURCE_P12_PASSWORD",
+            payclient_sandbox::MERCHANT_P12_PASSWORD,
+        ),
+        (
+            "CYBERSOURCE_P12_ALIAS",
+            payclient_sandbox::MERCHANT_P12_ALIAS,
+        ),
     ] {
         println!("export {name}='{value}'");
     }
     if let Some(dir) = &options.write_keys {
         std::fs::create_dir_all(dir)?;
-        let certificate = dir.join("mle-certificate.pem");
-        let key = dir.join("response-mle-key.pem");
-        std::fs::write(&certificate, sandbox.mle_certificate_pem())?;
-        std::fs::write(&key, sandbox.response_mle_private_key_pem())?;
-        println!(
-            "export CYBERSOURCE_MLE_CERTIFICATE_PATH='{}'",
-            certificate.display()
-        );
-        println!(
-            "export CYBERSOURCE_RESPONSE_MLE_KEY_PATH='{}'",
-            key.display()
-        );
+        let merchant_certificate = sandbox.merchant_certificate_pem();
+        let files = [
+            (
+                "CYBERSOURCE_MLE_CERTIFICATE_PATH",
+                "mle-certificate.pem",
+                sandbox.mle_certificate_pem().as_bytes(),
+            ),
+            (
+                "CYBERSOURCE_RESPONSE_MLE_KEY_PATH",
+                "response-mle-key.pem",
+                sandbox.response_mle_private_key_pem().as_bytes(),
+            ),
+            // The SDKs find a P12 as a directory and a file name without
+            // `.p12` (`keys_directory`/`key_file_name`, `keysDirectory`/`keyFileName`).
+            (
+                "CYBERSOURCE_P12_PATH",
+                "payclient_sandbox.p12",
+                sandbox.merchant_p12(),
+            ),
+            (
+                "CYBERSOURCE_CERTIFICATE_PATH",
+                "merchant-certificate.pem",
+                merchant_certificate.as_bytes(),
+            ),
+        ];
+        for (name, file, contents) in files {
+            let path = dir.join(file);
+            std::fs::write(&path, contents)?;
+            println!("export {name}='{}'", path.display());
+        }
     }
     println!("# sandbox values, not secrets; SIGINT or SIGTERM stops it");
     shutdown_signal().await?;

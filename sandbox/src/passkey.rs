@@ -42,6 +42,24 @@ pub(crate) struct Flow {
     registered: bool,
 }
 
+impl Flow {
+    /// For the inspection endpoint.
+    pub(crate) fn describe(&self) -> Value {
+        json!({
+            "branch": match self.branch {
+                Branch::Authenticate => "AUTHENTICATE",
+                Branch::StepUp => "STEP_UP_AUTHENTICATE",
+                Branch::Register => "AUTHENTICATION_REGISTRATION",
+            },
+            "otpSent": self.otp_sent_for.is_some(),
+            "otpRequests": self.otp_requests,
+            "verifications": self.verifications,
+            "steppedUp": self.stepped_up,
+            "registered": self.registered,
+        })
+    }
+}
+
 /// The guide's step-up options (the document's example, values quoted),
 /// built once: every OTP and validation request looks its option up here.
 static STEP_UP_OPTIONS: LazyLock<Value> = LazyLock::new(|| {
@@ -318,20 +336,39 @@ pub(crate) fn payment_credentials(
     token_id: &str,
     body: &[u8],
 ) -> Reply {
-    let request = match parse(
-        body,
-        &[
-            "clientCorrelationId",
-            "transactionType",
-            "orderInformation",
-            "merchantInformation",
-            "authenticatedIdentities",
-            "deviceInformation",
-        ],
-    ) {
+    // The vendor's model requires no member (`transactionType` defaults to
+    // ECOM; npm cybersource-rest-client 0.0.83 `PostPaymentCredentialsRequest`
+    // docs), and its SDKs send `{}` or nothing for a plain request: outside
+    // a passkey flow the answer is the ECI 07 one.
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        body
+    };
+    let request = match parse(body, &[]) {
         Ok(r) => r,
         Err(reply) => return reply,
     };
+    if !request.is_object() {
+        return reply::tms_error(
+            400,
+            "invalidRequest",
+            "The request body is not an object",
+            &[],
+        );
+    }
+    match &request["transactionType"] {
+        Value::Null => {}
+        Value::String(t) if t.len() <= 20 => {}
+        _ => {
+            return reply::tms_error(
+                400,
+                "invalidData",
+                "transactionType is not a string",
+                &["transactionType"],
+            );
+        }
+    }
     let authenticated = {
         let state = shared.lock();
         match state.passkey.get(&flow_key(token_id, &request)) {

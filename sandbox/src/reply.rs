@@ -14,6 +14,10 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
+    pub(crate) fn status(&self) -> u16 {
+        self.status
+    }
+
     pub(crate) fn json(status: u16, value: Value) -> Self {
         Self {
             status,

@@ -199,6 +199,42 @@ struct HandSigned {
     signature: String,
 }
 
+#[tokio::test]
+async fn certificate_jwts_signed_with_the_sandboxs_p12_pass() {
+    // payclient's P12 path against a verifier it did not write: the
+    // sandbox's merchant P12 (made by openssl) signs RS256 JWTs the sandbox
+    // checks against the certificate it holds (other certificates and
+    // forged signatures: the sandbox's unit tests).
+    let sandbox = sandbox().await;
+    let create = |auth: Authentication| {
+        let config = payclient_demo::sandbox_cybersource(&sandbox, auth)
+            .build()
+            .expect("config");
+        let flex = FlexClient::with_options(
+            CybersourceClient::new(config),
+            payclient_demo::sandbox_flex_options(&sandbox),
+        );
+        async move {
+            flex.create_capture_context(&CaptureSelection::new().require(CaptureField::CardNumber))
+                .await
+        }
+    };
+    let context = create(Authentication::JwtCertificate {
+        p12: sandbox.merchant_p12().to_vec(),
+        password: SecretString::from(payclient_sandbox::MERCHANT_P12_PASSWORD),
+    })
+    .await
+    .expect("a capture context under a certificate JWT");
+    assert_eq!(context.origin(), sandbox.base_url());
+    assert!(
+        sandbox.auth_failures().is_empty(),
+        "{:?}",
+        sandbox.auth_failures()
+    );
+
+    sandbox.shutdown().await;
+}
+
 fn hand_sign(
     sandbox: &Sandbox,
     path: &str,
@@ -249,6 +285,36 @@ async fn post_signed(
         .expect("sent");
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn payment_credentials_need_no_member_as_the_vendors_model_says() {
+    // The vendor's model requires nothing (transactionType defaults to ECOM):
+    // an empty body and `{}` get plain credentials (ECI 07, no passkey flow).
+    let sandbox = sandbox().await;
+    let path = format!(
+        "/tms/v2/tokens/{}/payment-credentials",
+        tokens::REGISTERED_DEVICE_TOKEN_ID
+    );
+    for body in [&b""[..], b"{}", br#"{"transactionType":"ECOM"}"#] {
+        let signed = hand_sign(&sandbox, &path, body, std::time::SystemTime::now());
+        let (status, answer) = post_signed(&sandbox, &path, body, &signed).await;
+        assert_eq!(
+            (status, answer["tokenizedCard"]["eci"].as_str()),
+            (200, Some("07")),
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    let body = br#"{"transactionType":5}"#;
+    let signed = hand_sign(&sandbox, &path, body, std::time::SystemTime::now());
+    let (status, answer) = post_signed(&sandbox, &path, body, &signed).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        answer["errors"][0]["details"][0]["name"], "transactionType",
+        "{answer}"
+    );
+    sandbox.shutdown().await;
 }
 
 #[tokio::test]
@@ -563,5 +629,104 @@ async fn checkout_answers_422_with_the_seeds_codes_and_accepts_the_secret_key() 
         .expect_err("completed"));
     assert_eq!(error.status, 422);
     assert_eq!(sandbox.oauth_tokens_issued(), 0);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_inspection_endpoints_show_requests_redacted_failures_state_and_reset() {
+    let sandbox = sandbox().await;
+    let http = reqwest::Client::new();
+    let inspect = |path: &str| {
+        format!(
+            "{}{}{path}",
+            sandbox.base_url(),
+            payclient_sandbox::INSPECTION_PREFIX
+        )
+    };
+    let get = |path: String| {
+        let http = http.clone();
+        async move {
+            let response = http.get(path).send().await.expect("sent");
+            assert_eq!(response.status().as_u16(), 200);
+            response.json::<Value>().await.expect("json")
+        }
+    };
+
+    // A refused Cybersource call and a Checkout session.
+    let refused = http
+        .post(format!("{}/flex/v2/sessions", sandbox.base_url()))
+        .bearer_auth("not.a-jwt.at-all")
+        .body("{}")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(refused.status().as_u16(), 401);
+    let client = payclient::CheckoutClient::new(
+        payclient_demo::sandbox_checkout_secret_key(&sandbox)
+            .build()
+            .expect("config"),
+    )
+    .expect("client");
+    let created = client
+        .create_payment_session(payclient_demo::session_request(1000).expect("request"))
+        .await
+        .expect("created");
+
+    let requests = get(inspect("/requests")).await;
+    let requests = requests["requests"].as_array().expect("list").clone();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert_eq!(
+        (
+            requests[0]["method"].as_str(),
+            requests[0]["path"].as_str(),
+            requests[0]["status"].as_u64()
+        ),
+        (Some("POST"), Some("/flex/v2/sessions"), Some(401))
+    );
+    assert_eq!(requests[1]["status"], 201);
+    let text = Value::Array(requests).to_string();
+    assert!(text.contains(r#"["authorization","<redacted>"]"#), "{text}");
+    assert!(!text.contains("not.a-jwt") && !text.contains(&sandbox.config().checkout_secret_key));
+
+    let failures = get(inspect("/auth-failures")).await;
+    assert_eq!(
+        failures["authFailures"],
+        json!(["the JWT header is not base64url JSON"])
+    );
+    let state = get(inspect("/state")).await;
+    assert_eq!(
+        state["checkout"]["paymentSessions"][0]["id"].as_str(),
+        Some(created.value.id.as_str())
+    );
+    let triggers = get(inspect("/triggers")).await;
+    assert_eq!(triggers["passkey"]["otp"], payclient_sandbox::passkey::OTP);
+
+    let moved = http
+        .post(inspect("/clock"))
+        .json(&json!({"advanceSeconds": 60}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        moved.json::<Value>().await.expect("json")["clockOffsetSeconds"],
+        60
+    );
+    let refused = http
+        .post(inspect("/clock"))
+        .json(&json!({"advanceSeconds": -1}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(refused.status().as_u16(), 400);
+
+    let reset = http.post(inspect("/reset")).send().await.expect("sent");
+    assert_eq!(reset.status().as_u16(), 200);
+    let state = get(inspect("/state")).await;
+    assert_eq!(state["checkout"]["paymentSessions"], json!([]));
+    assert_eq!(state["clockOffsetSeconds"], 0);
+    assert_eq!(get(inspect("/requests")).await["requests"], json!([]));
+    assert_eq!(sandbox.payment_sessions(), 0);
+    let unknown = http.get(inspect("/nope")).send().await.expect("sent");
+    assert_eq!(unknown.status().as_u16(), 404);
     sandbox.shutdown().await;
 }

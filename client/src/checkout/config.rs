@@ -11,8 +11,8 @@ use payclient_core::{
 use secrecy::{ExposeSecret, SecretString};
 
 /// Which Checkout.com environment to call. `prefix` is the account's
-/// subdomain prefix: the first eight characters of the client id without
-/// `cli_` (Dashboard, Developers > Overview).
+/// subdomain prefix: the first eight characters of the account's client id
+/// without `cli_` (Dashboard, Developers > Overview).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CheckoutEnvironment {
@@ -66,7 +66,8 @@ pub enum CheckoutCredentials {
     SecretKey(SecretString),
     /// OAuth2 client credentials (scope `payment-sessions`).
     OAuth {
-        /// The client id (`cli_…`).
+        /// The access key id (`ack_…`; checkout-sdk-node 5.2.1's README calls
+        /// it the access credential id), not the account's `cli_…` id.
         client_id: String,
         /// The client secret.
         client_secret: SecretString,
