@@ -106,6 +106,10 @@ pub struct SandboxConfig {
     pub signing_host: String,
     /// Checkout.com secret key (`Authorization: Bearer …`).
     pub checkout_secret_key: String,
+    /// Checkout.com public key (`pk_sbox_…`, shaped as the SDKs check
+    /// keys): nothing in Flow's server calls uses it; printed for clients
+    /// that are configured with one.
+    pub checkout_public_key: String,
     /// Checkout.com OAuth client id: an access key id, `ack_` and 26 of
     /// `[a-z2-7]` (the account's `cli_…` id is not the OAuth client id).
     pub checkout_client_id: String,
@@ -138,6 +142,7 @@ impl Default for SandboxConfig {
             // [a-z2-7], one more that may also be *#$=; PyPI checkout-sdk
             // 4.8.1 `default_sdk.py`, checkout-sdk-node 5.2.1 `config.js`).
             checkout_secret_key: "sk_sbox_payclientsandboxsecretkey2z".to_owned(),
+            checkout_public_key: "pk_sbox_payclientsandboxpublickey2z".to_owned(),
             // The SDKs' `ack_XXXX` (checkout-sdk-node 5.2.1 README), in the
             // vendor's id shape.
             checkout_client_id: "ack_payclientsandboxaccesskey2".to_owned(),
@@ -704,10 +709,11 @@ mod tests {
     }
 
     #[test]
-    fn the_checkout_secret_key_is_shaped_like_the_vendors() {
-        assert!(passes_the_sdks_key_check(
-            &super::SandboxConfig::default().checkout_secret_key
-        ));
+    fn the_checkout_keys_are_shaped_like_the_vendors() {
+        let config = super::SandboxConfig::default();
+        assert!(passes_the_sdks_key_check(&config.checkout_secret_key));
+        let public = config.checkout_public_key.replacen("pk_", "sk_", 1);
+        assert!(passes_the_sdks_key_check(&public));
         assert!(!passes_the_sdks_key_check(
             "sk_sbox_payclientsandboxkey2345"
         ));

@@ -19,9 +19,67 @@ OPTIONS:
                        export their paths
     -h, --help         print this and exit
 
-It prints `export NAME=value` lines (eval them, or copy what you need) and
+It prints `export NAME=value` lines (source them, or copy what you need) and
 serves until SIGINT or SIGTERM. Every value is a sandbox value, not a secret.
+
+CREDENTIALS (environment, each optional; never the names it prints, so that
+a shell holding real credentials cannot hand them to the sandbox):
+    PAYCLIENT_SANDBOX_MERCHANT_ID, PAYCLIENT_SANDBOX_KEY_ID,
+    PAYCLIENT_SANDBOX_SHARED_SECRET (base64), PAYCLIENT_SANDBOX_SIGNING_HOST,
+    PAYCLIENT_SANDBOX_RESPONSE_MLE_KID, PAYCLIENT_SANDBOX_CHECKOUT_SECRET_KEY,
+    PAYCLIENT_SANDBOX_CHECKOUT_PUBLIC_KEY, PAYCLIENT_SANDBOX_CHECKOUT_CLIENT_ID,
+    PAYCLIENT_SANDBOX_CHECKOUT_CLIENT_SECRET
 ";
+
+/// Each configurable credential: the variable that overrides it.
+fn credential_overrides(
+    config: &mut payclient_sandbox::SandboxConfig,
+) -> [(&'static str, &mut String); 9] {
+    [
+        ("PAYCLIENT_SANDBOX_MERCHANT_ID", &mut config.merchant_id),
+        ("PAYCLIENT_SANDBOX_KEY_ID", &mut config.key_id),
+        ("PAYCLIENT_SANDBOX_SHARED_SECRET", &mut config.shared_secret),
+        ("PAYCLIENT_SANDBOX_SIGNING_HOST", &mut config.signing_host),
+        (
+            "PAYCLIENT_SANDBOX_RESPONSE_MLE_KID",
+            &mut config.response_mle_kid,
+        ),
+        (
+            "PAYCLIENT_SANDBOX_CHECKOUT_SECRET_KEY",
+            &mut config.checkout_secret_key,
+        ),
+        (
+            "PAYCLIENT_SANDBOX_CHECKOUT_PUBLIC_KEY",
+            &mut config.checkout_public_key,
+        ),
+        (
+            "PAYCLIENT_SANDBOX_CHECKOUT_CLIENT_ID",
+            &mut config.checkout_client_id,
+        ),
+        (
+            "PAYCLIENT_SANDBOX_CHECKOUT_CLIENT_SECRET",
+            &mut config.checkout_client_secret,
+        ),
+    ]
+}
+
+/// The configuration with every override `lookup` finds applied.
+fn configured(
+    options: &Options,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> payclient_sandbox::SandboxConfig {
+    let mut config = payclient_sandbox::SandboxConfig {
+        port: options.port,
+        bind: options.bind,
+        ..Default::default()
+    };
+    for (name, field) in credential_overrides(&mut config) {
+        if let Some(value) = lookup(name) {
+            *field = value;
+        }
+    }
+    config
+}
 
 struct Options {
     bind: IpAddr,
@@ -72,11 +130,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             std::process::exit(2);
         }
     };
-    let config = payclient_sandbox::SandboxConfig {
-        port: options.port,
-        bind: options.bind,
-        ..Default::default()
-    };
+    let config = configured(&options, |name| std::env::var(name).ok());
     let sandbox = payclient_sandbox::Sandbox::start_with(config).await?;
     let c = sandbox.config();
     let url = sandbox.base_url();
@@ -90,6 +144,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("CYBERSOURCE_RESPONSE_MLE_KID", c.response_mle_kid.as_str()),
         ("CHECKOUT_ENVIRONMENT", url),
         ("CHECKOUT_SECRET_KEY", c.checkout_secret_key.as_str()),
+        ("CHECKOUT_PUBLIC_KEY", c.checkout_public_key.as_str()),
         ("CHECKOUT_CLIENT_ID", c.checkout_client_id.as_str()),
         ("CHECKOUT_CLIENT_SECRET", c.checkout_client_secret.as_str()),
         ("CHECKOUT_TOKEN_URL", &format!("{url}/connect/token")),
@@ -189,5 +244,22 @@ mod tests {
             Some("not an IP address: x")
         );
         assert!(args(&["--nope"]).is_err());
+    }
+
+    #[test]
+    fn credentials_come_from_the_sandbox_variables_only() {
+        let options = args(&[]).expect("ok").expect("options");
+        let config = configured(&options, |name| match name {
+            "PAYCLIENT_SANDBOX_MERCHANT_ID" => Some("m2".to_owned()),
+            "PAYCLIENT_SANDBOX_CHECKOUT_CLIENT_SECRET" => Some("s2".to_owned()),
+            // The names it prints are never read.
+            "CYBERSOURCE_KEY_ID" => Some("real".to_owned()),
+            _ => None,
+        });
+        let defaults = payclient_sandbox::SandboxConfig::default();
+        assert_eq!(config.merchant_id, "m2");
+        assert_eq!(config.checkout_client_secret, "s2");
+        assert_eq!(config.key_id, defaults.key_id);
+        assert_eq!(config.checkout_secret_key, defaults.checkout_secret_key);
     }
 }
