@@ -42,6 +42,10 @@ function check(what, condition, detail) {
 }
 
 const show = (value) => JSON.stringify(value);
+// A credential in a failure message: its kind and length, never its value
+// (the variables could hold a real key).
+const masked = (value) =>
+  typeof value === 'string' ? `${value.slice(0, value.startsWith('Bearer ') ? 11 : 4)}… (${value.length} characters)` : show(value);
 
 // Runs `call`, which must fail; returns the SDK's error.
 async function sdkError(what, call) {
@@ -152,7 +156,7 @@ async function run() {
   }
 
   // --- credentials' shapes, as the SDK and its docs give them
-  check("the sandbox's secret key passes the SDK's sandbox key pattern", SECRET_KEY.test(key), key);
+  check("the sandbox's secret key passes the SDK's sandbox key pattern", SECRET_KEY.test(key), masked(key));
   check(
     'the OAuth client id is an access key id: ack_ (as the SDK documents), 26 base32',
     CLIENT_ID.test(clientId),
@@ -163,7 +167,7 @@ async function run() {
   check(
     'the SDK sends the secret key as a Bearer token',
     cko.config.sk === `Bearer ${key}`,
-    show(cko.config.sk),
+    masked(cko.config.sk),
   );
 
   // --- create
@@ -174,7 +178,7 @@ async function run() {
     last.method === 'POST' &&
       last.url === `${base}/payment-sessions` &&
       last.headers.Authorization === `Bearer ${key}`,
-    `${last.method} ${last.url} ${show(last.headers.Authorization)}`,
+    `${last.method} ${last.url} ${masked(last.headers.Authorization)}`,
   );
   check(
     'payment_session_secret is pss_ and a UUID',
@@ -361,7 +365,7 @@ async function run() {
   check(
     'a malformed key (sent without Bearer by the SDK): 401',
     err.http_code === 401 && last.headers.Authorization === 'sk_sbox_not-a-key',
-    `${show(err)} ${show(last.headers.Authorization)}`,
+    `${show(err)} ${masked(last.headers.Authorization)}`,
   );
 
   // --- OAuth client credentials
@@ -406,7 +410,7 @@ async function run() {
   check(
     'OAuth: create with the fetched token: 201, ps_ id',
     last.status === 201 && SESSION_ID.test(viaOAuth.id) && usedToken(last),
-    `${last.status} ${show(viaOAuth)} ${show(last.headers.Authorization)}`,
+    `${last.status} ${show(viaOAuth)} ${masked(last.headers.Authorization)}`,
   );
   // The SDK keeps the expiry as now + expires_in milliseconds (3.6 s for an
   // hour), so a slow run may fetch again; each call must use an issued token.

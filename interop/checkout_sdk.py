@@ -62,6 +62,12 @@ SECRET_KEY = re.compile(r"^sk_(sbox_)?[a-z2-7]{26}[a-z2-7*#$=]$")
 CLIENT_ID = re.compile(r"^ack_[a-z2-7]{26}$")
 
 
+def masked(value):
+    """A credential in a failure message: its kind and length, never its
+    value (the variables could hold a real key)."""
+    return f"{str(value)[:4]}… ({len(str(value))} characters)"
+
+
 class Failure(Exception):
     pass
 
@@ -207,7 +213,7 @@ def run():
     check(
         "the sandbox's secret key passes the SDK's own key pattern",
         SECRET_KEY.match(key),
-        key,
+        masked(key),
     )
     try:
         CheckoutSdk.builder().secret_key("sk_sbox_not-a-key").environment(
@@ -254,7 +260,7 @@ def run():
         method == "POST"
         and urlsplit(url).path == "/payment-sessions"
         and headers.get("Authorization") == f"Bearer {key}",
-        f"{method} {url} {headers.get('Authorization')!r}",
+        f"{method} {url} {masked(headers.get('Authorization'))}",
     )
 
     # --- read it back through the SDK's generic client (it has no call for it)
@@ -471,7 +477,7 @@ def run():
         status(made) == 201
         and SESSION_ID.match(made.id)
         and headers.get("Authorization") == f"Bearer {token['access_token']}",
-        f"status {status(made)} {headers.get('Authorization')!r}",
+        f"status {status(made)} {masked(headers.get('Authorization'))}",
     )
     paid = generic.post(f"payment-sessions/{made.id}/submit", bearer, submit_request(1000))
     check(

@@ -78,6 +78,13 @@ if (missing.length > 0) {
 const SANDBOX = env('CYBERSOURCE_ENVIRONMENT').replace(/\/+$/, '');
 const SIGNING_HOST = env('CYBERSOURCE_SIGNING_HOST');
 const INSPECTION = env('SANDBOX_INSPECTION_URL').replace(/\/+$/, '');
+// Both on loopback: the merchant credentials read here could be real.
+for (const [name, value] of [['CYBERSOURCE_ENVIRONMENT', SANDBOX], ['SANDBOX_INSPECTION_URL', INSPECTION]]) {
+  if (!LOOPBACK.has(new URL(value).hostname)) {
+    console.error(`FAIL: ${name}=${value} is not on loopback`);
+    process.exit(1);
+  }
+}
 const MERCHANT_ID = env('CYBERSOURCE_MERCHANT_ID');
 const KEY_ID = env('CYBERSOURCE_KEY_ID');
 
@@ -579,19 +586,16 @@ async function main() {
     expect(what, typeof data === 'string', `the SDK returned ${typeof data}`);
     const envelope = JSON.parse(data);
     expect(what, Object.keys(envelope).join() === 'encryptedResponse', `answer members ${show(Object.keys(envelope))}`);
-    let body = await decrypt(responseKey, envelope.encryptedResponse);
-    // The vendor documents no layering for a JOSE answer under response MLE;
-    // the sandbox seals the operation's own compact JWE inside the
-    // envelope, and a bare JSON body inside is accepted too.
-    const nested = isCompactJwe(body);
-    if (nested) body = await decrypt(responseKey, body);
-    const credentials = JSON.parse(body);
+    // The sandbox seals the operation's own compact JWE (its answer to
+    // Accept: application/jose) inside the envelope: two layers, each
+    // counted in sealedAnswers.
+    const inner = await decrypt(responseKey, envelope.encryptedResponse);
+    expect(what, isCompactJwe(inner), 'the envelope does not hold the JOSE answer');
+    const credentials = JSON.parse(await decrypt(responseKey, inner));
     checkCredentials(what, credentials);
     const after = (await inspect('GET', 'state')).sealedAnswers;
-    expect(what, after > before, `the sandbox sealed no answer (sealedAnswers ${before} -> ${after})`);
-    ok(
-      `${what}: {"encryptedResponse"}${nested ? ' around the JWE' : ''}, opened with the SDK's JWEUtility, tokenizedCard.eci 07`,
-    );
+    expect(what, after === before + 2, `sealedAnswers ${before} -> ${after}, not two more`);
+    ok(`${what}: {"encryptedResponse"} around the JWE, both opened with the SDK's JWEUtility, tokenizedCard.eci 07`);
   }
 
   // (4) Intelligent Commerce, every body MLE-encrypted by the SDK.

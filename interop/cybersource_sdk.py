@@ -11,7 +11,7 @@ CYBERSOURCE_P12_PATH, CYBERSOURCE_P12_PASSWORD, CYBERSOURCE_P12_ALIAS,
 SANDBOX_INSPECTION_URL), resets the sandbox, prints `ok - <what>` per check
 and exits 1 at the first failure. Standard library and the SDK only.
 
-Run: /tmp/ivt/bin/python interop/cybersource_sdk.py (or interop/run.sh).
+Run: interop/run.sh (it builds the venv from interop/requirements-cybersource.txt).
 The SDK 0.0.80 calls pkg_resources.require() when it builds a client: its
 environment needs setuptools>=80,<81 (older ones cannot resolve
 `zope.interface` for DateTime).

@@ -26,7 +26,13 @@ use base64::engine::general_purpose::STANDARD;
 use crate::crypto::{from_b64url, sha256_b64};
 
 /// How far `Date` or `iat` may be from the sandbox's clock.
-pub(crate) const MAX_SKEW_SECONDS: i64 = 300;
+pub(crate) const MAX_SKEW_SECONDS: u64 = 300;
+
+/// Whether `at` is within [`MAX_SKEW_SECONDS`] of `now`; any `at` a token
+/// carries is compared without overflow.
+fn fresh(now: i64, at: i64) -> bool {
+    now.abs_diff(at) <= MAX_SKEW_SECONDS
+}
 
 /// What the gateway knows about the merchant.
 pub(crate) struct MerchantKeys {
@@ -103,9 +109,10 @@ fn check_signature(
         httpdate::parse_http_date(date).map_err(|_| "the Date header is not an HTTP date")?;
     let sent = sent
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_secs()).ok())
         .unwrap_or(0);
-    if (request.now - sent).abs() > MAX_SKEW_SECONDS {
+    if !fresh(request.now, sent) {
         return Err("the Date header is stale");
     }
     let method = request.method.as_str().to_ascii_lowercase();
@@ -191,7 +198,8 @@ fn check_jwt(
         }
         Some("RS256") => {
             let certificate = &keys.certificate;
-            let form = match header.get("x5c") {
+            // The older form names its certificate by value, never by kid.
+            let form = match header.get("x5c").filter(|_| header.get("kid").is_none()) {
                 Some(x5c) => {
                     let sent = x5c[0]
                         .as_str()
@@ -226,10 +234,29 @@ fn check_jwt(
             .ok_or("the JWT iat is not an HTTP date")?,
         (_, iat) => iat.as_i64().ok_or("the JWT has no numeric iat")?,
     };
-    if (request.now - iat).abs() > MAX_SKEW_SECONDS {
+    if !fresh(request.now, iat) {
         return Err("the JWT iat is stale");
     }
-    if !matches!(form, JwtForm::OlderCertificate) {
+    match &claims["exp"] {
+        Value::Null => {}
+        exp => match exp.as_i64() {
+            Some(exp) if exp >= request.now => {}
+            Some(_) => return Err("the JWT has expired"),
+            None => return Err("the JWT exp is not a number of seconds"),
+        },
+    }
+    // The older form claims only `iat` and the digest; a token that claims
+    // a request (any version-2 member) is held to all of them, whatever its
+    // header looks like.
+    let claims_a_request = [
+        "v-c-jwt-version",
+        "request-method",
+        "request-resource-path",
+        "request-host",
+    ]
+    .iter()
+    .any(|name| claims.get(*name).is_some());
+    if !matches!(form, JwtForm::OlderCertificate) || claims_a_request {
         check_request_claims(keys, request, &claims)?;
     }
     if has_body(request.method) {
@@ -256,9 +283,6 @@ fn check_request_claims(
     request: &Received<'_>,
     claims: &Value,
 ) -> Result<(), &'static str> {
-    if claims["exp"].as_i64().is_some_and(|exp| exp < request.now) {
-        return Err("the JWT has expired");
-    }
     let signed_method = claims["request-method"].as_str().unwrap_or_default();
     if !signed_method.eq_ignore_ascii_case(request.method.as_str()) {
         return Err("the JWT names another method");
@@ -471,6 +495,17 @@ mod tests {
             check_with(&other_certificate, &Method::POST, body),
             Err("the JWT's x5c is not the merchant's certificate")
         );
+        // An x5c header does not excuse version-2 claims from their checks.
+        let mut wrong_path = v2_claims("POST", body);
+        wrong_path["request-resource-path"] = "/elsewhere".into();
+        let mixed = sign(
+            serde_json::json!({"alg": "RS256", "v-c-merchant-id": "payclient_sandbox", "x5c": [x5c]}),
+            &wrong_path,
+        );
+        assert_eq!(
+            check_with(&mixed, &Method::POST, body),
+            Err("the JWT names another path")
+        );
         // Signed by another key, naming the merchant's certificate: refused.
         let stranger = crate::crypto::SigningKey::from_pkcs8(crate::FLEX_SIGNING_KEY, kid.clone())
             .expect("key");
@@ -488,5 +523,44 @@ mod tests {
             ),
             Err("the JWT signature does not verify with the merchant's certificate")
         );
+    }
+
+    #[test]
+    fn hostile_iat_and_exp_values_are_refused_without_overflow() {
+        let body = br#"{}"#;
+        let now: i64 = 1_800_000_000;
+        for iat in [i64::MIN, i64::MAX, now.wrapping_add(i64::MIN), now - 301] {
+            let mut claims = v2_claims("POST", body);
+            claims["iat"] = iat.into();
+            let bearer = format!("Bearer {}", jwt(claims));
+            assert_eq!(
+                check_with(&[("authorization", bearer)], &Method::POST, body),
+                Err("the JWT iat is stale"),
+                "{iat}"
+            );
+        }
+        for (exp, why) in [
+            (serde_json::json!(now - 1), "the JWT has expired"),
+            (
+                serde_json::json!("1800000120"),
+                "the JWT exp is not a number of seconds",
+            ),
+            (
+                serde_json::json!(1.8e9),
+                "the JWT exp is not a number of seconds",
+            ),
+            (
+                serde_json::json!(u64::MAX),
+                "the JWT exp is not a number of seconds",
+            ),
+        ] {
+            let mut claims = v2_claims("POST", body);
+            claims["exp"] = exp;
+            let bearer = format!("Bearer {}", jwt(claims));
+            assert_eq!(
+                check_with(&[("authorization", bearer)], &Method::POST, body),
+                Err(why)
+            );
+        }
     }
 }

@@ -130,6 +130,11 @@ fn text_len(value: &Value, max: usize) -> Option<bool> {
     value.as_str().map(|s| s.chars().count() <= max)
 }
 
+/// Present and not a text of at most `max` characters.
+fn text_invalid(value: &Value, max: usize) -> bool {
+    !value.is_null() && text_len(value, max) != Some(true)
+}
+
 /// Three upper-case letters (ISO 4217).
 fn currency_valid(value: &Value) -> bool {
     value
@@ -175,15 +180,16 @@ fn create_errors(request: &Value) -> Vec<&'static str> {
             Some(true) => {}
         }
     }
-    if text_len(&request["reference"], 50) == Some(false) {
+    if text_invalid(&request["reference"], 50) {
         codes.push("reference_invalid");
     }
-    if text_len(&request["description"], 100) == Some(false) {
+    if text_invalid(&request["description"], 100) {
         codes.push("description_invalid");
     }
-    if request["processing_channel_id"]
-        .as_str()
-        .is_some_and(|c| !channel_valid(c))
+    if !request["processing_channel_id"].is_null()
+        && !request["processing_channel_id"]
+            .as_str()
+            .is_some_and(channel_valid)
     {
         codes.push("processing_channel_id_invalid");
     }
@@ -233,7 +239,7 @@ fn submit_errors(request: &Value) -> Vec<&'static str> {
         v if v.as_u64().is_none() => codes.push("amount_invalid"),
         _ => {}
     }
-    if text_len(&request["reference"], 50) == Some(false) {
+    if text_invalid(&request["reference"], 50) {
         codes.push("reference_invalid");
     }
     // Members a submission may override (the SDKs' models send them), held
@@ -245,13 +251,14 @@ fn submit_errors(request: &Value) -> Vec<&'static str> {
         ("success_url", "success_url_invalid"),
         ("failure_url", "failure_url_invalid"),
     ] {
-        if text_len(&request[field], 1024) == Some(false) {
+        if text_invalid(&request[field], 1024) {
             codes.push(code);
         }
     }
-    if request["processing_channel_id"]
-        .as_str()
-        .is_some_and(|c| !channel_valid(c))
+    if !request["processing_channel_id"].is_null()
+        && !request["processing_channel_id"]
+            .as_str()
+            .is_some_and(channel_valid)
     {
         codes.push("processing_channel_id_invalid");
     }
@@ -455,6 +462,17 @@ mod tests {
         assert_eq!(
             submit_errors(&request),
             ["success_url_invalid", "processing_channel_id_invalid"]
+        );
+        // A member of the wrong type is invalid, not ignored.
+        assert_eq!(
+            submit_errors(
+                &json!({"session_data": "s", "amount": 1, "reference": 5, "success_url": [], "processing_channel_id": 7})
+            ),
+            [
+                "reference_invalid",
+                "success_url_invalid",
+                "processing_channel_id_invalid"
+            ]
         );
         assert_eq!(
             submit_errors(&json!({"amount": "10"})),

@@ -44,8 +44,26 @@ pub(crate) struct RecordedRequest {
     body_bytes: usize,
 }
 
+/// The most header lines one record keeps.
+const MAX_RECORDED_HEADERS: usize = 32;
+/// The most bytes of a path or header value one record keeps.
+const MAX_RECORDED_TEXT: usize = 256;
+
+/// `text` cut to [`MAX_RECORDED_TEXT`] bytes (on a character boundary).
+fn bounded(text: &str) -> String {
+    if text.len() <= MAX_RECORDED_TEXT {
+        return text.to_owned();
+    }
+    let mut end = MAX_RECORDED_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 /// Remembers a request and the status it got (the query string is left
-/// out: it is nobody's business here).
+/// out: it is nobody's business here), each text bounded so that a
+/// thousand records stay small.
 pub(crate) fn record(
     log: &mut VecDeque<RecordedRequest>,
     at: i64,
@@ -60,19 +78,20 @@ pub(crate) fn record(
     }
     let headers = headers
         .iter()
+        .take(MAX_RECORDED_HEADERS)
         .map(|(name, value)| {
             let shown = SHOWN_HEADERS.contains(&name.as_str());
             let value = match value.to_str() {
-                Ok(v) if shown => v.to_owned(),
+                Ok(v) if shown => bounded(v),
                 _ => "<redacted>".to_owned(),
             };
-            (name.as_str().to_owned(), value)
+            (bounded(name.as_str()), value)
         })
         .collect();
     log.push_back(RecordedRequest {
         at,
-        method: method.as_str().to_owned(),
-        path: path.to_owned(),
+        method: bounded(method.as_str()),
+        path: bounded(path),
         status,
         headers,
         body_bytes,
@@ -171,9 +190,9 @@ pub(crate) fn route(shared: &Shared, method: &Method, rest: &[&str], body: &[u8]
             }}),
         ),
         (&Method::GET, ["requests"]) => {
-            let state = shared.lock();
-            let requests: Vec<Value> = state
-                .recorded
+            // Copied under the lock, written out after it.
+            let recorded: Vec<RecordedRequest> = shared.lock().recorded.iter().cloned().collect();
+            let requests: Vec<Value> = recorded
                 .iter()
                 .map(|r| {
                     json!({
@@ -204,15 +223,12 @@ pub(crate) fn route(shared: &Shared, method: &Method, rest: &[&str], body: &[u8]
             let seconds = serde_json::from_slice::<Value>(body)
                 .ok()
                 .and_then(|v| v["advanceSeconds"].as_i64())
-                // Up to ten years at a time: enough for any expiry, and
-                // far from overflowing the clock.
+                // Up to ten years at a time (a thousand in all): enough for
+                // any expiry, and far from overflowing the clock.
                 .filter(|s| (0..=10 * 366 * 86_400).contains(s));
             match seconds {
                 Some(seconds) => {
-                    let offset = shared
-                        .clock_offset
-                        .fetch_add(seconds, std::sync::atomic::Ordering::Relaxed)
-                        + seconds;
+                    let offset = crate::advance_clock(shared, seconds);
                     Reply::json(200, json!({"clockOffsetSeconds": offset}))
                 }
                 None => Reply::json(
@@ -273,6 +289,30 @@ mod tests {
                 .iter()
                 .any(|s| s.contains("secret") || s.contains("value"))
         );
+
+        // Long texts are cut; many headers are capped.
+        let mut many = HeaderMap::new();
+        for i in 0..100 {
+            let name = axum::http::HeaderName::try_from(format!("x-h{i}")).expect("name");
+            many.insert(name, HeaderValue::from_static("v"));
+        }
+        many.insert(
+            "user-agent",
+            HeaderValue::from_str(&"é".repeat(1000)).expect("value"),
+        );
+        record(
+            &mut log,
+            1,
+            &Method::GET,
+            &"/p".repeat(10_000),
+            &many,
+            0,
+            404,
+        );
+        let last = log.back().expect("recorded");
+        assert_eq!(last.headers.len(), MAX_RECORDED_HEADERS);
+        assert!(last.path.len() <= MAX_RECORDED_TEXT + '…'.len_utf8());
+        assert!(last.path.ends_with('…'));
     }
 
     #[test]

@@ -203,7 +203,7 @@ pub(crate) struct Shared {
 /// The in-memory state.
 #[derive(Default)]
 pub(crate) struct SandboxState {
-    pub auth_failures: Vec<String>,
+    pub auth_failures: std::collections::VecDeque<String>,
     pub flex_contexts: HashMap<String, flex::IssuedContext>,
     pub transient_tokens: u64,
     /// What each transient token carries, by jti, with its expiry.
@@ -240,7 +240,30 @@ pub(crate) fn now_with_offset(shared: &Shared) -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    now + shared.clock_offset.load(Ordering::Relaxed)
+    now.saturating_add(shared.clock_offset.load(Ordering::Relaxed))
+}
+
+/// The most the clock can be moved forward in all: a thousand years, far
+/// from any overflow and past any expiry.
+pub(crate) const MAX_CLOCK_OFFSET_SECONDS: i64 = 1000 * 366 * 86_400;
+
+/// Moves the clock forward by `seconds`, capped at
+/// [`MAX_CLOCK_OFFSET_SECONDS`] in all; returns the new offset.
+pub(crate) fn advance_clock(shared: &Shared, seconds: i64) -> i64 {
+    let step = |offset: i64| {
+        Some(
+            offset
+                .saturating_add(seconds.max(0))
+                .min(MAX_CLOCK_OFFSET_SECONDS),
+        )
+    };
+    match shared
+        .clock_offset
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, step)
+    {
+        // `step` always answers Some: the previous value, stepped once more.
+        Ok(previous) | Err(previous) => step(previous).unwrap_or(previous),
+    }
 }
 
 /// How many refusal reasons [`Sandbox::auth_failures`] keeps.
@@ -270,7 +293,9 @@ pub const MERCHANT_P12_PASSWORD: &str = "payclient-sandbox";
 /// look it up (`key_alias` defaults to the merchant id).
 pub const MERCHANT_P12_ALIAS: &str = "payclient_sandbox";
 /// The merchant certificate's subject serial number: the `kid` of a
-/// version-2 certificate JWT.
+/// version-2 certificate JWT. The certificate is fixed: its JWTs
+/// authenticate whatever merchant id is configured (a sandbox, not an
+/// account system).
 pub const MERCHANT_CERTIFICATE_KID: &str = "payclient-sandbox-certificate-1";
 
 pub(crate) fn merchant_certificate() -> Result<auth::MerchantCertificate, String> {
@@ -307,6 +332,9 @@ impl Sandbox {
         let secret = base64::engine::general_purpose::STANDARD
             .decode(config.shared_secret.trim())
             .map_err(|_| SandboxError::Config("shared_secret is not base64"))?;
+        if secret.is_empty() {
+            return Err(SandboxError::Config("shared_secret is empty"));
+        }
         let listener = tokio::net::TcpListener::bind((config.bind, config.port))
             .await
             .map_err(SandboxError::Io)?;
@@ -416,7 +444,7 @@ impl Sandbox {
     /// Why each refused Cybersource request was refused, oldest first (the
     /// last [`MAX_AUTH_FAILURES`]).
     pub fn auth_failures(&self) -> Vec<String> {
-        self.shared.lock().auth_failures.clone()
+        self.shared.lock().auth_failures.iter().cloned().collect()
     }
 
     /// Every Intelligent Commerce instruction it holds.
@@ -479,10 +507,11 @@ impl Sandbox {
         self.shared.requests.load(Ordering::Relaxed)
     }
 
-    /// Moves its clock forward (expiry of capture contexts, mandates, tokens).
+    /// Moves its clock forward (expiry of capture contexts, mandates,
+    /// tokens), by a thousand years at most in all.
     pub fn advance_clock(&self, by: std::time::Duration) {
         let secs = i64::try_from(by.as_secs()).unwrap_or(i64::MAX);
-        self.shared.clock_offset.fetch_add(secs, Ordering::Relaxed);
+        advance_clock(&self.shared, secs);
     }
 
     /// Forgets every request and all state (flows, instructions, sessions,
@@ -646,9 +675,9 @@ fn refuse_authentication(shared: &Shared, why: &str) -> reply::Reply {
     // The most recent reasons only: a long-running sandbox fed bad
     // requests must not grow without bound.
     if state.auth_failures.len() >= MAX_AUTH_FAILURES {
-        state.auth_failures.remove(0);
+        state.auth_failures.pop_front();
     }
-    state.auth_failures.push(why.to_owned());
+    state.auth_failures.push_back(why.to_owned());
     reply::authentication_failed()
 }
 
@@ -703,9 +732,8 @@ mod tests {
             &certificate.der,
             super::MERCHANT_P12_ALIAS.as_bytes()
         ));
-        // The P12 is encrypted; its MAC and content are checked by the
-        // client's P12 test (tests/it/e2e.rs) and the vendors' SDKs (interop/).
-        assert!(super::MERCHANT_P12.len() > certificate.der.len());
+        // The P12 (encrypted) is opened by payclient's P12 test
+        // (tests/it/e2e.rs) and the vendors' SDKs (interop/).
     }
 
     #[test]

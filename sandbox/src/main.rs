@@ -12,7 +12,9 @@ USAGE:
     payclient-sandbox [--bind ADDR] [--port PORT] [--write-keys DIR]
 
 OPTIONS:
-    --bind ADDR        address to listen on (default 127.0.0.1; 0.0.0.0 exposes it)
+    --bind ADDR        address to listen on (default 127.0.0.1; 0.0.0.0 exposes it,
+                       and its unauthenticated /__sandbox inspection, reset and
+                       clock endpoints, to the network)
     --port PORT        port to listen on (default: any free port)
     --write-keys DIR   write the MLE certificate, the response MLE private key,
                        the merchant's P12 and its certificate into DIR and
@@ -63,22 +65,34 @@ fn credential_overrides(
     ]
 }
 
-/// The configuration with every override `lookup` finds applied.
+/// The configuration with every override `lookup` finds applied; an empty
+/// or unreadable value is refused by name.
 fn configured(
     options: &Options,
-    lookup: impl Fn(&str) -> Option<String>,
-) -> payclient_sandbox::SandboxConfig {
+    lookup: impl Fn(&str) -> Result<String, std::env::VarError>,
+) -> Result<payclient_sandbox::SandboxConfig, String> {
     let mut config = payclient_sandbox::SandboxConfig {
         port: options.port,
         bind: options.bind,
         ..Default::default()
     };
     for (name, field) in credential_overrides(&mut config) {
-        if let Some(value) = lookup(name) {
-            *field = value;
+        match lookup(name) {
+            Ok(value) if value.trim().is_empty() => return Err(format!("{name} is empty")),
+            Ok(value) => *field = value,
+            Err(std::env::VarError::NotPresent) => {}
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(format!("{name} is not UTF-8"));
+            }
         }
     }
-    config
+    Ok(config)
+}
+
+/// `value` quoted for a POSIX shell: inside single quotes, each `'` closed,
+/// escaped and reopened, so that sourcing the lines runs nothing.
+fn shell_quoted(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
 }
 
 struct Options {
@@ -130,7 +144,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             std::process::exit(2);
         }
     };
-    let config = configured(&options, |name| std::env::var(name).ok());
+    let config = match configured(&options, |name| std::env::var(name)) {
+        Ok(config) => config,
+        Err(why) => {
+            eprintln!("payclient-sandbox: {why}");
+            std::process::exit(2);
+        }
+    };
     let sandbox = payclient_sandbox::Sandbox::start_with(config).await?;
     let c = sandbox.config();
     let url = sandbox.base_url();
@@ -161,7 +181,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             payclient_sandbox::MERCHANT_P12_ALIAS,
         ),
     ] {
-        println!("export {name}='{value}'");
+        println!("export {name}={}", shell_quoted(value));
     }
     if let Some(dir) = &options.write_keys {
         std::fs::create_dir_all(dir)?;
@@ -193,7 +213,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         for (name, file, contents) in files {
             let path = dir.join(file);
             std::fs::write(&path, contents)?;
-            println!("export {name}='{}'", path.display());
+            println!("export {name}={}", shell_quoted(&path.to_string_lossy()));
         }
     }
     println!("# sandbox values, not secrets; SIGINT or SIGTERM stops it");
@@ -250,16 +270,39 @@ mod tests {
     fn credentials_come_from_the_sandbox_variables_only() {
         let options = args(&[]).expect("ok").expect("options");
         let config = configured(&options, |name| match name {
-            "PAYCLIENT_SANDBOX_MERCHANT_ID" => Some("m2".to_owned()),
-            "PAYCLIENT_SANDBOX_CHECKOUT_CLIENT_SECRET" => Some("s2".to_owned()),
+            "PAYCLIENT_SANDBOX_MERCHANT_ID" => Ok("m2".to_owned()),
+            "PAYCLIENT_SANDBOX_CHECKOUT_CLIENT_SECRET" => Ok("s2".to_owned()),
             // The names it prints are never read.
-            "CYBERSOURCE_KEY_ID" => Some("real".to_owned()),
-            _ => None,
-        });
+            "CYBERSOURCE_KEY_ID" => Ok("real".to_owned()),
+            _ => Err(std::env::VarError::NotPresent),
+        })
+        .expect("configured");
         let defaults = payclient_sandbox::SandboxConfig::default();
         assert_eq!(config.merchant_id, "m2");
         assert_eq!(config.checkout_client_secret, "s2");
         assert_eq!(config.key_id, defaults.key_id);
         assert_eq!(config.checkout_secret_key, defaults.checkout_secret_key);
+    }
+
+    #[test]
+    fn empty_values_are_refused_and_printed_values_cannot_break_out_of_quotes() {
+        let options = args(&[]).expect("ok").expect("options");
+        let refused = configured(&options, |name| match name {
+            "PAYCLIENT_SANDBOX_KEY_ID" => Ok(" ".to_owned()),
+            _ => Err(std::env::VarError::NotPresent),
+        });
+        assert_eq!(
+            refused.err().as_deref(),
+            Some("PAYCLIENT_SANDBOX_KEY_ID is empty")
+        );
+        assert_eq!(shell_quoted("plain"), "'plain'");
+        assert_eq!(shell_quoted("a'b; rm -rf x"), r"'a'\''b; rm -rf x'");
+        // What a shell reads back is the value itself.
+        let output = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf %s {}", shell_quoted("it's $HOME `id`")))
+            .output()
+            .expect("sh runs");
+        assert_eq!(String::from_utf8_lossy(&output.stdout), "it's $HOME `id`");
     }
 }

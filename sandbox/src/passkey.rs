@@ -357,17 +357,14 @@ pub(crate) fn payment_credentials(
             &[],
         );
     }
-    match &request["transactionType"] {
-        Value::Null => {}
-        Value::String(t) if t.len() <= 20 => {}
-        _ => {
-            return reply::tms_error(
-                400,
-                "invalidData",
-                "transactionType is not a string",
-                &["transactionType"],
-            );
-        }
+    let refusal = match &request["transactionType"] {
+        Value::Null => None,
+        Value::String(t) if t.len() <= 20 => None,
+        Value::String(_) => Some("transactionType is longer than 20 characters"),
+        _ => Some("transactionType is not a string"),
+    };
+    if let Some(message) = refusal {
+        return reply::tms_error(400, "invalidData", message, &["transactionType"]);
     }
     let authenticated = {
         let state = shared.lock();
