@@ -142,11 +142,14 @@ fn currency_valid(value: &Value) -> bool {
         .is_some_and(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()))
 }
 
-/// `pc_` and 26 word characters.
-fn channel_valid(channel: &str) -> bool {
-    channel.strip_prefix("pc_").is_some_and(|rest| {
-        rest.len() == 26 && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    })
+/// Present and not `pc_` and 26 word characters.
+fn channel_invalid(channel: &Value) -> bool {
+    !channel.is_null()
+        && !channel.as_str().is_some_and(|c| {
+            c.strip_prefix("pc_").is_some_and(|rest| {
+                rest.len() == 26 && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            })
+        })
 }
 
 /// The 422 codes a create request earns (empty when it is valid).
@@ -186,11 +189,7 @@ fn create_errors(request: &Value) -> Vec<&'static str> {
     if text_invalid(&request["description"], 100) {
         codes.push("description_invalid");
     }
-    if !request["processing_channel_id"].is_null()
-        && !request["processing_channel_id"]
-            .as_str()
-            .is_some_and(channel_valid)
-    {
+    if channel_invalid(&request["processing_channel_id"]) {
         codes.push("processing_channel_id_invalid");
     }
     codes
@@ -255,11 +254,7 @@ fn submit_errors(request: &Value) -> Vec<&'static str> {
             codes.push(code);
         }
     }
-    if !request["processing_channel_id"].is_null()
-        && !request["processing_channel_id"]
-            .as_str()
-            .is_some_and(channel_valid)
-    {
+    if channel_invalid(&request["processing_channel_id"]) {
         codes.push("processing_channel_id_invalid");
     }
     codes
