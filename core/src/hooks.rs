@@ -230,7 +230,8 @@ impl ResponseLimits {
 
 /// The `inner` value of every generated `Client`: the pipeline that
 /// authenticates and limits its requests, or none (requests go out as
-/// generated, with the spec's media types and path checks).
+/// generated, with the spec's media types and path checks, and answers are
+/// read under the default limits).
 #[derive(Clone, Default)]
 pub struct Hooks {
     pipeline: Option<Arc<crate::Pipeline>>,
@@ -249,7 +250,8 @@ impl std::fmt::Debug for Hooks {
 const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 
 impl Hooks {
-    /// No pipeline: requests go out as generated, unauthenticated.
+    /// No pipeline: requests go out as generated, unauthenticated, and
+    /// answers are still read under the default [`ResponseLimits`].
     pub fn none() -> Self {
         Self::default()
     }
@@ -299,7 +301,10 @@ impl Hooks {
         request: reqwest::Request,
     ) -> reqwest::Result<reqwest::Response> {
         let Some(pipeline) = &self.pipeline else {
-            return client.execute(request).await;
+            // A raw client without a pipeline reads hostile bodies too.
+            let response = client.execute(request).await?;
+            let limit = ResponseLimits::default().for_answer(operation, response.status().as_u16());
+            return Ok(cap_body(response, limit));
         };
         let vendor = pipeline.vendor();
         let sent = (!vendor.rejection_headers().is_empty()).then(|| SentRequest {

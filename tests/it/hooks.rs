@@ -554,3 +554,67 @@ async fn a_hook_refusal_stops_the_request_before_it_is_sent() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_raw_client_without_a_pipeline_still_caps_what_it_reads() {
+    use payclient_raw_checkout_flow::Client;
+    let server = MockServer::start().await;
+    let limits = payclient_core::ResponseLimits::default();
+    let oversized = vec![b' '; usize::try_from(limits.success).expect("fits") + 1];
+    Mock::given(method("GET"))
+        .and(path("/payment-sessions/ps_big"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(oversized))
+        .mount(&server)
+        .await;
+    let within = r#"{"id":"ps_small"}"#;
+    Mock::given(method("GET"))
+        .and(path("/payment-sessions/ps_small"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(within))
+        .mount(&server)
+        .await;
+    let client = Client::new(&server.uri(), Hooks::none());
+
+    let small = client
+        .get_payment_session()
+        .id("ps_small")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(collect(small.into_inner()).await, within.as_bytes());
+
+    let big = client
+        .get_payment_session()
+        .id("ps_big")
+        .send()
+        .await
+        .expect("answered");
+    let mut stream = big.into_inner().into_inner();
+    let mut read = 0usize;
+    let mut failed = None;
+    while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
+        match chunk {
+            Ok(bytes) => read += bytes.len(),
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    let error = failed.expect("the read stops at the limit");
+    assert!(
+        read as u64 <= limits.success,
+        "{read} bytes read past the limit"
+    );
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    let mut messages = Vec::new();
+    while let Some(e) = source {
+        messages.push(e.to_string());
+        source = e.source();
+    }
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains(&format!("larger than {} bytes", limits.success))),
+        "{messages:?}"
+    );
+}
