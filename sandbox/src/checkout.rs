@@ -177,10 +177,12 @@ fn create_errors(request: &Value) -> Vec<&'static str> {
         ("success_url", "success_url_required", "success_url_invalid"),
         ("failure_url", "failure_url_required", "failure_url_invalid"),
     ] {
-        match text_len(&request[field], 1024) {
-            None => codes.push(required),
-            Some(false) => codes.push(invalid),
-            Some(true) => {}
+        // Absent is `_required`; any other type, or too long, `_invalid`
+        // (as a submission says it).
+        if request[field].is_null() {
+            codes.push(required);
+        } else if text_invalid(&request[field], 1024) {
+            codes.push(invalid);
         }
     }
     if text_invalid(&request["reference"], 50) {
@@ -487,5 +489,29 @@ mod tests {
         assert_eq!(create_errors(&request), ["currency_invalid"]);
         request["currency"] = Value::Null;
         assert_eq!(create_errors(&request), ["currency_required"]);
+    }
+
+    #[test]
+    fn a_redirect_url_that_is_not_a_string_is_invalid_not_missing() {
+        let mut request = json!({
+            "amount": 1,
+            "currency": "GBP",
+            "billing": {"address": {"country": "GB"}},
+            "success_url": 5,
+            "failure_url": ["f"],
+        });
+        assert_eq!(
+            create_errors(&request),
+            ["success_url_invalid", "failure_url_invalid"]
+        );
+        request["success_url"] = Value::Null;
+        request["failure_url"] = json!("f".repeat(1025));
+        assert_eq!(
+            create_errors(&request),
+            ["success_url_required", "failure_url_invalid"]
+        );
+        request["success_url"] = json!("https://example.com/ok");
+        request["failure_url"] = json!("https://example.com/no");
+        assert!(create_errors(&request).is_empty());
     }
 }
