@@ -28,13 +28,16 @@ pub(crate) struct Session {
     request: Value,
     status: &'static str,
     payments: Vec<String>,
+    /// The 3DS session id (`sid_…`) of the attempt waiting for its
+    /// challenge, answered once at `GET /3ds/{sid}`.
+    challenge: Option<String>,
 }
 
 impl Session {
     /// For the inspection endpoint (no request members: they may carry
     /// personal data).
     pub(crate) fn describe(&self, id: &str) -> Value {
-        json!({"id": id, "status": self.status, "payments": self.payments})
+        json!({"id": id, "status": self.status, "payments": self.payments, "challenge": self.challenge})
     }
 }
 
@@ -215,6 +218,7 @@ pub(crate) fn create(shared: &Shared, body: &[u8]) -> Reply {
             request,
             status: "Active",
             payments: Vec::new(),
+            challenge: None,
         },
     );
     Reply::json(
@@ -288,10 +292,12 @@ pub(crate) fn submit(shared: &Shared, id: &str, body: &[u8]) -> Reply {
 fn attempt(base_url: &str, session: &mut Session, amount: u64) -> (u16, Value) {
     let payment = vendor_id("pay");
     session.payments.push(payment.clone());
+    session.challenge = None;
     match amount % 100 {
         THREE_DS_AMOUNT_SUFFIX => {
             session.status = "Pending";
             let sid = vendor_id("sid");
+            session.challenge = Some(sid.clone());
             (
                 202,
                 json!({
@@ -319,6 +325,74 @@ fn attempt(base_url: &str, session: &mut Session, amount: u64) -> (u16, Value) {
     }
 }
 
+/// `GET /3ds/{sid}`: the customer's browser at a 3DS challenge (the URL of
+/// a 202's `action`). The sandbox's challenge passes at once, or fails with
+/// `?result=failed`, and sends the browser on to the session's
+/// `success_url` (or `failure_url`) with the query members the vendor adds
+/// on the way back: `cko-session-id` (Checkout's API reference: "the
+/// redirect URL back to your site will include a `cko-session-id` query
+/// parameter"), `cko-payment-session-id` and `cko-payment-id` (read by Flow
+/// integrations in production). A passed challenge completes the session; a
+/// failed one leaves it active for another attempt (the sandbox's choice:
+/// nothing documents it). Each challenge is answered once, then 404.
+pub(crate) fn challenge(shared: &Shared, sid: &str, query: Option<&str>) -> Reply {
+    let failed = query.is_some_and(|q| {
+        form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "result" && v == "failed")
+    });
+    let mut state = shared.lock();
+    let Some((id, session)) = state
+        .checkout
+        .sessions
+        .iter_mut()
+        .find(|(_, s)| s.challenge.as_deref() == Some(sid))
+    else {
+        return not_found();
+    };
+    session.challenge = None;
+    session.status = if failed { "Active" } else { "Completed" };
+    let target = if failed { "failure_url" } else { "success_url" };
+    // Required and a string at create; `complete` checks the same.
+    let url = session.request[target].as_str().unwrap_or_default();
+    let payment = session.payments.last().map_or("", String::as_str);
+    match back_to(
+        url,
+        &[
+            ("cko-payment-session-id", id),
+            ("cko-session-id", sid),
+            ("cko-payment-id", payment),
+        ],
+    ) {
+        Some(location) => Reply::empty(303).with_header("location", location),
+        None => Reply::json(
+            400,
+            json!({"error": format!("{target} cannot be a Location header")}),
+        ),
+    }
+}
+
+/// `url` with `params` added to its query (after any it has, before a
+/// fragment), or `None` when the result cannot be a header value (visible
+/// ASCII only; the create rules allow any text).
+fn back_to(url: &str, params: &[(&str, &str)]) -> Option<String> {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in params {
+        query.append_pair(name, value);
+    }
+    let (base, fragment) = url
+        .split_once('#')
+        .map_or((url, None), |(b, f)| (b, Some(f)));
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let mut location = format!("{base}{separator}{}", query.finish());
+    if let Some(fragment) = fragment {
+        location.push('#');
+        location.push_str(fragment);
+    }
+    location
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b))
+        .then_some(location)
+}
+
 /// `POST /payment-sessions/complete`: a session and its first attempt in
 /// one call, checked as a create request plus `session_data`; the answer is
 /// a submission's with the new session's id and secret.
@@ -340,6 +414,7 @@ pub(crate) fn complete(shared: &Shared, body: &[u8]) -> Reply {
         request,
         status: "Active",
         payments: Vec::new(),
+        challenge: None,
     };
     let (status, mut answer) = attempt(&shared.base_url, &mut session, amount);
     shared.lock().checkout.sessions.insert(id.clone(), session);
@@ -419,6 +494,7 @@ mod tests {
             request: json!({}),
             status: "Active",
             payments: Vec::new(),
+            challenge: None,
         };
         let (status, answer) = attempt("http://127.0.0.1:1", &mut session, 1050);
         assert_eq!(status, 202);
@@ -489,6 +565,25 @@ mod tests {
         assert_eq!(create_errors(&request), ["currency_invalid"]);
         request["currency"] = Value::Null;
         assert_eq!(create_errors(&request), ["currency_required"]);
+    }
+
+    #[test]
+    fn the_way_back_from_a_challenge_keeps_the_merchants_query_and_fragment() {
+        let params = [("cko-session-id", "sid_a"), ("cko-payment-id", "pay_b")];
+        assert_eq!(
+            back_to("https://shop.example/ok", &params).as_deref(),
+            Some("https://shop.example/ok?cko-session-id=sid_a&cko-payment-id=pay_b")
+        );
+        assert_eq!(
+            back_to("https://shop.example/ok?order=5#top", &params).as_deref(),
+            Some("https://shop.example/ok?order=5&cko-session-id=sid_a&cko-payment-id=pay_b#top")
+        );
+        assert_eq!(
+            back_to("https://shop.example/ok", &[("k", "a b&c")]).as_deref(),
+            Some("https://shop.example/ok?k=a+b%26c")
+        );
+        assert_eq!(back_to("https://shop.example/\u{e9}t\u{e9}", &params), None);
+        assert_eq!(back_to("https://shop.example/\nx", &params), None);
     }
 
     #[test]

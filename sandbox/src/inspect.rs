@@ -133,6 +133,7 @@ pub(crate) fn triggers() -> Value {
                 format!("{:02}", checkout::DECLINED_AMOUNT_SUFFIX): "201 Declined, e.g. 1005",
                 "anything else": "201 Approved",
             },
+            "threeDsChallenge": "GET the action's url (/3ds/sid_…): passes and redirects (303) to success_url with cko-payment-session-id, cko-session-id and cko-payment-id; with ?result=failed, to failure_url",
             "oauthTokenLifetimeSeconds": checkout::TOKEN_LIFETIME_SECONDS,
         },
         "cybersourceAuthentication": {

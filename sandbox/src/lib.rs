@@ -59,7 +59,10 @@
 //!   a submitted amount ending in [`checkout::THREE_DS_AMOUNT_SUFFIX`] (e.g.
 //!   1050) answers 202 with a 3DS action, one ending in
 //!   [`checkout::DECLINED_AMOUNT_SUFFIX`] (e.g. 1005) is declined, any
-//!   other is approved.
+//!   other is approved. The action's URL (`GET /3ds/sid_…`, for the
+//!   customer's browser) passes the challenge and redirects to the
+//!   session's `success_url` with the vendor's `cko-…` query members, or
+//!   with `?result=failed` to its `failure_url`.
 //!
 //! Over HTTP, under [`INSPECTION_PREFIX`] (`/__sandbox`), any language can
 //! read what it received (redacted), why authentication failed, the state
@@ -588,6 +591,8 @@ fn route(
             return flex::create_transient_token(shared, body);
         }
         (&Method::POST, ["connect", "token"]) => return checkout::token(shared, headers, body),
+        // The customer's browser, as at the vendor's challenge page.
+        (&Method::GET, ["3ds", sid]) => return checkout::challenge(shared, sid, uri.query()),
         (_, ["payment-sessions", ..]) => {
             return checkout_route(shared, method, &segments, headers, body);
         }

@@ -2,7 +2,8 @@
 //! what the sandbox refuses (bad credentials, a stale date, a digest that
 //! does not match, a body altered after signing, a tampered or expired
 //! capture context, wrong-order and plaintext Intelligent Commerce calls,
-//! Checkout's 422s). Real HTTP on loopback, real crypto on both sides.
+//! Checkout's 422s), and a browser's way through a 3DS challenge. Real HTTP
+//! on loopback, real crypto on both sides.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::rsa::{
@@ -629,6 +630,105 @@ async fn checkout_answers_422_with_the_seeds_codes_and_accepts_the_secret_key() 
         .expect_err("completed"));
     assert_eq!(error.status, 422);
     assert_eq!(sandbox.oauth_tokens_issued(), 0);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_3ds_challenge_sends_the_browser_back_with_the_vendors_query_members() {
+    let sandbox = sandbox().await;
+    let client = payclient::CheckoutClient::new(
+        payclient_demo::sandbox_checkout_secret_key(&sandbox)
+            .build()
+            .expect("config"),
+    )
+    .expect("client");
+    // The browser follows nothing by itself here: each hop is looked at.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("browser");
+    let location_params = |response: &reqwest::Response| {
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .expect("a Location")
+            .to_owned();
+        let url = reqwest::Url::parse(&location).expect("absolute");
+        let params: std::collections::BTreeMap<String, String> =
+            url.query_pairs().into_owned().collect();
+        (
+            format!("{}{}", url.origin().ascii_serialization(), url.path()),
+            params,
+        )
+    };
+    let status_of = |id: String| {
+        let client = &client;
+        async move {
+            client
+                .get_payment_session(&id)
+                .await
+                .expect("read")
+                .value
+                .status
+                .clone()
+        }
+    };
+
+    for failed in [false, true] {
+        let created = client
+            .create_payment_session(payclient_demo::session_request(1050).expect("request"))
+            .await
+            .expect("created");
+        let id = created.value.id.clone();
+        let submit: payclient::checkout::raw::types::SubmitPaymentSessionRequest =
+            payclient::request_from_json(json!({"session_data": "s", "amount": 1050}))
+                .expect("submit");
+        let outcome = client
+            .submit_payment_session(&id, submit)
+            .await
+            .expect("submitted");
+        let payclient::checkout::SubmitOutcome::ActionRequired(reply) = &outcome else {
+            panic!("expected a 3DS action, got {:?}", outcome.status());
+        };
+        let challenge = reply.value.action.url.clone().expect("a challenge URL");
+        let sid = challenge.rsplit('/').next().expect("sid").to_owned();
+        assert!(sid.starts_with("sid_"), "{challenge}");
+        let url = if failed {
+            format!("{challenge}?result=failed")
+        } else {
+            challenge.clone()
+        };
+
+        let response = browser.get(&url).send().await.expect("challenge");
+        assert_eq!(response.status().as_u16(), 303);
+        let (target, params) = location_params(&response);
+        let expected = if failed {
+            "https://example.com/payments/failure"
+        } else {
+            "https://example.com/payments/success"
+        };
+        assert_eq!(target, expected);
+        assert_eq!(params.get("cko-payment-session-id"), Some(&id));
+        assert_eq!(params.get("cko-session-id"), Some(&sid));
+        assert_eq!(
+            params.get("cko-payment-id").map(String::as_str),
+            Some(outcome.payment_id())
+        );
+        assert_eq!(
+            status_of(id.clone()).await.as_deref(),
+            Some(if failed { "Active" } else { "Completed" })
+        );
+        // Answered once.
+        let again = browser.get(&challenge).send().await.expect("again");
+        assert_eq!(again.status().as_u16(), 404);
+    }
+    let unknown = browser
+        .get(format!("{}/3ds/sid_unknown", sandbox.base_url()))
+        .send()
+        .await
+        .expect("unknown");
+    assert_eq!(unknown.status().as_u16(), 404);
     sandbox.shutdown().await;
 }
 
