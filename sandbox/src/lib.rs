@@ -97,7 +97,10 @@ pub use inspect::{MAX_RECORDED_REQUESTS, PREFIX as INSPECTION_PREFIX};
 
 /// The credentials and behaviour of a sandbox. The defaults are fixed
 /// values, documented here, so that a second process can use them too.
+/// Start from [`SandboxConfig::default`] and set the fields to change
+/// (`#[non_exhaustive]`: a later field is not a breaking change).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SandboxConfig {
     /// Cybersource merchant id (`v-c-merchant-id`).
     pub merchant_id: String,

@@ -71,11 +71,9 @@ fn configured(
     options: &Options,
     lookup: impl Fn(&str) -> Result<String, std::env::VarError>,
 ) -> Result<payclient_sandbox::SandboxConfig, String> {
-    let mut config = payclient_sandbox::SandboxConfig {
-        port: options.port,
-        bind: options.bind,
-        ..Default::default()
-    };
+    let mut config = payclient_sandbox::SandboxConfig::default();
+    config.port = options.port;
+    config.bind = options.bind;
     for (name, field) in credential_overrides(&mut config) {
         match lookup(name) {
             Ok(value) if value.trim().is_empty() => return Err(format!("{name} is empty")),
