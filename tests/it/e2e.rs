@@ -27,6 +27,16 @@ async fn sandbox() -> Sandbox {
     Sandbox::start().await.expect("sandbox starts")
 }
 
+/// payclient's Checkout client on the sandbox's secret key.
+fn checkout_client(sandbox: &Sandbox) -> payclient::CheckoutClient {
+    payclient::CheckoutClient::new(
+        payclient_demo::sandbox_checkout_secret_key(sandbox)
+            .build()
+            .expect("config"),
+    )
+    .expect("client")
+}
+
 fn api(error: Error) -> payclient::ApiError {
     match error {
         Error::Api(api) => *api,
@@ -600,12 +610,7 @@ async fn checkout_answers_422_with_the_seeds_codes_and_accepts_the_secret_key() 
         ])
     );
 
-    let client = payclient::CheckoutClient::new(
-        payclient_demo::sandbox_checkout_secret_key(&sandbox)
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+    let client = checkout_client(&sandbox);
     let created = client
         .create_payment_session(payclient_demo::session_request(1005).expect("request"))
         .await
@@ -636,12 +641,7 @@ async fn checkout_answers_422_with_the_seeds_codes_and_accepts_the_secret_key() 
 #[tokio::test]
 async fn a_3ds_challenge_sends_the_browser_back_with_the_vendors_query_members() {
     let sandbox = sandbox().await;
-    let client = payclient::CheckoutClient::new(
-        payclient_demo::sandbox_checkout_secret_key(&sandbox)
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+    let client = checkout_client(&sandbox);
     // The browser follows nothing by itself here: each hop is looked at.
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -661,18 +661,6 @@ async fn a_3ds_challenge_sends_the_browser_back_with_the_vendors_query_members()
             format!("{}{}", url.origin().ascii_serialization(), url.path()),
             params,
         )
-    };
-    let status_of = |id: String| {
-        let client = &client;
-        async move {
-            client
-                .get_payment_session(&id)
-                .await
-                .expect("read")
-                .value
-                .status
-                .clone()
-        }
     };
 
     for failed in [false, true] {
@@ -715,8 +703,9 @@ async fn a_3ds_challenge_sends_the_browser_back_with_the_vendors_query_members()
             params.get("cko-payment-id").map(String::as_str),
             Some(outcome.payment_id())
         );
+        let read = client.get_payment_session(&id).await.expect("read");
         assert_eq!(
-            status_of(id.clone()).await.as_deref(),
+            read.value.status.as_deref(),
             Some(if failed { "Active" } else { "Completed" })
         );
         // Answered once.
@@ -761,12 +750,7 @@ async fn the_inspection_endpoints_show_requests_redacted_failures_state_and_rese
         .await
         .expect("sent");
     assert_eq!(refused.status().as_u16(), 401);
-    let client = payclient::CheckoutClient::new(
-        payclient_demo::sandbox_checkout_secret_key(&sandbox)
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+    let client = checkout_client(&sandbox);
     let created = client
         .create_payment_session(payclient_demo::session_request(1000).expect("request"))
         .await
