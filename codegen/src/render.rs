@@ -40,6 +40,8 @@ pub struct OperationRow {
     pub authenticated: bool,
     /// `x-payclient-max-response-bytes`: the largest success answer.
     pub max_response_bytes: Option<u64>,
+    /// The names of the header parameters, as the spec writes them.
+    pub header_parameters: Vec<String>,
 }
 
 /// The operation table, read from the spec as written (before the codegen view).
@@ -83,7 +85,16 @@ pub fn operation_rows(document: &Value) -> Vec<OperationRow> {
                     .get("x-payclient-idempotent")
                     .and_then(Value::as_bool)
                     == Some(true);
+            let header_parameters = [item.get("parameters"), operation.get("parameters")]
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_array)
+                .flatten()
+                .filter(|p| p.get("in").and_then(Value::as_str) == Some("header"))
+                .filter_map(|p| p.get("name").and_then(Value::as_str).map(str::to_owned))
+                .collect();
             rows.push(OperationRow {
+                header_parameters,
                 id: id.to_owned(),
                 method: method.to_ascii_uppercase(),
                 path: path.clone(),
@@ -385,7 +396,7 @@ pub fn render(
         .map_err(|e| RenderError(format!("progenitor emitted invalid Rust: {e}")))?;
     add_to_types(&mut file, open)?;
     let calls = builder_calls(&file)?;
-    let extra: syn::File = syn::parse_file(&glue(rows, &calls))
+    let extra: syn::File = syn::parse_file(&glue(rows, &calls)?)
         .map_err(|e| RenderError(format!("operation table: {e}")))?;
     let body = progenitor_impl::space_out_items(prettyplease::unparse(&file))
         .map_err(|e| RenderError(format!("formatting: {e}")))?;
@@ -450,6 +461,13 @@ pub struct BuilderCall {
     pub operation_id: String,
     /// `T` of `ResponseValue<T>` in `send`'s return type, as Rust text.
     pub output: String,
+    /// The builder's fields but its client: name and `T` of its
+    /// `Result<T, String>`, as Rust text (`body`'s `T` is the builder form
+    /// of the body type, or `reqwest :: Body` for a raw body).
+    pub fields: Vec<(String, String)>,
+    /// The arms of `send`'s final `match` on the status, as Rust text: how
+    /// each documented success status decodes (the catch-all included).
+    pub arms: String,
 }
 
 /// Reads every builder's `send` in progenitor's output: the operation it
@@ -465,6 +483,14 @@ pub fn builder_calls(file: &syn::File) -> Result<Vec<BuilderCall>, RenderError> 
             _ => None,
         })
         .ok_or_else(|| RenderError("progenitor emitted no `builder` module".to_owned()))?;
+    let structs: std::collections::BTreeMap<String, &syn::ItemStruct> = builder
+        .1
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Struct(s) => Some((s.ident.to_string(), s)),
+            _ => None,
+        })
+        .collect();
     let mut calls = Vec::new();
     for item in &builder.1 {
         let syn::Item::Impl(block) = item else {
@@ -505,15 +531,53 @@ pub fn builder_calls(file: &syn::File) -> Result<Vec<BuilderCall>, RenderError> 
                     "`{name}::send` has typed error answers ({error}); the codegen view must leave them to the pipeline"
                 )));
             }
+            let fields = structs
+                .get(&name)
+                .map(|s| builder_fields(s))
+                .transpose()?
+                .unwrap_or_default();
+            let arms = match f.block.stmts.last() {
+                Some(syn::Stmt::Expr(syn::Expr::Match(m), None)) => m
+                    .arms
+                    .iter()
+                    .map(|arm| arm.to_token_stream().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                _ => String::new(),
+            };
             calls.push(BuilderCall {
                 builder: name.clone(),
                 operation_id: operation_id.to_owned(),
                 output: value.to_token_stream().to_string(),
+                fields,
+                arms,
             });
         }
     }
     calls.sort_by(|a, b| a.operation_id.cmp(&b.operation_id));
     Ok(calls)
+}
+
+/// A builder's fields but `client`: each name with `T` of its `Result<T, String>`.
+fn builder_fields(item: &syn::ItemStruct) -> Result<Vec<(String, String)>, RenderError> {
+    use quote::ToTokens as _;
+    let mut fields = Vec::new();
+    for field in &item.fields {
+        let Some(name) = field.ident.as_ref().map(ToString::to_string) else {
+            continue;
+        };
+        if name == "client" {
+            continue;
+        }
+        let (ty, _) = result_arguments(&field.ty).ok_or_else(|| {
+            RenderError(format!(
+                "builder `{}`: field `{name}` is not a Result",
+                item.ident
+            ))
+        })?;
+        fields.push((name, ty.to_token_stream().to_string()));
+    }
+    Ok(fields)
 }
 
 /// `(T, E)` of a `Result<T, E>` type.
@@ -561,7 +625,7 @@ pub fn operation_const(id: &str) -> String {
 
 /// The operation table, the fixed hook implementation and the `Call`
 /// implementations appended to every crate.
-fn glue(rows: &[OperationRow], calls: &[BuilderCall]) -> String {
+fn glue(rows: &[OperationRow], calls: &[BuilderCall]) -> Result<String, RenderError> {
     let media = |v: &Option<String>| match v {
         Some(s) => format!("Some(::reqwest::header::HeaderValue::from_static({s:?}))"),
         None => "None".to_owned(),
@@ -591,6 +655,21 @@ fn glue(rows: &[OperationRow], calls: &[BuilderCall]) -> String {
         let _ = writeln!(by_id, "{:?} => Some(&{name}),", row.id);
     }
     let mut impls = String::new();
+    let mut direct = String::new();
+    for call in calls {
+        let row = rows
+            .iter()
+            .find(|r| r.id == call.operation_id)
+            .ok_or_else(|| {
+                RenderError(format!(
+                    "operation `{}` has a builder but no row in the operation table",
+                    call.operation_id
+                ))
+            })?;
+        let (item, call_impl) = direct_call(row, call)?;
+        direct.push_str(&item);
+        impls.push_str(&call_impl);
+    }
     for call in calls {
         let _ = writeln!(
             impls,
@@ -608,8 +687,19 @@ fn glue(rows: &[OperationRow], calls: &[BuilderCall]) -> String {
             name = operation_const(&call.operation_id),
         );
     }
-    format!(
+    Ok(format!(
         r#"
+/// Each operation as one typed call: its parameters and body by reference,
+/// its request built directly and sent through the client's hooks (path
+/// checks, media types, authentication, body limits). This is what
+/// `payclient` sends; build one per attempt and hand it to a
+/// `payclient_core::Pipeline`, or `payclient_core::Call::send` it once.
+pub mod calls {{
+    use super::types;
+
+    {direct}
+}}
+
 /// What the spec says about each operation: one `static` per operation.
 pub mod operations {{
     {statics}
@@ -653,7 +743,178 @@ impl ClientHooks<::payclient_core::Hooks> for Client {{
 
 {impls}
 "#
-    )
+    ))
+}
+
+/// `token_id` for `tokenId`, `cko_idempotency_key` for `Cko-Idempotency-Key`:
+/// the field name progenitor gives a parameter.
+fn field_name(parameter: &str) -> String {
+    let mut out = String::new();
+    let mut after_lower = false;
+    for c in parameter.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !out.is_empty() && !out.ends_with('_') {
+                out.push('_');
+            }
+            after_lower = false;
+        } else if c.is_ascii_uppercase() {
+            if after_lower {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+            after_lower = false;
+        } else {
+            out.push(c);
+            after_lower = true;
+        }
+    }
+    out
+}
+
+/// The direct call of one operation: its struct in `calls` and its `Call`
+/// implementation, from the operation's row (path template, header names)
+/// and progenitor's builder (field types, success arms).
+fn direct_call(row: &OperationRow, call: &BuilderCall) -> Result<(String, String), RenderError> {
+    use quote::ToTokens as _;
+    let refuse = |what: String| RenderError(format!("operation `{}`: {what}", row.id));
+    let field_type = |name: &str| {
+        call.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.clone())
+            .ok_or_else(|| refuse(format!("the builder has no field `{name}`")))
+    };
+    let mut used = Vec::new();
+    let mut members = String::new();
+    let mut steps = String::new();
+
+    // The URL: the template with each parameter encoded, after the base URL.
+    let mut template = String::from("{}");
+    let mut arguments = String::from("client.baseurl");
+    let mut rest = row.path.as_str();
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..]
+            .find('}')
+            .map(|at| open + at)
+            .ok_or_else(|| refuse("an unclosed `{` in the path".to_owned()))?;
+        template.push_str(&rest[..open]);
+        template.push_str("{}");
+        let parameter = &rest[open + 1..close];
+        let field = field_name(parameter);
+        let ty = field_type(&field)?;
+        let _ = writeln!(
+            members,
+            "/// Path parameter `{parameter}`.\npub {field}: &'a {ty},"
+        );
+        let _ = write!(arguments, ", encode_path(&self.{field}.to_string())");
+        used.push(field);
+        rest = &rest[close + 1..];
+    }
+    template.push_str(rest);
+    if template.contains('"') || template.contains('\\') {
+        return Err(refuse(
+            "the path cannot be written as a string literal".to_owned(),
+        ));
+    }
+    let _ = writeln!(steps, "let url = format!(\"{template}\", {arguments});");
+    let _ = writeln!(
+        steps,
+        "#[allow(unused_mut)]\nlet mut request = ::payclient_core::new_request(operation, &url)?;"
+    );
+
+    for header in &row.header_parameters {
+        let field = field_name(header);
+        let ty: syn::Type = syn::parse_str(&field_type(&field)?)
+            .map_err(|e| refuse(format!("header `{header}`: {e}")))?;
+        match single_argument(&ty, "Option") {
+            Some(inner) => {
+                let inner = inner.to_token_stream();
+                let _ = writeln!(
+                    members,
+                    "/// Header `{header}`, sent when present.\npub {field}: Option<&'a {inner}>,"
+                );
+                let _ = writeln!(
+                    steps,
+                    "if let Some(value) = self.{field} {{ ::payclient_core::add_header(&mut request, {header:?}, &value.to_string())?; }}"
+                );
+            }
+            None => {
+                let ty = ty.to_token_stream();
+                let _ = writeln!(members, "/// Header `{header}`.\npub {field}: &'a {ty},");
+                let _ = writeln!(
+                    steps,
+                    "::payclient_core::add_header(&mut request, {header:?}, &self.{field}.to_string())?;"
+                );
+            }
+        }
+        used.push(field);
+    }
+
+    if let Some((_, ty)) = call.fields.iter().find(|(n, _)| n == "body") {
+        let compact: String = ty.chars().filter(|c| !c.is_whitespace()).collect();
+        if compact == "reqwest::Body" {
+            let _ = writeln!(
+                members,
+                "/// The request body, sent byte for byte.\npub body: &'a [u8],"
+            );
+            let _ = writeln!(
+                steps,
+                "::payclient_core::set_raw_body(&mut request, self.body);"
+            );
+        } else if let Some(name) = compact.strip_prefix("types::builder::") {
+            let _ = writeln!(
+                members,
+                "/// The request body.\npub body: &'a types::{name},"
+            );
+            let _ = writeln!(
+                steps,
+                "::payclient_core::set_json_body(&mut request, self.body)?;"
+            );
+        } else {
+            return Err(refuse(format!("a body of type `{ty}` is not supported")));
+        }
+        used.push("body".to_owned());
+    }
+    if let Some((name, _)) = call.fields.iter().find(|(n, _)| !used.contains(n)) {
+        return Err(refuse(format!(
+            "the builder's field `{name}` is neither a path or header parameter nor the body"
+        )));
+    }
+    if call.arms.is_empty() {
+        return Err(refuse(
+            "its `send` ends in no match on the status".to_owned(),
+        ));
+    }
+
+    let name = &call.builder;
+    let item = format!(
+        "/// `{method} {path}`: operation `{id}`.\n#[derive(Clone, Copy)]\npub struct {name}<'a> {{\n/// The generated client that sends it (base URL, HTTP client, hooks).\npub client: &'a super::Client,\n{members}}}\n",
+        method = row.method,
+        path = row.path,
+        id = row.id,
+    );
+    let call_impl = format!(
+        r#"impl<'a> ::payclient_core::Call for calls::{name}<'a> {{
+    type Output = {output};
+    fn operation() -> &'static ::payclient_core::Operation {{
+        &operations::{constant}
+    }}
+    fn send(self) -> impl ::std::future::Future<Output = Result<ResponseValue<Self::Output>, Error<()>>> + Send {{
+        async move {{
+            let operation = &operations::{constant};
+            let client = self.client;
+            {steps}
+            let response = client.inner.send(operation, &client.baseurl, &client.client, request).await?;
+            match response.status().as_u16() {{ {arms} }}
+        }}
+    }}
+}}
+"#,
+        output = call.output,
+        constant = operation_const(&row.id),
+        arms = call.arms,
+    );
+    Ok((item, call_impl))
 }
 
 fn manifest(product: &Product, lib_rs: &str, uses_futures: bool) -> String {
@@ -742,6 +1003,10 @@ mod tests {
     fn operation_rows_keep_the_spec_media_types() {
         let doc = json!({"paths": {"/flex/v2/tokens": {"post": {
             "operationId": "tokenize",
+            "parameters": [
+                {"name": "Cko-Idempotency-Key", "in": "header", "schema": {"type": "string"}},
+                {"name": "id", "in": "path", "schema": {"type": "string"}}
+            ],
             "requestBody": {"content": {"application/jwt": {}}},
             "responses": {"201": {"content": {"application/jwt": {}}}, "400": {"content": {"application/json": {}}}}
         }}}});
@@ -758,16 +1023,16 @@ mod tests {
                 retry: true,
                 authenticated: true,
                 max_response_bytes: None,
+                header_parameters: vec!["Cko-Idempotency-Key".into()],
             }]
         );
     }
 
-    #[test]
-    fn glue_parses_as_rust() {
-        let rows = vec![OperationRow {
-            id: "a".into(),
-            method: "GET".into(),
-            path: "/a".into(),
+    fn row(id: &str, method: &str, path: &str, headers: &[&str]) -> OperationRow {
+        OperationRow {
+            id: id.into(),
+            method: method.into(),
+            path: path.into(),
             request_content_type: None,
             accept: Some("application/json".into()),
             message_encryption: "Mandatory",
@@ -775,25 +1040,161 @@ mod tests {
             retry: true,
             authenticated: true,
             max_response_bytes: Some(16384),
-        }];
-        let calls = vec![BuilderCall {
-            builder: "A".into(),
-            operation_id: "a".into(),
+            header_parameters: headers.iter().map(|h| (*h).to_owned()).collect(),
+        }
+    }
+
+    fn call(builder: &str, id: &str, fields: &[(&str, &str)]) -> BuilderCall {
+        BuilderCall {
+            builder: builder.into(),
+            operation_id: id.into(),
             output: "types :: A".into(),
-        }];
-        let file = syn::parse_file(&glue(&rows, &calls)).expect("valid Rust");
-        assert_eq!(file.items.len(), 3);
+            fields: fields
+                .iter()
+                .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+                .collect(),
+            arms: "200u16 => ResponseValue :: from_response (response) . await , _ => Err (Error :: UnexpectedResponse (response)) ,".into(),
+        }
+    }
+
+    #[test]
+    fn glue_parses_as_rust() {
+        let rows = vec![row("a", "GET", "/a", &[])];
+        let calls = vec![call("A", "a", &[])];
+        let file = syn::parse_file(&glue(&rows, &calls).expect("glue")).expect("valid Rust");
+        // `calls`, `operations`, the hooks, the builder's and the direct call's `Call`.
+        assert_eq!(file.items.len(), 5);
+    }
+
+    #[test]
+    fn parameters_are_named_as_progenitor_names_their_fields() {
+        assert_eq!(field_name("tokenId"), "token_id");
+        assert_eq!(field_name("Cko-Idempotency-Key"), "cko_idempotency_key");
+        assert_eq!(field_name("profile-id"), "profile_id");
+        assert_eq!(field_name("kid"), "kid");
+    }
+
+    #[test]
+    fn a_direct_call_builds_its_url_headers_and_body_from_typed_members() {
+        let row = row(
+            "submit",
+            "POST",
+            "/payment-sessions/{id}/submit",
+            &["Cko-Idempotency-Key"],
+        );
+        let call = call(
+            "Submit",
+            "submit",
+            &[
+                ("id", "types :: SubmitId"),
+                ("cko_idempotency_key", "Option < types :: Key >"),
+                ("body", "types :: builder :: SubmitRequest"),
+            ],
+        );
+        let (item, call_impl) = direct_call(&row, &call).expect("rendered");
+        let item: syn::ItemStruct = syn::parse_str(&item).expect("a struct");
+        let members: Vec<String> = item
+            .fields
+            .iter()
+            .map(|f| {
+                use quote::ToTokens as _;
+                format!(
+                    "{}: {}",
+                    f.ident.as_ref().expect("named"),
+                    f.ty.to_token_stream()
+                )
+            })
+            .collect();
+        assert_eq!(
+            members,
+            [
+                "client: & 'a super :: Client",
+                "id: & 'a types :: SubmitId",
+                "cko_idempotency_key: Option < & 'a types :: Key >",
+                "body: & 'a types :: SubmitRequest",
+            ]
+        );
+        let call_impl: syn::ItemImpl = syn::parse_str(&call_impl).expect("an impl");
+        let text = {
+            use quote::ToTokens as _;
+            call_impl.to_token_stream().to_string()
+        };
+        assert!(
+            text.contains(r#""{}/payment-sessions/{}/submit""#),
+            "{text}"
+        );
+        assert!(
+            text.contains("encode_path (& self . id . to_string ())"),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"add_header (& mut request , "Cko-Idempotency-Key""#),
+            "{text}"
+        );
+        assert!(
+            text.contains("set_json_body (& mut request , self . body)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("200u16 => ResponseValue :: from_response"),
+            "{text}"
+        );
+
+        // A raw body is taken as bytes.
+        let raw = self::call("Tokens", "tokens", &[("body", "reqwest :: Body")]);
+        let (item, call_impl) =
+            direct_call(&self::row("tokens", "POST", "/tokens", &[]), &raw).expect("rendered");
+        assert!(item.contains("pub body: &'a [u8],"), "{item}");
+        assert!(
+            call_impl.contains("set_raw_body(&mut request, self.body)"),
+            "{call_impl}"
+        );
+    }
+
+    #[test]
+    fn a_direct_call_refuses_what_it_cannot_send() {
+        // A path parameter the builder has no field for.
+        let err = direct_call(&row("a", "GET", "/a/{tokenId}", &[]), &call("A", "a", &[]))
+            .expect_err("no field");
+        assert!(err.0.contains("no field `token_id`"), "{}", err.0);
+        // A builder field that is neither a parameter nor the body (a query).
+        let err = direct_call(
+            &row("a", "GET", "/a", &[]),
+            &call("A", "a", &[("limit", "i64")]),
+        )
+        .expect_err("a query parameter");
+        assert!(err.0.contains("`limit`"), "{}", err.0);
+        // A body type that is neither JSON nor raw bytes.
+        let err = direct_call(
+            &row("a", "POST", "/a", &[]),
+            &call("A", "a", &[("body", "Vec < u8 >")]),
+        )
+        .expect_err("a body type");
+        assert!(err.0.contains("not supported"), "{}", err.0);
+        // No match on the status to copy.
+        let mut no_arms = call("A", "a", &[]);
+        no_arms.arms.clear();
+        assert!(direct_call(&row("a", "GET", "/a", &[]), &no_arms).is_err());
+        // An operation the table does not know.
+        assert!(glue(&[], &[call("A", "a", &[])]).is_err());
     }
 
     #[test]
     fn builder_calls_are_read_from_the_generated_send() {
         let file = syn::parse_file(
             r#"pub mod builder {
+                pub struct GetA<'a> {
+                    client: &'a super::Client,
+                    id: Result<types::GetAId, String>,
+                }
                 impl<'a> GetA<'a> {
                     pub fn new() {}
                     pub async fn send(self) -> Result<ResponseValue<types::A>, Error<()>> {
                         let info = OperationInfo { operation_id: "get_a" };
-                        todo!()
+                        match response.status().as_u16() {
+                            200u16 => ResponseValue::from_response(response).await,
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
                     }
                 }
                 impl<'a> PostB<'a> {
@@ -812,12 +1213,16 @@ mod tests {
                 BuilderCall {
                     builder: "GetA".into(),
                     operation_id: "get_a".into(),
-                    output: "types :: A".into()
+                    output: "types :: A".into(),
+                    fields: vec![("id".into(), "types :: GetAId".into())],
+                    arms: "200u16 => ResponseValue :: from_response (response) . await , _ => Err (Error :: UnexpectedResponse (response)) ,".into(),
                 },
                 BuilderCall {
                     builder: "PostB".into(),
                     operation_id: "post_b".into(),
-                    output: "ByteStream".into()
+                    output: "ByteStream".into(),
+                    fields: Vec::new(),
+                    arms: String::new(),
                 },
             ]
         );

@@ -59,7 +59,9 @@ pub use hooks::{
     read_limited,
 };
 pub use http::{HttpSettings, check_url};
-pub use operation::{Call, MessageEncryption, Operation};
+pub use operation::{
+    Call, MessageEncryption, Operation, add_header, new_request, set_json_body, set_raw_body,
+};
 pub use pipeline::{
     Attempt, AttemptObserver, CallSettings, Decision, Pipeline, Reply, RetryPolicy, classify_error,
     classify_status, retry_after,

@@ -618,3 +618,198 @@ async fn a_raw_client_without_a_pipeline_still_caps_what_it_reads() {
         "{messages:?}"
     );
 }
+
+/// Records every request and answers `status` with `body`.
+async fn recording(status: u16, body: &str) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(
+            ResponseTemplate::new(status)
+                .set_body_raw(body.as_bytes().to_vec(), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The last two requests `server` received, which must be the same request:
+/// method, path and query, every header, and body byte for byte.
+async fn assert_last_two_alike(server: &MockServer, what: &str) {
+    let received = server.received_requests().await.expect("recorded");
+    let [.., builder, direct] = received.as_slice() else {
+        panic!("{what}: two requests expected, got {}", received.len());
+    };
+    assert_eq!(builder.method, direct.method, "{what}");
+    assert_eq!(builder.url, direct.url, "{what}");
+    assert_eq!(builder.body, direct.body, "{what}");
+    let headers = |r: &wiremock::Request| {
+        let mut all: Vec<(String, Vec<u8>)> = r
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+            .collect();
+        all.sort();
+        all
+    };
+    assert_eq!(headers(builder), headers(direct), "{what}");
+}
+
+/// What payclient sends (the generated `calls`, built directly) is what a
+/// progenitor builder with the same values sends: path parameters encoded,
+/// header parameters, JSON and raw bodies, the spec's media types, the hook.
+#[tokio::test]
+async fn a_direct_call_sends_what_its_builder_sends() {
+    use payclient_core::Call as _;
+
+    // Checkout: a path parameter, a header parameter and a JSON body.
+    {
+        use payclient_raw_checkout_flow::{Client, calls, types};
+        let server = recording(201, "{}").await;
+        let client = Client::new(&server.uri(), hooks(Stamping(Arc::default())));
+        let id: types::SubmitPaymentSessionId =
+            "ps_2Un6XkDzvnbzYFRTfBlG1xRQIXn".parse().expect("id");
+        let key: types::SubmitPaymentSessionCkoIdempotencyKey =
+            "order-42:attempt.1".parse().expect("key");
+        let body: types::SubmitPaymentSessionRequest = serde_json::from_value(
+            serde_json::json!({"session_data": "sd", "amount": 1050, "reference": "ORD-1"}),
+        )
+        .expect("valid");
+        let built = client
+            .submit_payment_session()
+            .id(id.clone())
+            .cko_idempotency_key(key.clone())
+            .body(body.clone())
+            .send()
+            .await
+            .expect("builder");
+        let direct = calls::SubmitPaymentSession {
+            client: &client,
+            id: &id,
+            cko_idempotency_key: Some(&key),
+            body: &body,
+        }
+        .send()
+        .await
+        .expect("direct");
+        assert_eq!(built.status(), direct.status());
+        assert_last_two_alike(&server, "submit_payment_session").await;
+        let sent = server.received_requests().await.expect("recorded");
+        assert_eq!(
+            sent.last()
+                .and_then(|r| r.headers.get("cko-idempotency-key")),
+            Some(&HeaderValue::from_static("order-42:attempt.1"))
+        );
+        // Without the optional header, it is not sent at all.
+        calls::SubmitPaymentSession {
+            client: &client,
+            id: &id,
+            cko_idempotency_key: None,
+            body: &body,
+        }
+        .send()
+        .await
+        .expect("direct");
+        let sent = server.received_requests().await.expect("recorded");
+        assert!(
+            sent.last()
+                .is_some_and(|r| r.headers.get("cko-idempotency-key").is_none())
+        );
+
+        let server = recording(200, r#"{"id":"ps_1"}"#).await;
+        let client = Client::new(&server.uri(), hooks(Stamping(Arc::default())));
+        let id: types::GetPaymentSessionId = "ps_1".parse().expect("id");
+        let built = client
+            .get_payment_session()
+            .id(id.clone())
+            .send()
+            .await
+            .expect("builder");
+        let direct = calls::GetPaymentSession {
+            client: &client,
+            id: &id,
+        }
+        .send()
+        .await
+        .expect("direct");
+        assert_last_two_alike(&server, "get_payment_session").await;
+        assert_eq!(
+            collect(built.into_inner()).await,
+            collect(direct.into_inner()).await
+        );
+    }
+
+    // Flex: a raw body and a path parameter, answers decoded as the builder decodes them.
+    {
+        use payclient_raw_cybersource_flex::{Client, calls, types};
+        let server = recording(201, "x.y.z").await;
+        let client = Client::new(&server.uri(), hooks(Stamping(Arc::default())));
+        client
+            .create_transient_token()
+            .body("h.k.iv.ct.tag")
+            .send()
+            .await
+            .expect("builder");
+        calls::CreateTransientToken {
+            client: &client,
+            body: b"h.k.iv.ct.tag",
+        }
+        .send()
+        .await
+        .expect("direct");
+        assert_last_two_alike(&server, "create_transient_token").await;
+
+        let server = recording(200, r#"{"kty":"RSA","n":"AQAB","e":"AQAB","kid":"zu"}"#).await;
+        let client = Client::new(&server.uri(), hooks(Stamping(Arc::default())));
+        let kid: types::GetPublicKeyKid = "zu".parse().expect("kid");
+        let built = client
+            .get_public_key()
+            .kid(kid.clone())
+            .send()
+            .await
+            .expect("builder");
+        let direct = calls::GetPublicKey {
+            client: &client,
+            kid: &kid,
+        }
+        .send()
+        .await
+        .expect("direct");
+        assert_last_two_alike(&server, "get_public_key").await;
+        assert_eq!(built.into_inner().kid, direct.into_inner().kid);
+    }
+
+    // Passkey: the optional `profile-id` header.
+    {
+        use payclient_raw_cybersource_passkey::{Client, calls, types};
+        let server = recording(201, "{}").await;
+        let client = Client::new(&server.uri(), hooks(Stamping(Arc::default())));
+        let token: types::CreatePaymentCredentialsTokenId =
+            "7020000000010603216".parse().expect("token");
+        let profile: types::CreatePaymentCredentialsProfileId =
+            "93B32398-AD51-4CC2-A682-EA3E93614EB1"
+                .parse()
+                .expect("profile");
+        let device = serde_json::json!({"platformType": "WEB", "ipAddress": "104.28.3.217", "httpAcceptContent": "text/html", "httpBrowserLanguage": "en-US", "httpBrowserJavaEnabled": false, "httpBrowserJavaScriptEnabled": true, "httpBrowserColorDepth": "24", "httpBrowserScreenHeight": "1080", "httpBrowserScreenWidth": "1920", "httpBrowserTimeDifference": "420", "userAgentBrowserValue": "UA"});
+        let merchant = serde_json::json!({"merchantDescriptor": {"name": "TQ", "url": "aA"}});
+        let body: types::PaymentCredentialsRequest = serde_json::from_value(serde_json::json!({"clientCorrelationId": "c", "transactionType": "ECOM", "orderInformation": {"amountDetails": {"totalAmount": "1.00", "currency": "USD"}, "billTo": {"firstName": "J", "lastName": "S", "email": "a@b.c", "address1": "1", "locality": "A", "administrativeArea": "TX", "postalCode": "7", "country": "US"}}, "merchantInformation": merchant, "authenticatedIdentities": [{"id": "i", "provider": "p", "data": "d", "relyingPartyId": "r"}], "deviceInformation": device}))
+        .expect("valid");
+        client
+            .create_payment_credentials()
+            .token_id(token.clone())
+            .profile_id(profile.clone())
+            .body(body.clone())
+            .send()
+            .await
+            .expect("builder");
+        calls::CreatePaymentCredentials {
+            client: &client,
+            token_id: &token,
+            profile_id: Some(&profile),
+            body: &body,
+        }
+        .send()
+        .await
+        .expect("direct");
+        assert_last_two_alike(&server, "create_payment_credentials").await;
+    }
+}

@@ -91,6 +91,7 @@ pub use vendor::CheckoutErrorBody;
 pub use webhook::{MIN_WEBHOOK_SECRET_BYTES, WebhookEvent, verify_webhook};
 
 use crate::fields::path_parameter;
+use raw::calls;
 
 /// Metadata may hold at most this many fields (the product document).
 pub const MAX_METADATA_FIELDS: usize = 18;
@@ -286,17 +287,6 @@ impl FlowCallOptions {
     }
 }
 
-/// `call` with `Cko-Idempotency-Key` when a key was given (each operation's
-/// builder has its own key type, so a macro rather than a function).
-macro_rules! with_key {
-    ($call:expr, $key:expr) => {
-        match &$key {
-            Some(key) => $call.cko_idempotency_key(key.clone()),
-            None => $call,
-        }
-    };
-}
-
 /// A submission's answer: 201 processed, 202 action required.
 fn submission(operation: &'static str, reply: Reply<Bytes>) -> Result<SubmitOutcome, Error> {
     match reply.status {
@@ -394,9 +384,10 @@ impl CheckoutClient {
         let reply = self
             .inner
             .pipeline
-            .run_bytes(|| {
-                let call = raw.create_payment_session().body(request.clone());
-                with_key!(call, key)
+            .run_bytes(|| calls::CreatePaymentSession {
+                client: raw,
+                cko_idempotency_key: key.as_ref(),
+                body: &request,
             })
             .await?;
         decode(operations::CREATE_PAYMENT_SESSION.id, reply)
@@ -441,12 +432,11 @@ impl CheckoutClient {
         let reply = self
             .inner
             .pipeline
-            .run_bytes(|| {
-                let call = raw
-                    .submit_payment_session()
-                    .id(id.clone())
-                    .body(request.clone());
-                with_key!(call, key)
+            .run_bytes(|| calls::SubmitPaymentSession {
+                client: raw,
+                id: &id,
+                cko_idempotency_key: key.as_ref(),
+                body: &request,
             })
             .await?;
         submission(operations::SUBMIT_PAYMENT_SESSION.id, reply)
@@ -477,9 +467,10 @@ impl CheckoutClient {
         let reply = self
             .inner
             .pipeline
-            .run_bytes(|| {
-                let call = raw.complete_payment_session().body(request.clone());
-                with_key!(call, key)
+            .run_bytes(|| calls::CompletePaymentSession {
+                client: raw,
+                cko_idempotency_key: key.as_ref(),
+                body: &request,
             })
             .await?;
         submission(operations::COMPLETE_PAYMENT_SESSION.id, reply)
@@ -495,7 +486,10 @@ impl CheckoutClient {
         let reply = self
             .inner
             .pipeline
-            .run_bytes(|| raw.get_payment_session().id(id.clone()))
+            .run_bytes(|| calls::GetPaymentSession {
+                client: raw,
+                id: &id,
+            })
             .await?;
         decode(operations::GET_PAYMENT_SESSION.id, reply)
     }

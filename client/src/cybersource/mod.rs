@@ -114,7 +114,8 @@ impl CybersourceClient {
 
     /// Runs a generated call through this client's pipeline (authenticated,
     /// retried as its operation allows), building it once per attempt:
-    /// `client.run(|| client.passkey().create_authentication_options().token_id(id.clone()).body(body.clone()))`.
+    /// `client.run(|| calls::CreateAuthenticationOptions { client: client.passkey(), token_id: &id, body: &body })`
+    /// (a generated crate's `calls`; a progenitor builder works too).
     pub async fn run<C: Call>(&self, call: impl Fn() -> C) -> Result<Reply<C::Output>, Error> {
         self.inner.pipeline.run(call).await
     }

@@ -235,7 +235,10 @@ impl FlexClient {
         let flex = self.cybersource.flex();
         let reply = self
             .cybersource
-            .run_bytes(|| flex.create_capture_context().body(request.clone()))
+            .run_bytes(|| raw::calls::CreateCaptureContext {
+                client: flex,
+                body: &request,
+            })
             .await?;
         let jwt = std::str::from_utf8(&reply.value)
             .map_err(|_| refuse("capture context", "is not UTF-8"))?;
@@ -260,7 +263,10 @@ impl FlexClient {
         let flex = self.cybersource.flex();
         let reply = self
             .cybersource
-            .run(|| flex.get_payment_details().jti(jti.clone()))
+            .run(|| raw::calls::GetPaymentDetails {
+                client: flex,
+                jti: &jti,
+            })
             .await?;
         let answered = reply
             .value
@@ -312,7 +318,10 @@ impl FlexClient {
         );
         let reply = self
             .cybersource
-            .run_bytes(|| client.create_transient_token().body(jwe.clone()))
+            .run_bytes(|| raw::calls::CreateTransientToken {
+                client: &client,
+                body: jwe.as_bytes(),
+            })
             .await?;
         let jwt = std::str::from_utf8(&reply.value)
             .map_err(|_| refuse("transient token", "is not UTF-8"))?;
@@ -385,7 +394,12 @@ async fn fetch_key(
     what: &'static str,
 ) -> Result<VerificationKey, Error> {
     let flex = cybersource.flex();
-    match cybersource.run(|| flex.get_public_key().kid(kid)).await {
+    let kid_parameter: types::GetPublicKeyKid = crate::fields::path_parameter("kid", kid)?;
+    let call = || raw::calls::GetPublicKey {
+        client: flex,
+        kid: &kid_parameter,
+    };
+    match cybersource.run(call).await {
         Ok(reply) => {
             let jwk = reply.value;
             if jwk.kid.as_deref().is_some_and(|answered| answered != kid) {

@@ -125,6 +125,7 @@ use crate::Clock;
 use crate::cybersource::CybersourceClient;
 use crate::fields::{not_empty_list, path_parameter};
 use payclient_core::{DecodeError, Error, Reply};
+use raw::calls;
 
 /// The answer to an enrollment.
 #[derive(Debug, Clone)]
@@ -227,7 +228,10 @@ impl IntelligentCommerceClient {
         let raw = self.cybersource.intelligent_commerce();
         let reply = self
             .cybersource
-            .run(|| raw.enroll_card().body(request.clone()))
+            .run(|| calls::EnrollCard {
+                client: raw,
+                body: &request,
+            })
             .await?;
         Ok(Enrollment {
             status: reply.value.status.clone(),
@@ -248,7 +252,10 @@ impl IntelligentCommerceClient {
         let raw = self.cybersource.intelligent_commerce();
         let reply = self
             .cybersource
-            .run(|| raw.initiate_purchase_intent().body(request.clone()))
+            .run(|| calls::InitiatePurchaseIntent {
+                client: raw,
+                body: &request,
+            })
             .await?;
         // The id goes into every follow-on URL: it must have the form the
         // spec gives it, whatever the server sent.
@@ -317,10 +324,10 @@ impl IntelligentCommerceClient {
         let raw = self.cybersource.intelligent_commerce();
         let reply = self
             .cybersource
-            .run(|| {
-                raw.update_purchase_intent()
-                    .instruction_id(instruction_id.clone())
-                    .body(request.clone())
+            .run(|| calls::UpdatePurchaseIntent {
+                client: raw,
+                instruction_id: &instruction_id,
+                body: &request,
             })
             .await?;
         instruction.mandates = mandates;
@@ -352,10 +359,10 @@ impl IntelligentCommerceClient {
         let raw = self.cybersource.intelligent_commerce();
         let reply = self
             .cybersource
-            .run(|| {
-                raw.cancel_purchase_intent()
-                    .instruction_id(instruction_id.clone())
-                    .body(request.clone())
+            .run(|| calls::CancelPurchaseIntent {
+                client: raw,
+                instruction_id: &instruction_id,
+                body: &request,
             })
             .await?;
         instruction.state = InstructionState::Cancelled;
@@ -391,10 +398,10 @@ impl IntelligentCommerceClient {
         let raw = self.cybersource.intelligent_commerce();
         let reply = self
             .cybersource
-            .run(|| {
-                raw.retrieve_payment_credentials()
-                    .instruction_id(instruction_id.clone())
-                    .body(request.clone())
+            .run(|| calls::RetrievePaymentCredentials {
+                client: raw,
+                instruction_id: &instruction_id,
+                body: &request,
             })
             .await?;
         // A PENDING answer that carries no credentials released nothing: the
@@ -443,10 +450,10 @@ impl IntelligentCommerceClient {
         let raw = self.cybersource.intelligent_commerce();
         let reply = self
             .cybersource
-            .run(|| {
-                raw.confirm_transaction_events()
-                    .instruction_id(instruction_id.clone())
-                    .body(request.clone())
+            .run(|| calls::ConfirmTransactionEvents {
+                client: raw,
+                instruction_id: &instruction_id,
+                body: &request,
             })
             .await?;
         let approved = request.confirmation_data.iter().any(|event| {

@@ -125,7 +125,7 @@ use crate::cybersource::CybersourceClient;
 use crate::fields::{non_empty, path_parameter};
 use payclient_core::Reply;
 use payclient_core::{DecodeError, Error, ValidationError};
-use raw::types;
+use raw::{calls, types};
 
 /// What the authentication-options and registration requests share: the
 /// iframe's secure token, the order amount, the merchant and the browser.
@@ -406,10 +406,10 @@ impl PasskeyClient {
         let raw = self.cybersource.passkey();
         let reply = self
             .cybersource
-            .run(|| {
-                raw.create_authentication_options()
-                    .token_id(path_token.clone())
-                    .body(body.clone())
+            .run(|| calls::CreateAuthenticationOptions {
+                client: raw,
+                token_id: &path_token,
+                body: &body,
             })
             .await?;
         let response = reply.value;
@@ -451,10 +451,10 @@ impl PasskeyClient {
         let raw = self.cybersource.passkey();
         let reply = self
             .cybersource
-            .run(|| {
-                raw.create_one_time_password()
-                    .token_id(token.clone())
-                    .body(body.clone())
+            .run(|| calls::CreateOneTimePassword {
+                client: raw,
+                token_id: &token,
+                body: &body,
             })
             .await?;
         if let PasskeyStep::StepUp { otp_sent_for, .. } = &mut session.step {
@@ -506,10 +506,10 @@ impl PasskeyClient {
         let raw = self.cybersource.passkey();
         let reply = self
             .cybersource
-            .run(|| {
-                raw.validate_authentication()
-                    .token_id(token.clone())
-                    .body(body.clone())
+            .run(|| calls::ValidateAuthentication {
+                client: raw,
+                token_id: &token,
+                body: &body,
             })
             .await?;
         let action = reply.value.action.as_ref().map_or("", |a| a.as_str());
@@ -565,10 +565,10 @@ impl PasskeyClient {
         let raw = self.cybersource.passkey();
         let reply = self
             .cybersource
-            .run(|| {
-                raw.create_authentication_registration()
-                    .token_id(token.clone())
-                    .body(body.clone())
+            .run(|| calls::CreateAuthenticationRegistration {
+                client: raw,
+                token_id: &token,
+                body: &body,
             })
             .await?;
         let Some(context) = reply.value.authentication_context else {
@@ -674,9 +674,9 @@ impl PasskeyClient {
             device_information: request.device,
         };
         let raw = self.cybersource.passkey();
-        // v2 and v3 take the same values through builders of their own types.
+        // v2 and v3 take the same values through calls of their own types.
         macro_rules! send {
-            ($operation:ident, $token:ty, $profile:ty) => {{
+            ($call:ident, $token:ty, $profile:ty) => {{
                 let token: $token = path_parameter("tokenId", &session.token_id)?;
                 // A header value: checked here, so a bad one is an error
                 // naming it and nothing is sent.
@@ -686,24 +686,23 @@ impl PasskeyClient {
                     .map(|id| path_parameter("profile-id", id))
                     .transpose()?;
                 self.cybersource
-                    .run(|| {
-                        let call = raw.$operation().token_id(token.clone()).body(body.clone());
-                        match &profile_id {
-                            Some(id) => call.profile_id(id.clone()),
-                            None => call,
-                        }
+                    .run(|| calls::$call {
+                        client: raw,
+                        token_id: &token,
+                        profile_id: profile_id.as_ref(),
+                        body: &body,
                     })
                     .await?
             }};
         }
         let reply = match options.version {
             CredentialsVersion::V2 => send!(
-                create_payment_credentials,
+                CreatePaymentCredentials,
                 types::CreatePaymentCredentialsTokenId,
                 types::CreatePaymentCredentialsProfileId
             ),
             CredentialsVersion::V3 => send!(
-                create_payment_credentials_v3,
+                CreatePaymentCredentialsV3,
                 types::CreatePaymentCredentialsV3TokenId,
                 types::CreatePaymentCredentialsV3ProfileId
             ),

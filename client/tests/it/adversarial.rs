@@ -614,6 +614,30 @@ async fn bodies_are_read_only_up_to_their_limit() {
         )
         .await;
     }
+    // A body that declares a length within the limit and then keeps
+    // sending: no more than the declared bytes are read (the rest is not
+    // taken as the answer), so the call fails on the truncated JSON.
+    for status in [200, 400] {
+        let server = Hostile::start(move |_| Answer::Stream {
+            status,
+            declared: Some(1000),
+            total: OFFERED,
+        })
+        .await;
+        let started = Instant::now();
+        let outcome = checkout(&server.url).get_payment_session(SESSION).await;
+        assert!(
+            matches!(outcome, Err(Error::Decode(_) | Error::Api(_))),
+            "{status}: {outcome:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            server.written() < 64 << 20,
+            "{status}: the server wrote {} bytes",
+            server.written()
+        );
+        assert!(started.elapsed() < Duration::from_secs(20), "{status}");
+    }
     // A configured limit is the one applied.
     let server = stream(200, false).await;
     let small = CheckoutClient::new(

@@ -17744,6 +17744,60 @@ pub mod prelude {
     pub use self::super::Client;
 }
 
+/// Each operation as one typed call: its parameters and body by reference,
+/// its request built directly and sent through the client's hooks (path
+/// checks, media types, authentication, body limits). This is what
+/// `payclient` sends; build one per attempt and hand it to a
+/// `payclient_core::Pipeline`, or `payclient_core::Call::send` it once.
+pub mod calls {
+    use super::types;
+    /// `POST /payment-sessions/complete`: operation `complete_payment_session`.
+    #[derive(Clone, Copy)]
+    pub struct CompletePaymentSession<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// Header `Cko-Idempotency-Key`, sent when present.
+        pub cko_idempotency_key: Option<
+            &'a types::CompletePaymentSessionCkoIdempotencyKey,
+        >,
+        /// The request body.
+        pub body: &'a types::CompletePaymentSessionRequest,
+    }
+    /// `POST /payment-sessions`: operation `create_payment_session`.
+    #[derive(Clone, Copy)]
+    pub struct CreatePaymentSession<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// Header `Cko-Idempotency-Key`, sent when present.
+        pub cko_idempotency_key: Option<
+            &'a types::CreatePaymentSessionCkoIdempotencyKey,
+        >,
+        /// The request body.
+        pub body: &'a types::CreatePaymentSessionRequest,
+    }
+    /// `GET /payment-sessions/{id}`: operation `get_payment_session`.
+    #[derive(Clone, Copy)]
+    pub struct GetPaymentSession<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// Path parameter `id`.
+        pub id: &'a types::GetPaymentSessionId,
+    }
+    /// `POST /payment-sessions/{id}/submit`: operation `submit_payment_session`.
+    #[derive(Clone, Copy)]
+    pub struct SubmitPaymentSession<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// Path parameter `id`.
+        pub id: &'a types::SubmitPaymentSessionId,
+        /// Header `Cko-Idempotency-Key`, sent when present.
+        pub cko_idempotency_key: Option<
+            &'a types::SubmitPaymentSessionCkoIdempotencyKey,
+        >,
+        /// The request body.
+        pub body: &'a types::SubmitPaymentSessionRequest,
+    }
+}
 /// What the spec says about each operation: one `static` per operation.
 pub mod operations {
     /// `POST /payment-sessions`.
@@ -17855,6 +17909,146 @@ impl ClientHooks<::payclient_core::Hooks> for Client {
         match operations::by_id(info.operation_id) {
             Some(operation) => self.inner.execute(operation, &self.client, request).await,
             None => self.client.execute(request).await,
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::CompletePaymentSession<'a> {
+    type Output = ByteStream;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::COMPLETE_PAYMENT_SESSION
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::COMPLETE_PAYMENT_SESSION;
+            let client = self.client;
+            let url = format!("{}/payment-sessions/complete", client.baseurl);
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            if let Some(value) = self.cko_idempotency_key {
+                ::payclient_core::add_header(
+                    &mut request,
+                    "Cko-Idempotency-Key",
+                    &value.to_string(),
+                )?;
+            }
+            ::payclient_core::set_json_body(&mut request, self.body)?;
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                201u16 => Ok(ResponseValue::stream(response)),
+                202u16 => Ok(ResponseValue::stream(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::CreatePaymentSession<'a> {
+    type Output = ByteStream;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_PAYMENT_SESSION
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::CREATE_PAYMENT_SESSION;
+            let client = self.client;
+            let url = format!("{}/payment-sessions", client.baseurl);
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            if let Some(value) = self.cko_idempotency_key {
+                ::payclient_core::add_header(
+                    &mut request,
+                    "Cko-Idempotency-Key",
+                    &value.to_string(),
+                )?;
+            }
+            ::payclient_core::set_json_body(&mut request, self.body)?;
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                201u16 => Ok(ResponseValue::stream(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::GetPaymentSession<'a> {
+    type Output = ByteStream;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::GET_PAYMENT_SESSION
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::GET_PAYMENT_SESSION;
+            let client = self.client;
+            let url = format!(
+                "{}/payment-sessions/{}", client.baseurl, encode_path(& self.id
+                .to_string())
+            );
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::SubmitPaymentSession<'a> {
+    type Output = ByteStream;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::SUBMIT_PAYMENT_SESSION
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::SUBMIT_PAYMENT_SESSION;
+            let client = self.client;
+            let url = format!(
+                "{}/payment-sessions/{}/submit", client.baseurl, encode_path(& self.id
+                .to_string())
+            );
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            if let Some(value) = self.cko_idempotency_key {
+                ::payclient_core::add_header(
+                    &mut request,
+                    "Cko-Idempotency-Key",
+                    &value.to_string(),
+                )?;
+            }
+            ::payclient_core::set_json_body(&mut request, self.body)?;
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                201u16 => Ok(ResponseValue::stream(response)),
+                202u16 => Ok(ResponseValue::stream(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
 }

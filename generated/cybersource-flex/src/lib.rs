@@ -5660,6 +5660,46 @@ pub mod prelude {
     pub use self::super::Client;
 }
 
+/// Each operation as one typed call: its parameters and body by reference,
+/// its request built directly and sent through the client's hooks (path
+/// checks, media types, authentication, body limits). This is what
+/// `payclient` sends; build one per attempt and hand it to a
+/// `payclient_core::Pipeline`, or `payclient_core::Call::send` it once.
+pub mod calls {
+    use super::types;
+    /// `POST /flex/v2/sessions`: operation `create_capture_context`.
+    #[derive(Clone, Copy)]
+    pub struct CreateCaptureContext<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// The request body.
+        pub body: &'a types::CaptureContextRequest,
+    }
+    /// `POST /flex/v2/tokens`: operation `create_transient_token`.
+    #[derive(Clone, Copy)]
+    pub struct CreateTransientToken<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// The request body, sent byte for byte.
+        pub body: &'a [u8],
+    }
+    /// `GET /flex/v2/payment-details/{jti}`: operation `get_payment_details`.
+    #[derive(Clone, Copy)]
+    pub struct GetPaymentDetails<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// Path parameter `jti`.
+        pub jti: &'a types::GetPaymentDetailsJti,
+    }
+    /// `GET /flex/v2/public-keys/{kid}`: operation `get_public_key`.
+    #[derive(Clone, Copy)]
+    pub struct GetPublicKey<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// Path parameter `kid`.
+        pub kid: &'a types::GetPublicKeyKid,
+    }
+}
 /// What the spec says about each operation: one `static` per operation.
 pub mod operations {
     /// `POST /flex/v2/sessions`.
@@ -5769,6 +5809,124 @@ impl ClientHooks<::payclient_core::Hooks> for Client {
         match operations::by_id(info.operation_id) {
             Some(operation) => self.inner.execute(operation, &self.client, request).await,
             None => self.client.execute(request).await,
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::CreateCaptureContext<'a> {
+    type Output = ByteStream;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_CAPTURE_CONTEXT
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::CREATE_CAPTURE_CONTEXT;
+            let client = self.client;
+            let url = format!("{}/flex/v2/sessions", client.baseurl);
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            ::payclient_core::set_json_body(&mut request, self.body)?;
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                201u16 => Ok(ResponseValue::stream(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::CreateTransientToken<'a> {
+    type Output = ByteStream;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_TRANSIENT_TOKEN
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::CREATE_TRANSIENT_TOKEN;
+            let client = self.client;
+            let url = format!("{}/flex/v2/tokens", client.baseurl);
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            ::payclient_core::set_raw_body(&mut request, self.body);
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                201u16 => Ok(ResponseValue::stream(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::GetPaymentDetails<'a> {
+    type Output = types::PaymentDetails;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::GET_PAYMENT_DETAILS
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::GET_PAYMENT_DETAILS;
+            let client = self.client;
+            let url = format!(
+                "{}/flex/v2/payment-details/{}", client.baseurl, encode_path(& self.jti
+                .to_string())
+            );
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::GetPublicKey<'a> {
+    type Output = types::PublicKeyJwk;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::GET_PUBLIC_KEY
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::GET_PUBLIC_KEY;
+            let client = self.client;
+            let url = format!(
+                "{}/flex/v2/public-keys/{}", client.baseurl, encode_path(& self.kid
+                .to_string())
+            );
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
 }

@@ -10711,6 +10711,70 @@ pub mod prelude {
     pub use self::super::Client;
 }
 
+/// Each operation as one typed call: its parameters and body by reference,
+/// its request built directly and sent through the client's hooks (path
+/// checks, media types, authentication, body limits). This is what
+/// `payclient` sends; build one per attempt and hand it to a
+/// `payclient_core::Pipeline`, or `payclient_core::Call::send` it once.
+pub mod calls {
+    use super::types;
+    /// `PUT /instructions/{instructionId}/cancel`: operation `cancel_purchase_intent`.
+    #[derive(Clone, Copy)]
+    pub struct CancelPurchaseIntent<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// Path parameter `instructionId`.
+        pub instruction_id: &'a types::CancelPurchaseIntentInstructionId,
+        /// The request body.
+        pub body: &'a types::CancelPurchaseIntentRequest,
+    }
+    /// `POST /instructions/{instructionId}/confirmations`: operation `confirm_transaction_events`.
+    #[derive(Clone, Copy)]
+    pub struct ConfirmTransactionEvents<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// Path parameter `instructionId`.
+        pub instruction_id: &'a types::ConfirmTransactionEventsInstructionId,
+        /// The request body.
+        pub body: &'a types::ConfirmTransactionEventsRequest,
+    }
+    /// `POST /tokens`: operation `enroll_card`.
+    #[derive(Clone, Copy)]
+    pub struct EnrollCard<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// The request body.
+        pub body: &'a types::EnrollCardRequest,
+    }
+    /// `POST /instructions`: operation `initiate_purchase_intent`.
+    #[derive(Clone, Copy)]
+    pub struct InitiatePurchaseIntent<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// The request body.
+        pub body: &'a types::InitiatePurchaseIntentRequest,
+    }
+    /// `POST /instructions/{instructionId}/credentials`: operation `retrieve_payment_credentials`.
+    #[derive(Clone, Copy)]
+    pub struct RetrievePaymentCredentials<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// Path parameter `instructionId`.
+        pub instruction_id: &'a types::RetrievePaymentCredentialsInstructionId,
+        /// The request body.
+        pub body: &'a types::RetrievePaymentCredentialsRequest,
+    }
+    /// `PUT /instructions/{instructionId}`: operation `update_purchase_intent`.
+    #[derive(Clone, Copy)]
+    pub struct UpdatePurchaseIntent<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// Path parameter `instructionId`.
+        pub instruction_id: &'a types::UpdatePurchaseIntentInstructionId,
+        /// The request body.
+        pub body: &'a types::UpdatePurchaseIntentRequest,
+    }
+}
 /// What the spec says about each operation: one `static` per operation.
 pub mod operations {
     /// `POST /tokens`.
@@ -10882,6 +10946,191 @@ impl ClientHooks<::payclient_core::Hooks> for Client {
         match operations::by_id(info.operation_id) {
             Some(operation) => self.inner.execute(operation, &self.client, request).await,
             None => self.client.execute(request).await,
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::CancelPurchaseIntent<'a> {
+    type Output = types::InstructionResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CANCEL_PURCHASE_INTENT
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::CANCEL_PURCHASE_INTENT;
+            let client = self.client;
+            let url = format!(
+                "{}/instructions/{}/cancel", client.baseurl, encode_path(& self
+                .instruction_id.to_string())
+            );
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            ::payclient_core::set_json_body(&mut request, self.body)?;
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                202u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::ConfirmTransactionEvents<'a> {
+    type Output = types::ConfirmationResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CONFIRM_TRANSACTION_EVENTS
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::CONFIRM_TRANSACTION_EVENTS;
+            let client = self.client;
+            let url = format!(
+                "{}/instructions/{}/confirmations", client.baseurl, encode_path(& self
+                .instruction_id.to_string())
+            );
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            ::payclient_core::set_json_body(&mut request, self.body)?;
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                202u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::EnrollCard<'a> {
+    type Output = types::EnrollCardResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::ENROLL_CARD
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::ENROLL_CARD;
+            let client = self.client;
+            let url = format!("{}/tokens", client.baseurl);
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            ::payclient_core::set_json_body(&mut request, self.body)?;
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                202u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::InitiatePurchaseIntent<'a> {
+    type Output = types::InstructionResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::INITIATE_PURCHASE_INTENT
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::INITIATE_PURCHASE_INTENT;
+            let client = self.client;
+            let url = format!("{}/instructions", client.baseurl);
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            ::payclient_core::set_json_body(&mut request, self.body)?;
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                202u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::RetrievePaymentCredentials<'a> {
+    type Output = types::CredentialsResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::RETRIEVE_PAYMENT_CREDENTIALS
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::RETRIEVE_PAYMENT_CREDENTIALS;
+            let client = self.client;
+            let url = format!(
+                "{}/instructions/{}/credentials", client.baseurl, encode_path(& self
+                .instruction_id.to_string())
+            );
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            ::payclient_core::set_json_body(&mut request, self.body)?;
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                202u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::UpdatePurchaseIntent<'a> {
+    type Output = types::InstructionResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::UPDATE_PURCHASE_INTENT
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::UPDATE_PURCHASE_INTENT;
+            let client = self.client;
+            let url = format!(
+                "{}/instructions/{}", client.baseurl, encode_path(& self.instruction_id
+                .to_string())
+            );
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            ::payclient_core::set_json_body(&mut request, self.body)?;
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                202u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
 }

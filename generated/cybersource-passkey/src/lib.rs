@@ -8209,6 +8209,78 @@ pub mod prelude {
     pub use self::super::Client;
 }
 
+/// Each operation as one typed call: its parameters and body by reference,
+/// its request built directly and sent through the client's hooks (path
+/// checks, media types, authentication, body limits). This is what
+/// `payclient` sends; build one per attempt and hand it to a
+/// `payclient_core::Pipeline`, or `payclient_core::Call::send` it once.
+pub mod calls {
+    use super::types;
+    /// `POST /tms/v2/tokenized-cards/{tokenId}/authentication-options`: operation `create_authentication_options`.
+    #[derive(Clone, Copy)]
+    pub struct CreateAuthenticationOptions<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// Path parameter `tokenId`.
+        pub token_id: &'a types::CreateAuthenticationOptionsTokenId,
+        /// The request body.
+        pub body: &'a types::AuthenticationOptionsRequest,
+    }
+    /// `POST /tms/v2/tokenized-cards/{tokenId}/authentication-registrations`: operation `create_authentication_registration`.
+    #[derive(Clone, Copy)]
+    pub struct CreateAuthenticationRegistration<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// Path parameter `tokenId`.
+        pub token_id: &'a types::CreateAuthenticationRegistrationTokenId,
+        /// The request body.
+        pub body: &'a types::AuthenticationRegistrationRequest,
+    }
+    /// `POST /tms/v2/tokenized-cards/{tokenId}/authentication-options/one-time-passwords`: operation `create_one_time_password`.
+    #[derive(Clone, Copy)]
+    pub struct CreateOneTimePassword<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// Path parameter `tokenId`.
+        pub token_id: &'a types::CreateOneTimePasswordTokenId,
+        /// The request body.
+        pub body: &'a types::OneTimePasswordRequest,
+    }
+    /// `POST /tms/v2/tokens/{tokenId}/payment-credentials`: operation `create_payment_credentials`.
+    #[derive(Clone, Copy)]
+    pub struct CreatePaymentCredentials<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// Path parameter `tokenId`.
+        pub token_id: &'a types::CreatePaymentCredentialsTokenId,
+        /// Header `profile-id`, sent when present.
+        pub profile_id: Option<&'a types::CreatePaymentCredentialsProfileId>,
+        /// The request body.
+        pub body: &'a types::PaymentCredentialsRequest,
+    }
+    /// `POST /tms/v3/tokens/{tokenId}/payment-credentials`: operation `create_payment_credentials_v3`.
+    #[derive(Clone, Copy)]
+    pub struct CreatePaymentCredentialsV3<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// Path parameter `tokenId`.
+        pub token_id: &'a types::CreatePaymentCredentialsV3TokenId,
+        /// Header `profile-id`, sent when present.
+        pub profile_id: Option<&'a types::CreatePaymentCredentialsV3ProfileId>,
+        /// The request body.
+        pub body: &'a types::PaymentCredentialsRequest,
+    }
+    /// `POST /tms/v2/tokenized-cards/{tokenId}/authentication-options/validate`: operation `validate_authentication`.
+    #[derive(Clone, Copy)]
+    pub struct ValidateAuthentication<'a> {
+        /// The generated client that sends it (base URL, HTTP client, hooks).
+        pub client: &'a super::Client,
+        /// Path parameter `tokenId`.
+        pub token_id: &'a types::ValidateAuthenticationTokenId,
+        /// The request body.
+        pub body: &'a types::ValidateAuthenticationRequest,
+    }
+}
 /// What the spec says about each operation: one `static` per operation.
 pub mod operations {
     /// `POST /tms/v2/tokenized-cards/{tokenId}/authentication-options`.
@@ -8362,6 +8434,212 @@ impl ClientHooks<::payclient_core::Hooks> for Client {
         match operations::by_id(info.operation_id) {
             Some(operation) => self.inner.execute(operation, &self.client, request).await,
             None => self.client.execute(request).await,
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::CreateAuthenticationOptions<'a> {
+    type Output = types::AuthenticationOptionsResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_AUTHENTICATION_OPTIONS
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::CREATE_AUTHENTICATION_OPTIONS;
+            let client = self.client;
+            let url = format!(
+                "{}/tms/v2/tokenized-cards/{}/authentication-options", client.baseurl,
+                encode_path(& self.token_id.to_string())
+            );
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            ::payclient_core::set_json_body(&mut request, self.body)?;
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                201u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::CreateAuthenticationRegistration<'a> {
+    type Output = types::AuthenticationRegistrationResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_AUTHENTICATION_REGISTRATION
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::CREATE_AUTHENTICATION_REGISTRATION;
+            let client = self.client;
+            let url = format!(
+                "{}/tms/v2/tokenized-cards/{}/authentication-registrations", client
+                .baseurl, encode_path(& self.token_id.to_string())
+            );
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            ::payclient_core::set_json_body(&mut request, self.body)?;
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                201u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::CreateOneTimePassword<'a> {
+    type Output = types::OneTimePasswordResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_ONE_TIME_PASSWORD
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::CREATE_ONE_TIME_PASSWORD;
+            let client = self.client;
+            let url = format!(
+                "{}/tms/v2/tokenized-cards/{}/authentication-options/one-time-passwords",
+                client.baseurl, encode_path(& self.token_id.to_string())
+            );
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            ::payclient_core::set_json_body(&mut request, self.body)?;
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                201u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::CreatePaymentCredentials<'a> {
+    type Output = types::PaymentCredentialsResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_PAYMENT_CREDENTIALS
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::CREATE_PAYMENT_CREDENTIALS;
+            let client = self.client;
+            let url = format!(
+                "{}/tms/v2/tokens/{}/payment-credentials", client.baseurl, encode_path(&
+                self.token_id.to_string())
+            );
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            if let Some(value) = self.profile_id {
+                ::payclient_core::add_header(
+                    &mut request,
+                    "profile-id",
+                    &value.to_string(),
+                )?;
+            }
+            ::payclient_core::set_json_body(&mut request, self.body)?;
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                201u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::CreatePaymentCredentialsV3<'a> {
+    type Output = types::PaymentCredentialsResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_PAYMENT_CREDENTIALS_V3
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::CREATE_PAYMENT_CREDENTIALS_V3;
+            let client = self.client;
+            let url = format!(
+                "{}/tms/v3/tokens/{}/payment-credentials", client.baseurl, encode_path(&
+                self.token_id.to_string())
+            );
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            if let Some(value) = self.profile_id {
+                ::payclient_core::add_header(
+                    &mut request,
+                    "profile-id",
+                    &value.to_string(),
+                )?;
+            }
+            ::payclient_core::set_json_body(&mut request, self.body)?;
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                201u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+}
+impl<'a> ::payclient_core::Call for calls::ValidateAuthentication<'a> {
+    type Output = types::ValidateAuthenticationResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::VALIDATE_AUTHENTICATION
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        async move {
+            let operation = &operations::VALIDATE_AUTHENTICATION;
+            let client = self.client;
+            let url = format!(
+                "{}/tms/v2/tokenized-cards/{}/authentication-options/validate", client
+                .baseurl, encode_path(& self.token_id.to_string())
+            );
+            #[allow(unused_mut)]
+            let mut request = ::payclient_core::new_request(operation, &url)?;
+            ::payclient_core::set_json_body(&mut request, self.body)?;
+            let response = client
+                .inner
+                .send(operation, &client.baseurl, &client.client, request)
+                .await?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                201u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
 }
