@@ -1,9 +1,12 @@
-//! One attempt on the wire, as every generated client makes it: `regen`
-//! emits a fixed `impl ClientHooks<Hooks> for Client` that calls
-//! [`Hooks::prepare`] on each built request and [`Hooks::execute`] to send
-//! it. Prepare checks the path, sets the spec's media types and lets the
-//! [`Vendor`] authenticate (sign, encrypt, add a token); execute sends once,
-//! never follows a redirect and reads the answer under its body limit.
+//! One attempt on the wire, as every generated client makes it: each call
+//! `regen` emits in a crate's `calls` builds its request ([`new_request`],
+//! [`add_header`], [`set_json_body`]) and sends it with [`Hooks::send`];
+//! the fixed `impl ClientHooks<Hooks> for Client` does the same for
+//! progenitor's builders. Either way [`Hooks::prepare`] runs on the built
+//! request and [`Hooks::execute`] sends it. Prepare checks the path, sets
+//! the spec's media types and lets the [`Vendor`] authenticate (sign,
+//! encrypt, add a token); execute sends once, never follows a redirect and
+//! reads the answer under its body limit.
 
 use std::sync::Arc;
 
@@ -622,6 +625,66 @@ pub(crate) async fn read_body(
     Ok(out.freeze())
 }
 
+/// The error of a generated call's attempt: progenitor's, as [`crate::Call::send`]
+/// returns it (large, but made once per attempt at most, never in a loop).
+type CallError = progenitor_client::Error<()>;
+
+/// The request of one attempt of a generated call: `operation`'s method and
+/// `url` (the base URL and the template with each parameter encoded). The
+/// calls `regen` emits start here, add headers and body, and send it with
+/// [`Hooks::send`].
+#[allow(clippy::result_large_err)] // `Call::send`'s error type
+pub fn new_request(operation: &Operation, url: &str) -> Result<reqwest::Request, CallError> {
+    let method = reqwest::Method::from_bytes(operation.method.as_bytes()).map_err(|_| {
+        CallError::InvalidRequest(format!(
+            "operation `{}`: `{}` is not an HTTP method",
+            operation.id, operation.method
+        ))
+    })?;
+    let url = reqwest::Url::parse(url).map_err(|_| {
+        CallError::InvalidRequest(format!(
+            "operation `{}`: the request URL is not a URL",
+            operation.id
+        ))
+    })?;
+    Ok(reqwest::Request::new(method, url))
+}
+
+/// Adds header `name` (a parameter the spec defines) with `value`; a value
+/// that cannot be a header is refused, never shown.
+#[allow(clippy::result_large_err)] // `Call::send`'s error type
+pub fn add_header(
+    request: &mut reqwest::Request,
+    name: &str,
+    value: &str,
+) -> Result<(), CallError> {
+    let refused =
+        || CallError::InvalidRequest(format!("header `{name}` is not a valid header value"));
+    let name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| refused())?;
+    let value = HeaderValue::from_str(value).map_err(|_| refused())?;
+    request.headers_mut().append(name, value);
+    Ok(())
+}
+
+/// Sets `body` as the request's JSON body (its media type is set from the
+/// operation table by [`Hooks::prepare`]).
+#[allow(clippy::result_large_err)] // `Call::send`'s error type
+pub fn set_json_body<T: serde::Serialize + ?Sized>(
+    request: &mut reqwest::Request,
+    body: &T,
+) -> Result<(), CallError> {
+    let bytes = serde_json::to_vec(body).map_err(|_| {
+        CallError::InvalidRequest("the request body could not be encoded as JSON".to_owned())
+    })?;
+    *request.body_mut() = Some(bytes.into());
+    Ok(())
+}
+
+/// Sets `body` as the request's body, byte for byte (a JWE, say).
+pub fn set_raw_body(request: &mut reqwest::Request, body: &[u8]) {
+    *request.body_mut() = Some(body.to_vec().into());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -721,4 +784,52 @@ mod tests {
             .expect_err("refused");
         assert!(err.is_invalid_request());
     }
+
+    #[test]
+    fn a_generated_request_refuses_what_cannot_be_sent_without_showing_it() {
+        let mut request =
+            new_request(&GET_THING, "http://127.0.0.1:9/things/t_1").expect("request");
+        assert_eq!(request.method(), reqwest::Method::GET);
+        add_header(&mut request, "Cko-Idempotency-Key", "k-1").expect("header");
+        assert_eq!(request.headers()["cko-idempotency-key"], "k-1");
+
+        let err = add_header(&mut request, "profile-id", "secret\r\nx: y").expect_err("refused");
+        let text = err.to_string();
+        assert!(text.contains("`profile-id`"), "{text}");
+        assert!(!text.contains("secret"), "{text}");
+        assert!(matches!(
+            new_request(&GET_THING, "not a url"),
+            Err(progenitor_client::Error::InvalidRequest(m)) if m.contains("get_thing")
+        ));
+        let odd = Operation {
+            method: "G ET",
+            ..GET_THING
+        };
+        assert!(new_request(&odd, "http://127.0.0.1:9/things/t_1").is_err());
+
+        set_json_body(&mut request, &serde_json::json!({"a": 1})).expect("json");
+        assert_eq!(
+            request.body().and_then(reqwest::Body::as_bytes),
+            Some(&b"{\"a\":1}"[..])
+        );
+        set_raw_body(&mut request, b"h.k.iv.ct.tag");
+        assert_eq!(
+            request.body().and_then(reqwest::Body::as_bytes),
+            Some(&b"h.k.iv.ct.tag"[..])
+        );
+    }
+
+    // A `const`, so a test can make variants of it.
+    const GET_THING: Operation = Operation {
+        id: "get_thing",
+        method: "GET",
+        path: "/things/{id}",
+        request_content_type: None,
+        accept: None,
+        message_encryption: MessageEncryption::Off,
+        idempotent: true,
+        retry: true,
+        authenticated: true,
+        max_response_bytes: None,
+    };
 }

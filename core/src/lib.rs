@@ -55,13 +55,11 @@ pub use error::{
     VerificationError, WorkflowError, describe_json_error,
 };
 pub use hooks::{
-    BoxFuture, HookError, Hooks, ResponseLimits, SentRequest, Vendor, cap_body, check_path,
-    read_limited,
+    BoxFuture, HookError, Hooks, ResponseLimits, SentRequest, Vendor, add_header, cap_body,
+    check_path, new_request, read_limited, set_json_body, set_raw_body,
 };
 pub use http::{HttpSettings, check_url};
-pub use operation::{
-    Call, MessageEncryption, Operation, add_header, new_request, set_json_body, set_raw_body,
-};
+pub use operation::{Call, MessageEncryption, Operation};
 pub use pipeline::{
     Attempt, AttemptObserver, CallSettings, Decision, Pipeline, Reply, RetryPolicy, classify_error,
     classify_status, retry_after,

@@ -76,7 +76,7 @@ pub enum MessageEncryption {
 /// One generated request, ready to send. `cargo xtask regen` implements it
 /// for every operation's call type in a generated crate's `calls` module
 /// (typed parameters and body by reference; the request built directly,
-/// see [`new_request`]) and for every progenitor builder, tying each to its
+/// see [`crate::new_request`]) and for every progenitor builder, tying each to its
 /// [`Operation`]; the [`crate::Pipeline`] builds one per attempt and sends it.
 pub trait Call: Send {
     /// What a success answer decodes to (`ByteStream` for raw bodies).
@@ -97,117 +97,4 @@ pub trait Call: Send {
             progenitor_client::Error<()>,
         >,
     > + Send;
-}
-
-/// The error of a generated call's attempt: progenitor's, as [`Call::send`]
-/// returns it (large, but made once per attempt at most, never in a loop).
-type CallError = progenitor_client::Error<()>;
-
-/// The request of one attempt of a generated call: `operation`'s method and
-/// `url` (the base URL and the template with each parameter encoded). The
-/// calls `regen` emits start here, add headers and body, and send it with
-/// [`crate::Hooks::send`].
-#[allow(clippy::result_large_err)] // `Call::send`'s error type
-pub fn new_request(operation: &Operation, url: &str) -> Result<reqwest::Request, CallError> {
-    let method = reqwest::Method::from_bytes(operation.method.as_bytes()).map_err(|_| {
-        CallError::InvalidRequest(format!(
-            "operation `{}`: `{}` is not an HTTP method",
-            operation.id, operation.method
-        ))
-    })?;
-    let url = reqwest::Url::parse(url).map_err(|_| {
-        CallError::InvalidRequest(format!(
-            "operation `{}`: the request URL is not a URL",
-            operation.id
-        ))
-    })?;
-    Ok(reqwest::Request::new(method, url))
-}
-
-/// Adds header `name` (a parameter the spec defines) with `value`; a value
-/// that cannot be a header is refused, never shown.
-#[allow(clippy::result_large_err)] // `Call::send`'s error type
-pub fn add_header(
-    request: &mut reqwest::Request,
-    name: &str,
-    value: &str,
-) -> Result<(), CallError> {
-    let refused =
-        || CallError::InvalidRequest(format!("header `{name}` is not a valid header value"));
-    let name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| refused())?;
-    let value = HeaderValue::from_str(value).map_err(|_| refused())?;
-    request.headers_mut().append(name, value);
-    Ok(())
-}
-
-/// Sets `body` as the request's JSON body (its media type is set from the
-/// operation table by [`crate::Hooks::prepare`]).
-#[allow(clippy::result_large_err)] // `Call::send`'s error type
-pub fn set_json_body<T: serde::Serialize + ?Sized>(
-    request: &mut reqwest::Request,
-    body: &T,
-) -> Result<(), CallError> {
-    let bytes = serde_json::to_vec(body).map_err(|_| {
-        CallError::InvalidRequest("the request body could not be encoded as JSON".to_owned())
-    })?;
-    *request.body_mut() = Some(bytes.into());
-    Ok(())
-}
-
-/// Sets `body` as the request's body, byte for byte (a JWE, say).
-pub fn set_raw_body(request: &mut reqwest::Request, body: &[u8]) {
-    *request.body_mut() = Some(body.to_vec().into());
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_generated_request_refuses_what_cannot_be_sent_without_showing_it() {
-        let mut request =
-            new_request(&GET_THING, "http://127.0.0.1:9/things/t_1").expect("request");
-        assert_eq!(request.method(), reqwest::Method::GET);
-        add_header(&mut request, "Cko-Idempotency-Key", "k-1").expect("header");
-        assert_eq!(request.headers()["cko-idempotency-key"], "k-1");
-
-        let err = add_header(&mut request, "profile-id", "secret\r\nx: y").expect_err("refused");
-        let text = err.to_string();
-        assert!(text.contains("`profile-id`"), "{text}");
-        assert!(!text.contains("secret"), "{text}");
-        assert!(matches!(
-            new_request(&GET_THING, "not a url"),
-            Err(progenitor_client::Error::InvalidRequest(m)) if m.contains("get_thing")
-        ));
-        let odd = Operation {
-            method: "G ET",
-            ..GET_THING
-        };
-        assert!(new_request(&odd, "http://127.0.0.1:9/things/t_1").is_err());
-
-        set_json_body(&mut request, &serde_json::json!({"a": 1})).expect("json");
-        assert_eq!(
-            request.body().and_then(reqwest::Body::as_bytes),
-            Some(&b"{\"a\":1}"[..])
-        );
-        set_raw_body(&mut request, b"h.k.iv.ct.tag");
-        assert_eq!(
-            request.body().and_then(reqwest::Body::as_bytes),
-            Some(&b"h.k.iv.ct.tag"[..])
-        );
-    }
-
-    // A `const`, so a test can make variants of it.
-    const GET_THING: Operation = Operation {
-        id: "get_thing",
-        method: "GET",
-        path: "/things/{id}",
-        request_content_type: None,
-        accept: None,
-        message_encryption: MessageEncryption::Off,
-        idempotent: true,
-        retry: true,
-        authenticated: true,
-        max_response_bytes: None,
-    };
 }
