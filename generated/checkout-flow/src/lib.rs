@@ -17938,11 +17938,17 @@ impl<'a> ::payclient_core::Call for calls::CompletePaymentSession<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request)
+                .send(
+                    operation,
+                    &client.baseurl,
+                    &client.client,
+                    request,
+                    &[201u16, 202u16],
+                )
                 .await?;
             match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::stream(response)),
-                202u16 => Ok(ResponseValue::stream(response)),
+                201u16 => Ok(client.inner.stream(operation, response).await),
+                202u16 => Ok(client.inner.stream(operation, response).await),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -17974,10 +17980,10 @@ impl<'a> ::payclient_core::Call for calls::CreatePaymentSession<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request)
+                .send(operation, &client.baseurl, &client.client, request, &[201u16])
                 .await?;
             match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::stream(response)),
+                201u16 => Ok(client.inner.stream(operation, response).await),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18004,10 +18010,10 @@ impl<'a> ::payclient_core::Call for calls::GetPaymentSession<'a> {
             let mut request = ::payclient_core::new_request(operation, &url)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request)
+                .send(operation, &client.baseurl, &client.client, request, &[200u16])
                 .await?;
             match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
+                200u16 => Ok(client.inner.stream(operation, response).await),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18042,11 +18048,17 @@ impl<'a> ::payclient_core::Call for calls::SubmitPaymentSession<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request)
+                .send(
+                    operation,
+                    &client.baseurl,
+                    &client.client,
+                    request,
+                    &[201u16, 202u16],
+                )
                 .await?;
             match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::stream(response)),
-                202u16 => Ok(ResponseValue::stream(response)),
+                201u16 => Ok(client.inner.stream(operation, response).await),
+                202u16 => Ok(client.inner.stream(operation, response).await),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

@@ -10971,11 +10971,17 @@ impl<'a> ::payclient_core::Call for calls::CancelPurchaseIntent<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request)
+                .send(
+                    operation,
+                    &client.baseurl,
+                    &client.client,
+                    request,
+                    &[200u16, 202u16],
+                )
                 .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                202u16 => ResponseValue::from_response(response).await,
+                200u16 => client.inner.json(operation, response).await,
+                202u16 => client.inner.json(operation, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -11003,10 +11009,10 @@ impl<'a> ::payclient_core::Call for calls::ConfirmTransactionEvents<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request)
+                .send(operation, &client.baseurl, &client.client, request, &[202u16])
                 .await?;
             match response.status().as_u16() {
-                202u16 => ResponseValue::from_response(response).await,
+                202u16 => client.inner.json(operation, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -11031,11 +11037,17 @@ impl<'a> ::payclient_core::Call for calls::EnrollCard<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request)
+                .send(
+                    operation,
+                    &client.baseurl,
+                    &client.client,
+                    request,
+                    &[200u16, 202u16],
+                )
                 .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                202u16 => ResponseValue::from_response(response).await,
+                200u16 => client.inner.json(operation, response).await,
+                202u16 => client.inner.json(operation, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -11060,11 +11072,17 @@ impl<'a> ::payclient_core::Call for calls::InitiatePurchaseIntent<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request)
+                .send(
+                    operation,
+                    &client.baseurl,
+                    &client.client,
+                    request,
+                    &[200u16, 202u16],
+                )
                 .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                202u16 => ResponseValue::from_response(response).await,
+                200u16 => client.inner.json(operation, response).await,
+                202u16 => client.inner.json(operation, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -11092,11 +11110,17 @@ impl<'a> ::payclient_core::Call for calls::RetrievePaymentCredentials<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request)
+                .send(
+                    operation,
+                    &client.baseurl,
+                    &client.client,
+                    request,
+                    &[200u16, 202u16],
+                )
                 .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                202u16 => ResponseValue::from_response(response).await,
+                200u16 => client.inner.json(operation, response).await,
+                202u16 => client.inner.json(operation, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -11124,11 +11148,17 @@ impl<'a> ::payclient_core::Call for calls::UpdatePurchaseIntent<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request)
+                .send(
+                    operation,
+                    &client.baseurl,
+                    &client.client,
+                    request,
+                    &[200u16, 202u16],
+                )
                 .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                202u16 => ResponseValue::from_response(response).await,
+                200u16 => client.inner.json(operation, response).await,
+                202u16 => client.inner.json(operation, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

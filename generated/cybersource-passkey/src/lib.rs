@@ -8459,11 +8459,17 @@ impl<'a> ::payclient_core::Call for calls::CreateAuthenticationOptions<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request)
+                .send(
+                    operation,
+                    &client.baseurl,
+                    &client.client,
+                    request,
+                    &[200u16, 201u16],
+                )
                 .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
+                200u16 => client.inner.json(operation, response).await,
+                201u16 => client.inner.json(operation, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -8491,11 +8497,17 @@ impl<'a> ::payclient_core::Call for calls::CreateAuthenticationRegistration<'a> 
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request)
+                .send(
+                    operation,
+                    &client.baseurl,
+                    &client.client,
+                    request,
+                    &[200u16, 201u16],
+                )
                 .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
+                200u16 => client.inner.json(operation, response).await,
+                201u16 => client.inner.json(operation, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -8523,11 +8535,17 @@ impl<'a> ::payclient_core::Call for calls::CreateOneTimePassword<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request)
+                .send(
+                    operation,
+                    &client.baseurl,
+                    &client.client,
+                    request,
+                    &[200u16, 201u16],
+                )
                 .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
+                200u16 => client.inner.json(operation, response).await,
+                201u16 => client.inner.json(operation, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -8562,11 +8580,17 @@ impl<'a> ::payclient_core::Call for calls::CreatePaymentCredentials<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request)
+                .send(
+                    operation,
+                    &client.baseurl,
+                    &client.client,
+                    request,
+                    &[200u16, 201u16],
+                )
                 .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
+                200u16 => client.inner.json(operation, response).await,
+                201u16 => client.inner.json(operation, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -8601,11 +8625,17 @@ impl<'a> ::payclient_core::Call for calls::CreatePaymentCredentialsV3<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request)
+                .send(
+                    operation,
+                    &client.baseurl,
+                    &client.client,
+                    request,
+                    &[200u16, 201u16],
+                )
                 .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
+                200u16 => client.inner.json(operation, response).await,
+                201u16 => client.inner.json(operation, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -8633,11 +8663,17 @@ impl<'a> ::payclient_core::Call for calls::ValidateAuthentication<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request)
+                .send(
+                    operation,
+                    &client.baseurl,
+                    &client.client,
+                    request,
+                    &[200u16, 201u16],
+                )
                 .await?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
+                200u16 => client.inner.json(operation, response).await,
+                201u16 => client.inner.json(operation, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
