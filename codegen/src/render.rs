@@ -771,47 +771,6 @@ fn field_name(parameter: &str) -> String {
     out
 }
 
-/// How a documented success of a direct call is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Success {
-    /// Decoded from JSON (`Hooks::json`).
-    Json,
-    /// Kept as raw bytes (`Hooks::stream`).
-    Stream,
-}
-
-/// The documented success statuses of a builder's `send` and how each is
-/// read, from the arms of its final `match` (`200u16 => ResponseValue ::
-/// from_response (response) . await , … , _ => …`).
-fn success_arms(arms: &str) -> Result<Vec<(u16, Success)>, String> {
-    let tokens: Vec<&str> = arms.split_whitespace().collect();
-    let mut out: Vec<(u16, Option<Success>)> = Vec::new();
-    let mut catch_all = false;
-    for (i, token) in tokens.iter().enumerate() {
-        let arrow = tokens.get(i + 1) == Some(&"=>");
-        if arrow && let Some(status) = token.strip_suffix("u16").and_then(|t| t.parse().ok()) {
-            out.push((status, None));
-        } else if arrow && *token == "_" {
-            catch_all = true;
-        } else if let Some((_, kind)) = out.last_mut().filter(|_| !catch_all) {
-            match *token {
-                "from_response" => *kind = Some(Success::Json),
-                "stream" => *kind = Some(Success::Stream),
-                _ => {}
-            }
-        }
-    }
-    if out.is_empty() || !catch_all {
-        return Err("its `send` does not end in a match on the documented statuses".to_owned());
-    }
-    out.into_iter()
-        .map(|(status, kind)| {
-            kind.map(|k| (status, k))
-                .ok_or_else(|| format!("the answer to {status} is neither JSON nor raw bytes"))
-        })
-        .collect()
-}
-
 /// The direct call of one operation: its struct in `calls` and its `Call`
 /// implementation, from the operation's row (path template, header names)
 /// and progenitor's builder (field types, success arms).
@@ -921,22 +880,11 @@ fn direct_call(row: &OperationRow, call: &BuilderCall) -> Result<(String, String
             "the builder's field `{name}` is neither a path or header parameter nor the body"
         )));
     }
-    let successes = success_arms(&call.arms).map_err(refuse)?;
-    let documented: Vec<String> = successes.iter().map(|(s, _)| format!("{s}u16")).collect();
-    let mut arms = String::new();
-    for (status, kind) in &successes {
-        let _ = match kind {
-            Success::Json => writeln!(
-                arms,
-                "{status}u16 => client.inner.json(operation, response).await,"
-            ),
-            Success::Stream => writeln!(
-                arms,
-                "{status}u16 => Ok(client.inner.stream(operation, response).await),"
-            ),
-        };
+    if call.arms.is_empty() {
+        return Err(refuse(
+            "its `send` ends in no match on the status".to_owned(),
+        ));
     }
-    arms.push_str("_ => Err(Error::UnexpectedResponse(response)),");
 
     let name = &call.builder;
     let item = format!(
@@ -956,7 +904,7 @@ fn direct_call(row: &OperationRow, call: &BuilderCall) -> Result<(String, String
             let operation = &operations::{constant};
             let client = self.client;
             {steps}
-            let response = client.inner.send(operation, &client.baseurl, &client.client, request, &[{documented}]).await?;
+            let response = client.inner.send(operation, &client.baseurl, &client.client, request).await?;
             match response.status().as_u16() {{ {arms} }}
         }}
     }}
@@ -964,7 +912,7 @@ fn direct_call(row: &OperationRow, call: &BuilderCall) -> Result<(String, String
 "#,
         output = call.output,
         constant = operation_const(&row.id),
-        documented = documented.join(", "),
+        arms = call.arms,
     );
     Ok((item, call_impl))
 }
@@ -1119,20 +1067,6 @@ mod tests {
     }
 
     #[test]
-    fn success_arms_are_read_from_the_builder_match() {
-        assert_eq!(
-            success_arms(
-                "200u16 => ResponseValue :: from_response (response) . await , 201u16 => Ok (ResponseValue :: stream (response)) , _ => Err (Error :: UnexpectedResponse (response)) ,"
-            ),
-            Ok(vec![(200, Success::Json), (201, Success::Stream)])
-        );
-        assert!(success_arms("_ => Err (Error :: UnexpectedResponse (response)) ,").is_err());
-        assert!(
-            success_arms("200u16 => ResponseValue :: from_response (response) . await ,").is_err()
-        );
-    }
-
-    #[test]
     fn parameters_are_named_as_progenitor_names_their_fields() {
         assert_eq!(field_name("tokenId"), "token_id");
         assert_eq!(field_name("Cko-Idempotency-Key"), "cko_idempotency_key");
@@ -1202,10 +1136,9 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("200u16 => client . inner . json (operation , response) . await"),
+            text.contains("200u16 => ResponseValue :: from_response"),
             "{text}"
         );
-        assert!(text.contains("& [200u16]"), "{text}");
 
         // A raw body is taken as bytes.
         let raw = self::call("Tokens", "tokens", &[("body", "reqwest :: Body")]);
@@ -1238,14 +1171,10 @@ mod tests {
         )
         .expect_err("a body type");
         assert!(err.0.contains("not supported"), "{}", err.0);
-        // No match on the status to read, or a success of another kind.
+        // No match on the status to copy.
         let mut no_arms = call("A", "a", &[]);
         no_arms.arms.clear();
         assert!(direct_call(&row("a", "GET", "/a", &[]), &no_arms).is_err());
-        let mut empty = call("A", "a", &[]);
-        empty.arms = "204u16 => Ok (ResponseValue :: empty (response)) , _ => Err (Error :: UnexpectedResponse (response)) ,".into();
-        let err = direct_call(&row("a", "GET", "/a", &[]), &empty).expect_err("empty");
-        assert!(err.0.contains("204"), "{}", err.0);
         // An operation the table does not know.
         assert!(glue(&[], &[call("A", "a", &[])]).is_err());
     }

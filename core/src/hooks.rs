@@ -295,20 +295,16 @@ impl Hooks {
     }
 
     /// Sends one attempt of a generated call (see [`crate::new_request`]):
-    /// [`Hooks::prepare`], then one send, with the errors a generated
-    /// builder's hooks give (a refused path parameter is `InvalidRequest`;
-    /// another refusal `Custom`; a failed exchange `CommunicationError`).
-    /// An answer with one of the `documented` success statuses comes back
-    /// unread, for the call to read with [`Hooks::json`] or
-    /// [`Hooks::stream`]; any other is limited (and opened) as
-    /// [`Hooks::execute`] hands answers on.
+    /// [`Hooks::prepare`], then [`Hooks::execute`], with the errors a
+    /// generated builder's hooks give (a refused path parameter is
+    /// `InvalidRequest`; another refusal `Custom`; a failed exchange
+    /// `CommunicationError`).
     pub async fn send(
         &self,
         operation: &'static Operation,
         base_url: &str,
         client: &reqwest::Client,
         mut request: reqwest::Request,
-        documented: &[u16],
     ) -> Result<reqwest::Response, progenitor_client::Error<()>> {
         self.prepare(operation, base_url, &mut request)
             .map_err(|e| {
@@ -318,11 +314,7 @@ impl Hooks {
                     progenitor_client::Error::Custom(e.to_string())
                 }
             })?;
-        let response = self.send_once(client, request).await?;
-        if documented.contains(&response.status().as_u16()) {
-            return Ok(response);
-        }
-        Ok(self.limit_answer(operation, response).await)
+        Ok(self.execute(operation, client, request).await?)
     }
 
     /// Called by generated code to send the request: once (the pipeline
@@ -334,46 +326,11 @@ impl Hooks {
         client: &reqwest::Client,
         request: reqwest::Request,
     ) -> reqwest::Result<reqwest::Response> {
-        let response = self.send_once(client, request).await?;
-        Ok(self.limit_answer(operation, response).await)
-    }
-
-    /// The limits answers are read under: the pipeline's, or the defaults
-    /// (a raw client without a pipeline reads hostile bodies too).
-    fn limits(&self) -> ResponseLimits {
-        self.pipeline
-            .as_ref()
-            .map_or_else(ResponseLimits::default, |p| *p.limits())
-    }
-
-    /// An answer whose body reads under its limit and, where the vendor
-    /// opens answers, already opened.
-    async fn limit_answer(
-        &self,
-        operation: &'static Operation,
-        response: reqwest::Response,
-    ) -> reqwest::Response {
-        let limit = self
-            .limits()
-            .for_answer(operation, response.status().as_u16());
-        match &self.pipeline {
-            Some(pipeline) if pipeline.vendor().opens_answers(operation) => {
-                open_answer(pipeline.vendor(), operation, response, limit).await
-            }
-            _ => cap_body(response, limit),
-        }
-    }
-
-    /// Sends once, redirects never followed; after a 401, the vendor's
-    /// explanation of what was sent rides on the answer. The body is not
-    /// read yet.
-    async fn send_once(
-        &self,
-        client: &reqwest::Client,
-        request: reqwest::Request,
-    ) -> reqwest::Result<reqwest::Response> {
         let Some(pipeline) = &self.pipeline else {
-            return client.execute(request).await;
+            // A raw client without a pipeline reads hostile bodies too.
+            let response = client.execute(request).await?;
+            let limit = ResponseLimits::default().for_answer(operation, response.status().as_u16());
+            return Ok(cap_body(response, limit));
         };
         let vendor = pipeline.vendor();
         let sent = (!vendor.rejection_headers().is_empty()).then(|| SentRequest {
@@ -389,76 +346,19 @@ impl Hooks {
                 .collect(),
         });
         let mut response = client.execute(request).await?;
-        if response.status().as_u16() == 401
+        let status = response.status().as_u16();
+        if status == 401
             && let Some(explained) = sent.as_ref().and_then(|s| vendor.explain_rejection(s))
         {
             response
                 .extensions_mut()
                 .insert(RejectionExplained(explained));
         }
-        Ok(response)
-    }
-
-    /// A generated direct call's documented JSON success: the body read
-    /// whole under its limit, opened where the vendor opens answers, and
-    /// decoded, with no response rebuilt around the bytes in between. The
-    /// errors are the ones progenitor's decoding gives (a read that fails,
-    /// over its limit or not opened, is `ResponseBodyError`; bad JSON
-    /// `InvalidResponsePayload`), so the pipeline reports them alike.
-    pub async fn json<T: serde::de::DeserializeOwned>(
-        &self,
-        operation: &'static Operation,
-        response: reqwest::Response,
-    ) -> Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<()>> {
-        use http_body_util::BodyExt as _;
-        use progenitor_client::Error as P;
-
-        let status = response.status();
-        let limit = self.limits().for_answer(operation, status.as_u16());
-        let (parts, body) =
-            http::Response::<reqwest::Body>::from(cap_body(response, limit)).into_parts();
-        let read = body
-            .collect()
-            .await
-            .map_err(P::ResponseBodyError)?
-            .to_bytes();
-        let body = match &self.pipeline {
-            Some(pipeline) if pipeline.vendor().opens_answers(operation) => {
-                match pipeline.vendor().open_answer(operation, &read) {
-                    Ok(None) => read,
-                    Ok(Some(plain)) => Bytes::from(plain),
-                    Err(reason) => {
-                        // Read through a failing body, so the reason arrives
-                        // as every other failed read does.
-                        let failed = failing_body(Box::new(AnswerNotOpened(reason)));
-                        return Err(match failed.collect().await {
-                            Err(e) => P::ResponseBodyError(e),
-                            Ok(_) => P::Custom("the answer could not be opened".to_owned()),
-                        });
-                    }
-                }
-            }
-            _ => read,
-        };
-        match serde_json::from_slice(&body) {
-            Ok(value) => Ok(progenitor_client::ResponseValue::new(
-                value,
-                status,
-                parts.headers,
-            )),
-            Err(e) => Err(P::InvalidResponsePayload(body, e)),
+        let limit = pipeline.limits().for_answer(operation, status);
+        if vendor.opens_answers(operation) {
+            return Ok(open_answer(vendor, operation, response, limit).await);
         }
-    }
-
-    /// A generated direct call's documented success kept as raw bytes (a
-    /// JWT, or a body of several shapes): under its limit and opened where
-    /// the vendor opens answers, as [`Hooks::execute`] hands answers on.
-    pub async fn stream(
-        &self,
-        operation: &'static Operation,
-        response: reqwest::Response,
-    ) -> progenitor_client::ResponseValue<progenitor_client::ByteStream> {
-        progenitor_client::ResponseValue::stream(self.limit_answer(operation, response).await)
+        Ok(cap_body(response, limit))
     }
 }
 

@@ -17938,17 +17938,11 @@ impl<'a> ::payclient_core::Call for calls::CompletePaymentSession<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(
-                    operation,
-                    &client.baseurl,
-                    &client.client,
-                    request,
-                    &[201u16, 202u16],
-                )
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                201u16 => Ok(client.inner.stream(operation, response).await),
-                202u16 => Ok(client.inner.stream(operation, response).await),
+                201u16 => Ok(ResponseValue::stream(response)),
+                202u16 => Ok(ResponseValue::stream(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -17980,10 +17974,10 @@ impl<'a> ::payclient_core::Call for calls::CreatePaymentSession<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request, &[201u16])
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                201u16 => Ok(client.inner.stream(operation, response).await),
+                201u16 => Ok(ResponseValue::stream(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18010,10 +18004,10 @@ impl<'a> ::payclient_core::Call for calls::GetPaymentSession<'a> {
             let mut request = ::payclient_core::new_request(operation, &url)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request, &[200u16])
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                200u16 => Ok(client.inner.stream(operation, response).await),
+                200u16 => Ok(ResponseValue::stream(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -18048,17 +18042,11 @@ impl<'a> ::payclient_core::Call for calls::SubmitPaymentSession<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(
-                    operation,
-                    &client.baseurl,
-                    &client.client,
-                    request,
-                    &[201u16, 202u16],
-                )
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                201u16 => Ok(client.inner.stream(operation, response).await),
-                202u16 => Ok(client.inner.stream(operation, response).await),
+                201u16 => Ok(ResponseValue::stream(response)),
+                202u16 => Ok(ResponseValue::stream(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

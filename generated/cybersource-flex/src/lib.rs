@@ -5831,17 +5831,11 @@ impl<'a> ::payclient_core::Call for calls::CreateCaptureContext<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(
-                    operation,
-                    &client.baseurl,
-                    &client.client,
-                    request,
-                    &[200u16, 201u16],
-                )
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                200u16 => Ok(client.inner.stream(operation, response).await),
-                201u16 => Ok(client.inner.stream(operation, response).await),
+                200u16 => Ok(ResponseValue::stream(response)),
+                201u16 => Ok(ResponseValue::stream(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5866,17 +5860,11 @@ impl<'a> ::payclient_core::Call for calls::CreateTransientToken<'a> {
             ::payclient_core::set_raw_body(&mut request, self.body);
             let response = client
                 .inner
-                .send(
-                    operation,
-                    &client.baseurl,
-                    &client.client,
-                    request,
-                    &[200u16, 201u16],
-                )
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                200u16 => Ok(client.inner.stream(operation, response).await),
-                201u16 => Ok(client.inner.stream(operation, response).await),
+                200u16 => Ok(ResponseValue::stream(response)),
+                201u16 => Ok(ResponseValue::stream(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5903,10 +5891,10 @@ impl<'a> ::payclient_core::Call for calls::GetPaymentDetails<'a> {
             let mut request = ::payclient_core::new_request(operation, &url)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request, &[200u16])
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                200u16 => client.inner.json(operation, response).await,
+                200u16 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5933,10 +5921,10 @@ impl<'a> ::payclient_core::Call for calls::GetPublicKey<'a> {
             let mut request = ::payclient_core::new_request(operation, &url)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request, &[200u16])
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                200u16 => client.inner.json(operation, response).await,
+                200u16 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

@@ -10971,17 +10971,11 @@ impl<'a> ::payclient_core::Call for calls::CancelPurchaseIntent<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(
-                    operation,
-                    &client.baseurl,
-                    &client.client,
-                    request,
-                    &[200u16, 202u16],
-                )
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                200u16 => client.inner.json(operation, response).await,
-                202u16 => client.inner.json(operation, response).await,
+                200u16 => ResponseValue::from_response(response).await,
+                202u16 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -11009,10 +11003,10 @@ impl<'a> ::payclient_core::Call for calls::ConfirmTransactionEvents<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(operation, &client.baseurl, &client.client, request, &[202u16])
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                202u16 => client.inner.json(operation, response).await,
+                202u16 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -11037,17 +11031,11 @@ impl<'a> ::payclient_core::Call for calls::EnrollCard<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(
-                    operation,
-                    &client.baseurl,
-                    &client.client,
-                    request,
-                    &[200u16, 202u16],
-                )
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                200u16 => client.inner.json(operation, response).await,
-                202u16 => client.inner.json(operation, response).await,
+                200u16 => ResponseValue::from_response(response).await,
+                202u16 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -11072,17 +11060,11 @@ impl<'a> ::payclient_core::Call for calls::InitiatePurchaseIntent<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(
-                    operation,
-                    &client.baseurl,
-                    &client.client,
-                    request,
-                    &[200u16, 202u16],
-                )
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                200u16 => client.inner.json(operation, response).await,
-                202u16 => client.inner.json(operation, response).await,
+                200u16 => ResponseValue::from_response(response).await,
+                202u16 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -11110,17 +11092,11 @@ impl<'a> ::payclient_core::Call for calls::RetrievePaymentCredentials<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(
-                    operation,
-                    &client.baseurl,
-                    &client.client,
-                    request,
-                    &[200u16, 202u16],
-                )
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                200u16 => client.inner.json(operation, response).await,
-                202u16 => client.inner.json(operation, response).await,
+                200u16 => ResponseValue::from_response(response).await,
+                202u16 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -11148,17 +11124,11 @@ impl<'a> ::payclient_core::Call for calls::UpdatePurchaseIntent<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(
-                    operation,
-                    &client.baseurl,
-                    &client.client,
-                    request,
-                    &[200u16, 202u16],
-                )
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                200u16 => client.inner.json(operation, response).await,
-                202u16 => client.inner.json(operation, response).await,
+                200u16 => ResponseValue::from_response(response).await,
+                202u16 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

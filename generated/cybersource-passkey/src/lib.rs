@@ -8459,17 +8459,11 @@ impl<'a> ::payclient_core::Call for calls::CreateAuthenticationOptions<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(
-                    operation,
-                    &client.baseurl,
-                    &client.client,
-                    request,
-                    &[200u16, 201u16],
-                )
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                200u16 => client.inner.json(operation, response).await,
-                201u16 => client.inner.json(operation, response).await,
+                200u16 => ResponseValue::from_response(response).await,
+                201u16 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -8497,17 +8491,11 @@ impl<'a> ::payclient_core::Call for calls::CreateAuthenticationRegistration<'a> 
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(
-                    operation,
-                    &client.baseurl,
-                    &client.client,
-                    request,
-                    &[200u16, 201u16],
-                )
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                200u16 => client.inner.json(operation, response).await,
-                201u16 => client.inner.json(operation, response).await,
+                200u16 => ResponseValue::from_response(response).await,
+                201u16 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -8535,17 +8523,11 @@ impl<'a> ::payclient_core::Call for calls::CreateOneTimePassword<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(
-                    operation,
-                    &client.baseurl,
-                    &client.client,
-                    request,
-                    &[200u16, 201u16],
-                )
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                200u16 => client.inner.json(operation, response).await,
-                201u16 => client.inner.json(operation, response).await,
+                200u16 => ResponseValue::from_response(response).await,
+                201u16 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -8580,17 +8562,11 @@ impl<'a> ::payclient_core::Call for calls::CreatePaymentCredentials<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(
-                    operation,
-                    &client.baseurl,
-                    &client.client,
-                    request,
-                    &[200u16, 201u16],
-                )
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                200u16 => client.inner.json(operation, response).await,
-                201u16 => client.inner.json(operation, response).await,
+                200u16 => ResponseValue::from_response(response).await,
+                201u16 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -8625,17 +8601,11 @@ impl<'a> ::payclient_core::Call for calls::CreatePaymentCredentialsV3<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(
-                    operation,
-                    &client.baseurl,
-                    &client.client,
-                    request,
-                    &[200u16, 201u16],
-                )
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                200u16 => client.inner.json(operation, response).await,
-                201u16 => client.inner.json(operation, response).await,
+                200u16 => ResponseValue::from_response(response).await,
+                201u16 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -8663,17 +8633,11 @@ impl<'a> ::payclient_core::Call for calls::ValidateAuthentication<'a> {
             ::payclient_core::set_json_body(&mut request, self.body)?;
             let response = client
                 .inner
-                .send(
-                    operation,
-                    &client.baseurl,
-                    &client.client,
-                    request,
-                    &[200u16, 201u16],
-                )
+                .send(operation, &client.baseurl, &client.client, request)
                 .await?;
             match response.status().as_u16() {
-                200u16 => client.inner.json(operation, response).await,
-                201u16 => client.inner.json(operation, response).await,
+                200u16 => ResponseValue::from_response(response).await,
+                201u16 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
