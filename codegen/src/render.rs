@@ -669,8 +669,6 @@ fn glue(rows: &[OperationRow], calls: &[BuilderCall]) -> Result<String, RenderEr
         let (item, call_impl) = direct_call(row, call)?;
         direct.push_str(&item);
         impls.push_str(&call_impl);
-    }
-    for call in calls {
         let _ = writeln!(
             impls,
             r#"impl<'a> ::payclient_core::Call for builder::{builder}<'a> {{
@@ -725,11 +723,7 @@ impl ClientHooks<::payclient_core::Hooks> for Client {{
         }};
         self.inner
             .prepare(operation, &self.baseurl, request)
-            .map_err(|e| if e.is_invalid_request() {{
-                Error::InvalidRequest(e.to_string())
-            }} else {{
-                Error::Custom(e.to_string())
-            }})
+            .map_err(::payclient_core::HookError::into_call_error)
     }}
 
     async fn exec(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {{

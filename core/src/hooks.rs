@@ -162,6 +162,16 @@ impl HookError {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// As a generated call's error: `InvalidRequest` for a request that
+    /// breaks a rule, `Custom` for any other refusal.
+    pub fn into_call_error<E>(self) -> progenitor_client::Error<E> {
+        if self.invalid_request {
+            progenitor_client::Error::InvalidRequest(self.message)
+        } else {
+            progenitor_client::Error::Custom(self.message)
+        }
+    }
 }
 
 impl std::fmt::Display for HookError {
@@ -307,13 +317,7 @@ impl Hooks {
         mut request: reqwest::Request,
     ) -> Result<reqwest::Response, progenitor_client::Error<()>> {
         self.prepare(operation, base_url, &mut request)
-            .map_err(|e| {
-                if e.is_invalid_request() {
-                    progenitor_client::Error::InvalidRequest(e.to_string())
-                } else {
-                    progenitor_client::Error::Custom(e.to_string())
-                }
-            })?;
+            .map_err(HookError::into_call_error)?;
         Ok(self.execute(operation, client, request).await?)
     }
 
@@ -355,10 +359,11 @@ impl Hooks {
                 .insert(RejectionExplained(explained));
         }
         let limit = pipeline.limits().for_answer(operation, status);
+        let response = cap_body(response, limit);
         if vendor.opens_answers(operation) {
-            return Ok(open_answer(vendor, operation, response, limit).await);
+            return Ok(open_answer(vendor, operation, response).await);
         }
-        Ok(cap_body(response, limit))
+        Ok(response)
     }
 }
 
@@ -399,35 +404,21 @@ fn failing_body(error: BoxError) -> reqwest::Body {
     reqwest::Body::wrap_stream(futures::stream::once(async move { Err::<Bytes, _>(error) }))
 }
 
-/// Reads `response`'s body whole, at most `limit` bytes, and lets the vendor
-/// open it. The answer handed on has the opened body, or a body whose read
-/// fails with the reason (over its limit, a broken connection, or not
-/// opened), so that the pipeline reports each as it would for any answer.
+/// Reads `response`'s (capped) body whole and lets the vendor open it. The
+/// answer handed on has the opened body, or a body whose read fails with
+/// the reason (over its limit, a broken connection, or not opened), so that
+/// the pipeline reports each as it would for any answer.
 async fn open_answer(
     vendor: &dyn Vendor,
     operation: &'static Operation,
     response: reqwest::Response,
-    limit: u64,
 ) -> reqwest::Response {
     use http_body_util::BodyExt as _;
 
-    let exceeded = BodyLimitExceeded {
-        limit,
-        status: response.status().as_u16(),
-    };
-    let declared = response.content_length();
     let url = response.url().clone();
     let (mut parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
-    if declared.is_some_and(|n| n > limit) {
-        // Dropping the body unread closes the connection.
-        return rebuilt(parts, failing_body(Box::new(exceeded)), url);
-    }
-    // Read here under the limit, not through `cap_body`'s stream: the whole
-    // body is needed anyway, and one response is rebuilt instead of two.
-    let limited = http_body_util::Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX));
-    let body = match limited.collect().await {
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => failing_body(Box::new(exceeded)),
-        Err(e) => failing_body(e),
+    let body = match body.collect().await {
+        Err(e) => failing_body(Box::new(e)),
         Ok(collected) => {
             let sealed = collected.to_bytes();
             match vendor.open_answer(operation, &sealed) {
@@ -537,13 +528,6 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// says so); nothing past the limit is read.
 pub fn cap_body(response: reqwest::Response, limit: u64) -> reqwest::Response {
     let declared = response.content_length();
-    if declared.is_some_and(|n| n <= limit) {
-        // A declared length within the limit is already the cap: hyper ends
-        // an HTTP/1 body after `Content-Length` bytes, and an HTTP/2 stream
-        // that sends more than it declared is a protocol error. (A body
-        // reqwest decompresses has no declared length, so it is capped.)
-        return response;
-    }
     let status = response.status().as_u16();
     let exceeded = BodyLimitExceeded { limit, status };
     let url = response.url().clone();

@@ -32,10 +32,6 @@ static SIGNED_HEADERS: [HeaderName; 6] =
 #[derive(Debug)]
 pub(crate) struct Cybersource {
     config: Arc<CybersourceConfig>,
-    /// `v-c-merchant-id` and `Host` never change: made once, shared by every
-    /// request (a clone is a reference count), or why they cannot be headers.
-    merchant_id: Result<HeaderValue, HookError>,
-    host: Result<HeaderValue, HookError>,
 }
 
 fn header(value: &str) -> Result<HeaderValue, HookError> {
@@ -53,11 +49,7 @@ fn http_date(now: SystemTime) -> Option<String> {
 
 impl Cybersource {
     pub(crate) fn new(config: Arc<CybersourceConfig>) -> Self {
-        Self {
-            merchant_id: header(&config.merchant_id),
-            host: header(&config.signing_host),
-            config,
-        }
+        Self { config }
     }
 
     /// Adds the authentication headers for one attempt and returns what was signed.
@@ -117,9 +109,9 @@ impl Cybersource {
         };
         value.set_sensitive(true);
         let headers = request.headers_mut();
-        headers.insert(MERCHANT_ID, self.merchant_id.clone()?);
+        headers.insert(MERCHANT_ID, header(&config.merchant_id)?);
         headers.insert(DATE, header(&inputs.date)?);
-        headers.insert(HOST, self.host.clone()?);
+        headers.insert(HOST, header(&config.signing_host)?);
         headers.insert(
             reqwest::header::USER_AGENT,
             HeaderValue::from_static(crate::USER_AGENT),

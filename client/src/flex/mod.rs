@@ -395,11 +395,13 @@ async fn fetch_key(
 ) -> Result<VerificationKey, Error> {
     let flex = cybersource.flex();
     let kid_parameter: types::GetPublicKeyKid = crate::fields::path_parameter("kid", kid)?;
-    let call = || raw::calls::GetPublicKey {
-        client: flex,
-        kid: &kid_parameter,
-    };
-    match cybersource.run(call).await {
+    let fetched = cybersource
+        .run(|| raw::calls::GetPublicKey {
+            client: flex,
+            kid: &kid_parameter,
+        })
+        .await;
+    match fetched {
         Ok(reply) => {
             let jwk = reply.value;
             if jwk.kid.as_deref().is_some_and(|answered| answered != kid) {

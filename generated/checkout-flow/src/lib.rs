@@ -17893,13 +17893,7 @@ impl ClientHooks<::payclient_core::Hooks> for Client {
         };
         self.inner
             .prepare(operation, &self.baseurl, request)
-            .map_err(|e| {
-                if e.is_invalid_request() {
-                    Error::InvalidRequest(e.to_string())
-                } else {
-                    Error::Custom(e.to_string())
-                }
-            })
+            .map_err(::payclient_core::HookError::into_call_error)
     }
     async fn exec(
         &self,
@@ -17948,6 +17942,19 @@ impl<'a> ::payclient_core::Call for calls::CompletePaymentSession<'a> {
         }
     }
 }
+impl<'a> ::payclient_core::Call for builder::CompletePaymentSession<'a> {
+    type Output = ByteStream;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::COMPLETE_PAYMENT_SESSION
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::CompletePaymentSession::send(self)
+    }
+}
 impl<'a> ::payclient_core::Call for calls::CreatePaymentSession<'a> {
     type Output = ByteStream;
     fn operation() -> &'static ::payclient_core::Operation {
@@ -17983,6 +17990,19 @@ impl<'a> ::payclient_core::Call for calls::CreatePaymentSession<'a> {
         }
     }
 }
+impl<'a> ::payclient_core::Call for builder::CreatePaymentSession<'a> {
+    type Output = ByteStream;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_PAYMENT_SESSION
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::CreatePaymentSession::send(self)
+    }
+}
 impl<'a> ::payclient_core::Call for calls::GetPaymentSession<'a> {
     type Output = ByteStream;
     fn operation() -> &'static ::payclient_core::Operation {
@@ -18011,6 +18031,19 @@ impl<'a> ::payclient_core::Call for calls::GetPaymentSession<'a> {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+    }
+}
+impl<'a> ::payclient_core::Call for builder::GetPaymentSession<'a> {
+    type Output = ByteStream;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::GET_PAYMENT_SESSION
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::GetPaymentSession::send(self)
     }
 }
 impl<'a> ::payclient_core::Call for calls::SubmitPaymentSession<'a> {
@@ -18050,45 +18083,6 @@ impl<'a> ::payclient_core::Call for calls::SubmitPaymentSession<'a> {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-    }
-}
-impl<'a> ::payclient_core::Call for builder::CompletePaymentSession<'a> {
-    type Output = ByteStream;
-    fn operation() -> &'static ::payclient_core::Operation {
-        &operations::COMPLETE_PAYMENT_SESSION
-    }
-    fn send(
-        self,
-    ) -> impl ::std::future::Future<
-        Output = Result<ResponseValue<Self::Output>, Error<()>>,
-    > + Send {
-        builder::CompletePaymentSession::send(self)
-    }
-}
-impl<'a> ::payclient_core::Call for builder::CreatePaymentSession<'a> {
-    type Output = ByteStream;
-    fn operation() -> &'static ::payclient_core::Operation {
-        &operations::CREATE_PAYMENT_SESSION
-    }
-    fn send(
-        self,
-    ) -> impl ::std::future::Future<
-        Output = Result<ResponseValue<Self::Output>, Error<()>>,
-    > + Send {
-        builder::CreatePaymentSession::send(self)
-    }
-}
-impl<'a> ::payclient_core::Call for builder::GetPaymentSession<'a> {
-    type Output = ByteStream;
-    fn operation() -> &'static ::payclient_core::Operation {
-        &operations::GET_PAYMENT_SESSION
-    }
-    fn send(
-        self,
-    ) -> impl ::std::future::Future<
-        Output = Result<ResponseValue<Self::Output>, Error<()>>,
-    > + Send {
-        builder::GetPaymentSession::send(self)
     }
 }
 impl<'a> ::payclient_core::Call for builder::SubmitPaymentSession<'a> {

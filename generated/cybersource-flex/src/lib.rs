@@ -5793,13 +5793,7 @@ impl ClientHooks<::payclient_core::Hooks> for Client {
         };
         self.inner
             .prepare(operation, &self.baseurl, request)
-            .map_err(|e| {
-                if e.is_invalid_request() {
-                    Error::InvalidRequest(e.to_string())
-                } else {
-                    Error::Custom(e.to_string())
-                }
-            })
+            .map_err(::payclient_core::HookError::into_call_error)
     }
     async fn exec(
         &self,
@@ -5841,6 +5835,19 @@ impl<'a> ::payclient_core::Call for calls::CreateCaptureContext<'a> {
         }
     }
 }
+impl<'a> ::payclient_core::Call for builder::CreateCaptureContext<'a> {
+    type Output = ByteStream;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_CAPTURE_CONTEXT
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::CreateCaptureContext::send(self)
+    }
+}
 impl<'a> ::payclient_core::Call for calls::CreateTransientToken<'a> {
     type Output = ByteStream;
     fn operation() -> &'static ::payclient_core::Operation {
@@ -5868,6 +5875,19 @@ impl<'a> ::payclient_core::Call for calls::CreateTransientToken<'a> {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+    }
+}
+impl<'a> ::payclient_core::Call for builder::CreateTransientToken<'a> {
+    type Output = ByteStream;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_TRANSIENT_TOKEN
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::CreateTransientToken::send(self)
     }
 }
 impl<'a> ::payclient_core::Call for calls::GetPaymentDetails<'a> {
@@ -5900,6 +5920,19 @@ impl<'a> ::payclient_core::Call for calls::GetPaymentDetails<'a> {
         }
     }
 }
+impl<'a> ::payclient_core::Call for builder::GetPaymentDetails<'a> {
+    type Output = types::PaymentDetails;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::GET_PAYMENT_DETAILS
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::GetPaymentDetails::send(self)
+    }
+}
 impl<'a> ::payclient_core::Call for calls::GetPublicKey<'a> {
     type Output = types::PublicKeyJwk;
     fn operation() -> &'static ::payclient_core::Operation {
@@ -5928,45 +5961,6 @@ impl<'a> ::payclient_core::Call for calls::GetPublicKey<'a> {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-    }
-}
-impl<'a> ::payclient_core::Call for builder::CreateCaptureContext<'a> {
-    type Output = ByteStream;
-    fn operation() -> &'static ::payclient_core::Operation {
-        &operations::CREATE_CAPTURE_CONTEXT
-    }
-    fn send(
-        self,
-    ) -> impl ::std::future::Future<
-        Output = Result<ResponseValue<Self::Output>, Error<()>>,
-    > + Send {
-        builder::CreateCaptureContext::send(self)
-    }
-}
-impl<'a> ::payclient_core::Call for builder::CreateTransientToken<'a> {
-    type Output = ByteStream;
-    fn operation() -> &'static ::payclient_core::Operation {
-        &operations::CREATE_TRANSIENT_TOKEN
-    }
-    fn send(
-        self,
-    ) -> impl ::std::future::Future<
-        Output = Result<ResponseValue<Self::Output>, Error<()>>,
-    > + Send {
-        builder::CreateTransientToken::send(self)
-    }
-}
-impl<'a> ::payclient_core::Call for builder::GetPaymentDetails<'a> {
-    type Output = types::PaymentDetails;
-    fn operation() -> &'static ::payclient_core::Operation {
-        &operations::GET_PAYMENT_DETAILS
-    }
-    fn send(
-        self,
-    ) -> impl ::std::future::Future<
-        Output = Result<ResponseValue<Self::Output>, Error<()>>,
-    > + Send {
-        builder::GetPaymentDetails::send(self)
     }
 }
 impl<'a> ::payclient_core::Call for builder::GetPublicKey<'a> {

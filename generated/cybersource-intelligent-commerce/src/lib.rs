@@ -10930,13 +10930,7 @@ impl ClientHooks<::payclient_core::Hooks> for Client {
         };
         self.inner
             .prepare(operation, &self.baseurl, request)
-            .map_err(|e| {
-                if e.is_invalid_request() {
-                    Error::InvalidRequest(e.to_string())
-                } else {
-                    Error::Custom(e.to_string())
-                }
-            })
+            .map_err(::payclient_core::HookError::into_call_error)
     }
     async fn exec(
         &self,
@@ -10981,6 +10975,19 @@ impl<'a> ::payclient_core::Call for calls::CancelPurchaseIntent<'a> {
         }
     }
 }
+impl<'a> ::payclient_core::Call for builder::CancelPurchaseIntent<'a> {
+    type Output = types::InstructionResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CANCEL_PURCHASE_INTENT
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::CancelPurchaseIntent::send(self)
+    }
+}
 impl<'a> ::payclient_core::Call for calls::ConfirmTransactionEvents<'a> {
     type Output = types::ConfirmationResponse;
     fn operation() -> &'static ::payclient_core::Operation {
@@ -11012,6 +11019,19 @@ impl<'a> ::payclient_core::Call for calls::ConfirmTransactionEvents<'a> {
         }
     }
 }
+impl<'a> ::payclient_core::Call for builder::ConfirmTransactionEvents<'a> {
+    type Output = types::ConfirmationResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CONFIRM_TRANSACTION_EVENTS
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::ConfirmTransactionEvents::send(self)
+    }
+}
 impl<'a> ::payclient_core::Call for calls::EnrollCard<'a> {
     type Output = types::EnrollCardResponse;
     fn operation() -> &'static ::payclient_core::Operation {
@@ -11041,6 +11061,19 @@ impl<'a> ::payclient_core::Call for calls::EnrollCard<'a> {
         }
     }
 }
+impl<'a> ::payclient_core::Call for builder::EnrollCard<'a> {
+    type Output = types::EnrollCardResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::ENROLL_CARD
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::EnrollCard::send(self)
+    }
+}
 impl<'a> ::payclient_core::Call for calls::InitiatePurchaseIntent<'a> {
     type Output = types::InstructionResponse;
     fn operation() -> &'static ::payclient_core::Operation {
@@ -11068,6 +11101,19 @@ impl<'a> ::payclient_core::Call for calls::InitiatePurchaseIntent<'a> {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+    }
+}
+impl<'a> ::payclient_core::Call for builder::InitiatePurchaseIntent<'a> {
+    type Output = types::InstructionResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::INITIATE_PURCHASE_INTENT
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::InitiatePurchaseIntent::send(self)
     }
 }
 impl<'a> ::payclient_core::Call for calls::RetrievePaymentCredentials<'a> {
@@ -11102,6 +11148,19 @@ impl<'a> ::payclient_core::Call for calls::RetrievePaymentCredentials<'a> {
         }
     }
 }
+impl<'a> ::payclient_core::Call for builder::RetrievePaymentCredentials<'a> {
+    type Output = types::CredentialsResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::RETRIEVE_PAYMENT_CREDENTIALS
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::RetrievePaymentCredentials::send(self)
+    }
+}
 impl<'a> ::payclient_core::Call for calls::UpdatePurchaseIntent<'a> {
     type Output = types::InstructionResponse;
     fn operation() -> &'static ::payclient_core::Operation {
@@ -11132,71 +11191,6 @@ impl<'a> ::payclient_core::Call for calls::UpdatePurchaseIntent<'a> {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-    }
-}
-impl<'a> ::payclient_core::Call for builder::CancelPurchaseIntent<'a> {
-    type Output = types::InstructionResponse;
-    fn operation() -> &'static ::payclient_core::Operation {
-        &operations::CANCEL_PURCHASE_INTENT
-    }
-    fn send(
-        self,
-    ) -> impl ::std::future::Future<
-        Output = Result<ResponseValue<Self::Output>, Error<()>>,
-    > + Send {
-        builder::CancelPurchaseIntent::send(self)
-    }
-}
-impl<'a> ::payclient_core::Call for builder::ConfirmTransactionEvents<'a> {
-    type Output = types::ConfirmationResponse;
-    fn operation() -> &'static ::payclient_core::Operation {
-        &operations::CONFIRM_TRANSACTION_EVENTS
-    }
-    fn send(
-        self,
-    ) -> impl ::std::future::Future<
-        Output = Result<ResponseValue<Self::Output>, Error<()>>,
-    > + Send {
-        builder::ConfirmTransactionEvents::send(self)
-    }
-}
-impl<'a> ::payclient_core::Call for builder::EnrollCard<'a> {
-    type Output = types::EnrollCardResponse;
-    fn operation() -> &'static ::payclient_core::Operation {
-        &operations::ENROLL_CARD
-    }
-    fn send(
-        self,
-    ) -> impl ::std::future::Future<
-        Output = Result<ResponseValue<Self::Output>, Error<()>>,
-    > + Send {
-        builder::EnrollCard::send(self)
-    }
-}
-impl<'a> ::payclient_core::Call for builder::InitiatePurchaseIntent<'a> {
-    type Output = types::InstructionResponse;
-    fn operation() -> &'static ::payclient_core::Operation {
-        &operations::INITIATE_PURCHASE_INTENT
-    }
-    fn send(
-        self,
-    ) -> impl ::std::future::Future<
-        Output = Result<ResponseValue<Self::Output>, Error<()>>,
-    > + Send {
-        builder::InitiatePurchaseIntent::send(self)
-    }
-}
-impl<'a> ::payclient_core::Call for builder::RetrievePaymentCredentials<'a> {
-    type Output = types::CredentialsResponse;
-    fn operation() -> &'static ::payclient_core::Operation {
-        &operations::RETRIEVE_PAYMENT_CREDENTIALS
-    }
-    fn send(
-        self,
-    ) -> impl ::std::future::Future<
-        Output = Result<ResponseValue<Self::Output>, Error<()>>,
-    > + Send {
-        builder::RetrievePaymentCredentials::send(self)
     }
 }
 impl<'a> ::payclient_core::Call for builder::UpdatePurchaseIntent<'a> {

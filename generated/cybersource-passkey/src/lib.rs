@@ -8418,13 +8418,7 @@ impl ClientHooks<::payclient_core::Hooks> for Client {
         };
         self.inner
             .prepare(operation, &self.baseurl, request)
-            .map_err(|e| {
-                if e.is_invalid_request() {
-                    Error::InvalidRequest(e.to_string())
-                } else {
-                    Error::Custom(e.to_string())
-                }
-            })
+            .map_err(::payclient_core::HookError::into_call_error)
     }
     async fn exec(
         &self,
@@ -8469,6 +8463,19 @@ impl<'a> ::payclient_core::Call for calls::CreateAuthenticationOptions<'a> {
         }
     }
 }
+impl<'a> ::payclient_core::Call for builder::CreateAuthenticationOptions<'a> {
+    type Output = types::AuthenticationOptionsResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_AUTHENTICATION_OPTIONS
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::CreateAuthenticationOptions::send(self)
+    }
+}
 impl<'a> ::payclient_core::Call for calls::CreateAuthenticationRegistration<'a> {
     type Output = types::AuthenticationRegistrationResponse;
     fn operation() -> &'static ::payclient_core::Operation {
@@ -8501,6 +8508,19 @@ impl<'a> ::payclient_core::Call for calls::CreateAuthenticationRegistration<'a> 
         }
     }
 }
+impl<'a> ::payclient_core::Call for builder::CreateAuthenticationRegistration<'a> {
+    type Output = types::AuthenticationRegistrationResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_AUTHENTICATION_REGISTRATION
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::CreateAuthenticationRegistration::send(self)
+    }
+}
 impl<'a> ::payclient_core::Call for calls::CreateOneTimePassword<'a> {
     type Output = types::OneTimePasswordResponse;
     fn operation() -> &'static ::payclient_core::Operation {
@@ -8531,6 +8551,19 @@ impl<'a> ::payclient_core::Call for calls::CreateOneTimePassword<'a> {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+    }
+}
+impl<'a> ::payclient_core::Call for builder::CreateOneTimePassword<'a> {
+    type Output = types::OneTimePasswordResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_ONE_TIME_PASSWORD
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::CreateOneTimePassword::send(self)
     }
 }
 impl<'a> ::payclient_core::Call for calls::CreatePaymentCredentials<'a> {
@@ -8572,6 +8605,19 @@ impl<'a> ::payclient_core::Call for calls::CreatePaymentCredentials<'a> {
         }
     }
 }
+impl<'a> ::payclient_core::Call for builder::CreatePaymentCredentials<'a> {
+    type Output = types::PaymentCredentialsResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_PAYMENT_CREDENTIALS
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::CreatePaymentCredentials::send(self)
+    }
+}
 impl<'a> ::payclient_core::Call for calls::CreatePaymentCredentialsV3<'a> {
     type Output = types::PaymentCredentialsResponse;
     fn operation() -> &'static ::payclient_core::Operation {
@@ -8611,6 +8657,19 @@ impl<'a> ::payclient_core::Call for calls::CreatePaymentCredentialsV3<'a> {
         }
     }
 }
+impl<'a> ::payclient_core::Call for builder::CreatePaymentCredentialsV3<'a> {
+    type Output = types::PaymentCredentialsResponse;
+    fn operation() -> &'static ::payclient_core::Operation {
+        &operations::CREATE_PAYMENT_CREDENTIALS_V3
+    }
+    fn send(
+        self,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResponseValue<Self::Output>, Error<()>>,
+    > + Send {
+        builder::CreatePaymentCredentialsV3::send(self)
+    }
+}
 impl<'a> ::payclient_core::Call for calls::ValidateAuthentication<'a> {
     type Output = types::ValidateAuthenticationResponse;
     fn operation() -> &'static ::payclient_core::Operation {
@@ -8641,71 +8700,6 @@ impl<'a> ::payclient_core::Call for calls::ValidateAuthentication<'a> {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-    }
-}
-impl<'a> ::payclient_core::Call for builder::CreateAuthenticationOptions<'a> {
-    type Output = types::AuthenticationOptionsResponse;
-    fn operation() -> &'static ::payclient_core::Operation {
-        &operations::CREATE_AUTHENTICATION_OPTIONS
-    }
-    fn send(
-        self,
-    ) -> impl ::std::future::Future<
-        Output = Result<ResponseValue<Self::Output>, Error<()>>,
-    > + Send {
-        builder::CreateAuthenticationOptions::send(self)
-    }
-}
-impl<'a> ::payclient_core::Call for builder::CreateAuthenticationRegistration<'a> {
-    type Output = types::AuthenticationRegistrationResponse;
-    fn operation() -> &'static ::payclient_core::Operation {
-        &operations::CREATE_AUTHENTICATION_REGISTRATION
-    }
-    fn send(
-        self,
-    ) -> impl ::std::future::Future<
-        Output = Result<ResponseValue<Self::Output>, Error<()>>,
-    > + Send {
-        builder::CreateAuthenticationRegistration::send(self)
-    }
-}
-impl<'a> ::payclient_core::Call for builder::CreateOneTimePassword<'a> {
-    type Output = types::OneTimePasswordResponse;
-    fn operation() -> &'static ::payclient_core::Operation {
-        &operations::CREATE_ONE_TIME_PASSWORD
-    }
-    fn send(
-        self,
-    ) -> impl ::std::future::Future<
-        Output = Result<ResponseValue<Self::Output>, Error<()>>,
-    > + Send {
-        builder::CreateOneTimePassword::send(self)
-    }
-}
-impl<'a> ::payclient_core::Call for builder::CreatePaymentCredentials<'a> {
-    type Output = types::PaymentCredentialsResponse;
-    fn operation() -> &'static ::payclient_core::Operation {
-        &operations::CREATE_PAYMENT_CREDENTIALS
-    }
-    fn send(
-        self,
-    ) -> impl ::std::future::Future<
-        Output = Result<ResponseValue<Self::Output>, Error<()>>,
-    > + Send {
-        builder::CreatePaymentCredentials::send(self)
-    }
-}
-impl<'a> ::payclient_core::Call for builder::CreatePaymentCredentialsV3<'a> {
-    type Output = types::PaymentCredentialsResponse;
-    fn operation() -> &'static ::payclient_core::Operation {
-        &operations::CREATE_PAYMENT_CREDENTIALS_V3
-    }
-    fn send(
-        self,
-    ) -> impl ::std::future::Future<
-        Output = Result<ResponseValue<Self::Output>, Error<()>>,
-    > + Send {
-        builder::CreatePaymentCredentialsV3::send(self)
     }
 }
 impl<'a> ::payclient_core::Call for builder::ValidateAuthentication<'a> {
